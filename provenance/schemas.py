@@ -1,0 +1,126 @@
+"""The JSON Schemas in ``schemas/`` (Draft 2020-12): lookup, cross-references, validation.
+
+Schemas are the single source of truth for every document. In a wheel they are
+package data (``provenance/schemas``); in a checkout they are read from the
+repository's ``schemas/`` directory. Cross-references between schemas resolve
+by ``$id`` through one registry, never over the network.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError
+from referencing import Registry, Resource
+
+from provenance.errors import InputError
+
+SCHEMA_BASE_URI = "https://provenance-archive.dev/schemas/"
+"""Namespace of our schema ``$id``s: ``SCHEMA_BASE_URI + NAME + ".json"``."""
+
+# The contract field a document carries, and the schema it names.
+CONTRACT_FIELDS: tuple[str, ...] = ("contract", "schema", "_type", "predicateType")
+
+
+def schemas_dir() -> Path:
+    """Directory holding the schema files (package data first, then the checkout)."""
+    packaged = Path(__file__).parent / "schemas"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parent.parent / "schemas"
+
+
+@functools.cache
+def _all_schemas() -> dict[str, dict[str, Any]]:
+    found: dict[str, dict[str, Any]] = {}
+    for path in sorted(schemas_dir().glob("*.json")):
+        found[path.stem] = json.loads(path.read_text(encoding="utf-8"))
+    return found
+
+
+def schema_names() -> list[str]:
+    """Names of the schemas shipped, e.g. ``paper-manifest-v1.1``."""
+    return sorted(_all_schemas())
+
+
+def load_schema(name: str) -> dict[str, Any]:
+    """The schema called ``name`` (file stem); :class:`InputError` if there is none."""
+    schemas = _all_schemas()
+    if name not in schemas:
+        raise InputError(
+            f"unknown schema {name!r}", remedy=f"use one of: {', '.join(sorted(schemas))}"
+        )
+    return schemas[name]
+
+
+@functools.cache
+def _registry() -> Registry:  # type: ignore[type-arg]
+    resources = [
+        (schema["$id"], Resource.from_contents(schema)) for schema in _all_schemas().values() if "$id" in schema
+    ]
+    return Registry().with_resources(resources)
+
+
+@functools.cache
+def _validator(name: str) -> Draft202012Validator:
+    schema = load_schema(name)
+    Draft202012Validator.check_schema(schema)
+    return Draft202012Validator(schema, registry=_registry(), format_checker=Draft202012Validator.FORMAT_CHECKER)
+
+
+@dataclass(frozen=True)
+class SchemaFinding:
+    """One validation error: the JSON path of the offending value and the message."""
+
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}"
+
+
+def _json_path(error: ValidationError) -> str:
+    path = "$"
+    for part in error.absolute_path:
+        path += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return path
+
+
+def validate(document: Any, name: str) -> list[SchemaFinding]:
+    """Every error of ``document`` against schema ``name``, sorted by path (empty when valid)."""
+    errors = _validator(name).iter_errors(document)
+    findings = [SchemaFinding(_json_path(e), e.message) for e in errors]
+    return sorted(findings, key=lambda f: (f.path, f.message))
+
+
+def contract_of(document: Any) -> str | None:
+    """The schema name a document declares in its contract field, if any we ship."""
+    if not isinstance(document, Mapping):
+        return None
+    names = set(schema_names())
+    for field in CONTRACT_FIELDS:
+        value = document.get(field)
+        if isinstance(value, str):
+            candidate = value.removeprefix(SCHEMA_BASE_URI).removesuffix(".json")
+            if candidate in names:
+                return candidate
+    return None
+
+
+def require_valid(document: Any, name: str, *, where: str) -> None:
+    """Raise one :class:`InputError` listing every schema error of ``document``."""
+    findings = validate(document, name)
+    if findings:
+        listed = "; ".join(str(f) for f in findings[:20])
+        more = f" (+{len(findings) - 20} more)" if len(findings) > 20 else ""
+        raise InputError(
+            f"not a valid {name} document: {listed}{more}",
+            where=where,
+            remedy=f"fix the fields named (provenance schema validate FILE --schema {name})",
+        )
