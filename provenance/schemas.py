@@ -60,7 +60,7 @@ def load_schema(name: str) -> dict[str, Any]:
 
 
 @functools.cache
-def _registry() -> Registry:  # type: ignore[type-arg]
+def _registry() -> Registry:
     resources = [
         (schema["$id"], Resource.from_contents(schema)) for schema in _all_schemas().values() if "$id" in schema
     ]
