@@ -8,16 +8,24 @@ import click
 
 from provenance.cli.output import console, print_json
 from provenance.ingest import ingest_file
-from provenance.jsonio import pretty_bytes, write_json
+from provenance.ingest.checks import attach_checks
+from provenance.jsonio import load_json_file, pretty_bytes, write_json
 
 
 @click.command("ingest")
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("-o", "--output", "out", type=click.Path(path_type=Path), help="Write the manifest here (atomically) instead of stdout.")
+@click.option(
+    "--checks",
+    type=click.Path(path_type=Path),
+    help='Attach arithmetic checks by claim id from a JSON file {"claims": [{"id", "check"}]}.',
+)
 @click.option("--json", "as_json", is_flag=True, help="With -o: print a JSON summary instead of a readable one.")
-def ingest_command(file: Path, out: Path | None, as_json: bool) -> int:
+def ingest_command(file: Path, out: Path | None, checks: Path | None, as_json: bool) -> int:
     """Parse a record (pipe tables, HTML text or paper style) into a paper-manifest-v1.1 JSON."""
     manifest = ingest_file(file)
+    if checks is not None:
+        manifest = attach_checks(manifest, load_json_file(checks), source=str(checks))
     if out is None:
         click.echo(pretty_bytes(manifest).decode("utf-8"), nl=False)
         return 0

@@ -91,6 +91,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     except OSError as exc:
         where = f"{exc.filename}: " if exc.filename else ""
         _fail(f"{where}{exc.strerror or exc}; check the path and permissions", 2, exc)
+    except Exception as exc:  # a bug of ours: still one line, the traceback with --verbose
+        _fail(f"internal error: {type(exc).__name__}: {exc}; rerun with --verbose and report it", 1, exc)
     sys.exit(rv if isinstance(rv, int) else 0)
 
 
