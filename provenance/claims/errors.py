@@ -1,0 +1,37 @@
+"""Typed errors of the claims engine: every one names the claim and says what to do."""
+
+from __future__ import annotations
+
+from provenance.errors import InputError
+
+
+class ClaimError(InputError):
+    """A claim's check cannot be evaluated (bad format, bad formula, bad arithmetic)."""
+
+
+class CheckFormatError(ClaimError):
+    """The ``check`` object does not follow claim-check-v1."""
+
+
+class DecimalFormatError(ClaimError):
+    """A value is not a plain ASCII decimal string ``-?[0-9]+(.[0-9]+)?``."""
+
+
+class FormulaSyntaxError(ClaimError):
+    """The formula text does not parse."""
+
+
+class FormulaTooComplex(ClaimError):
+    """The formula is longer or nests deeper than the limits allow."""
+
+
+class UnknownName(ClaimError):
+    """The formula names an input or function that does not exist."""
+
+
+class ArityError(ClaimError):
+    """A function is called with the wrong number of arguments."""
+
+
+class DivisionByZero(ClaimError):
+    """Evaluation divided by an exact zero."""

@@ -1,0 +1,253 @@
+"""Claims and their checks (claim-check-v1), parsed strictly from JSON documents.
+
+A check is ``formula`` over named ``inputs`` (decimal strings, each optionally
+citing a ``source`` {file, sha256, locator}), an ``expected`` decimal string,
+and a ``tolerance`` (``{"absolute": d}`` or ``{"relative": d}``, inclusive)
+and/or a ``precision`` N (the claim was stated to N decimals: it holds when
+``|exact - expected| <= 5 * 10**-(N+1)``, inclusive). Unknown fields are kept
+in ``raw`` so that a document survives a round-trip unchanged.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any, Literal
+
+from provenance.claims.decimal_text import is_decimal, parse_decimal
+from provenance.claims.errors import CheckFormatError, ClaimError
+from provenance.claims.formula import Expr, parse_formula
+from provenance.errors import InputError
+
+MAX_PRECISION = 30
+"""Largest ``precision`` (decimals) accepted."""
+MAX_INPUTS = 200
+"""Most inputs one check may have."""
+
+_SHA256 = re.compile(r"[0-9a-f]{64}", re.ASCII)
+
+ToleranceKind = Literal["absolute", "relative"]
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """Where an input value was read: a file (relative to the bundle), its sha256, and a locator in it."""
+
+    file: str
+    sha256: str
+    locator: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"file": self.file, "sha256": self.sha256}
+        if self.locator is not None:
+            out["locator"] = self.locator
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class CheckInput:
+    """One named input: its decimal string and, optionally, its source."""
+
+    value: str
+    source: Source | None = None
+
+    @property
+    def exact(self) -> Fraction:
+        return parse_decimal(self.value)
+
+
+@dataclass(frozen=True, slots=True)
+class Tolerance:
+    """An inclusive tolerance: ``absolute`` (|v - e| <= d) or ``relative`` (|v - e| <= d * |e|)."""
+
+    kind: ToleranceKind
+    value: str
+
+    def to_json(self) -> dict[str, str]:
+        return {self.kind: self.value}
+
+    def describe(self) -> str:
+        """``5.0%`` for a relative tolerance, the decimal itself for an absolute one."""
+        if self.kind == "absolute":
+            return self.value
+        from provenance.claims.decimal_text import render_shortest
+
+        percent = render_shortest(parse_decimal(self.value) * 100, 12)
+        if "." not in percent:
+            percent += ".0"
+        return f"{percent}%"
+
+
+@dataclass(frozen=True)
+class Check:
+    """A parsed claim check. ``expr`` is the parsed formula; ``raw`` the JSON object as given."""
+
+    formula: str
+    inputs: Mapping[str, CheckInput]
+    expected: str
+    tolerance: Tolerance | None
+    precision: int | None
+    expr: Expr = field(compare=False, repr=False)
+    raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def input_values(self) -> dict[str, Fraction]:
+        return {name: parse_decimal(item.value) for name, item in self.inputs.items()}
+
+    def with_inputs(self, values: Mapping[str, str]) -> Check:
+        """A copy whose inputs named in ``values`` take those decimal strings (sources dropped for them)."""
+        inputs = {
+            name: (CheckInput(values[name]) if name in values else item) for name, item in self.inputs.items()
+        }
+        return Check(self.formula, inputs, self.expected, self.tolerance, self.precision, self.expr, self.raw)
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One claim: ``id``, ``text``, its ``check`` (or ``None``) and, when the check is broken, ``check_error``."""
+
+    id: str
+    text: str
+    check: Check | None
+    raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    check_error: ClaimError | None = field(default=None, compare=False)
+
+
+def _parse_source(raw: Any, where: str, problems: list[str]) -> Source | None:
+    if not isinstance(raw, Mapping):
+        problems.append(f"{where}: source must be an object {{file, sha256, locator}}")
+        return None
+    file = raw.get("file")
+    sha = raw.get("sha256")
+    locator = raw.get("locator")
+    ok = True
+    if not isinstance(file, str) or not file or "\x00" in file:
+        problems.append(f"{where}.file: must be a non-empty relative path string")
+        ok = False
+    if not isinstance(sha, str) or _SHA256.fullmatch(sha) is None:
+        problems.append(f"{where}.sha256: must be 64 lowercase hex digits")
+        ok = False
+    if locator is not None and not isinstance(locator, str):
+        problems.append(f"{where}.locator: must be a string")
+        ok = False
+    if not ok:
+        return None
+    assert isinstance(file, str) and isinstance(sha, str)
+    return Source(file, sha, locator if isinstance(locator, str) else None)
+
+
+def parse_check(raw: Any, *, where: str = "check") -> Check:
+    """Parse a claim-check-v1 object; one :class:`CheckFormatError` lists every problem.
+
+    Formula errors (:class:`ClaimError` subclasses) are raised as they are when
+    the rest of the check is well-formed.
+    """
+    if not isinstance(raw, Mapping):
+        raise CheckFormatError("check must be a JSON object", where=where, remedy="see schema claim-check-v1")
+    problems: list[str] = []
+    formula = raw.get("formula")
+    if not isinstance(formula, str):
+        problems.append(f"{where}.formula: required, a formula string")
+    inputs: dict[str, CheckInput] = {}
+    raw_inputs = raw.get("inputs", {})
+    if not isinstance(raw_inputs, Mapping):
+        problems.append(f"{where}.inputs: must be an object of name -> decimal string")
+        raw_inputs = {}
+    if len(raw_inputs) > MAX_INPUTS:
+        problems.append(f"{where}.inputs: {len(raw_inputs)} inputs, over the limit of {MAX_INPUTS}")
+        raw_inputs = {}
+    for name, item in raw_inputs.items():
+        here = f"{where}.inputs.{name}"
+        if isinstance(item, Mapping):
+            value = item.get("value")
+            source = _parse_source(item["source"], f"{here}.source", problems) if "source" in item else None
+        else:
+            value, source = item, None
+        if not is_decimal(value):
+            try:
+                parse_decimal(value, where=here)
+            except ClaimError as exc:
+                problems.append(str(exc))
+            continue
+        assert isinstance(value, str)
+        inputs[str(name)] = CheckInput(value, source)
+    expected = raw.get("expected")
+    if not is_decimal(expected):
+        if expected is None:
+            problems.append(f"{where}.expected: required, a decimal string")
+        else:
+            try:
+                parse_decimal(expected, where=f"{where}.expected")
+            except ClaimError as exc:
+                problems.append(str(exc))
+    tolerance: Tolerance | None = None
+    if "tolerance" in raw and raw["tolerance"] is not None:
+        tol = raw["tolerance"]
+        if not isinstance(tol, Mapping) or len(tol) != 1 or next(iter(tol)) not in ("absolute", "relative"):
+            problems.append(f'{where}.tolerance: must be {{"absolute": "d"}} or {{"relative": "d"}}')
+        else:
+            kind, value = next(iter(tol.items()))
+            if not is_decimal(value) or str(value).startswith("-"):
+                problems.append(f"{where}.tolerance.{kind}: must be a non-negative decimal string")
+            else:
+                tolerance = Tolerance(kind, value)
+    precision: int | None = None
+    if "precision" in raw and raw["precision"] is not None:
+        prec = raw["precision"]
+        if isinstance(prec, bool) or not isinstance(prec, int) or not 0 <= prec <= MAX_PRECISION:
+            problems.append(f"{where}.precision: must be an integer from 0 to {MAX_PRECISION} (decimals stated)")
+        else:
+            precision = prec
+    if raw.get("tolerance") is None and raw.get("precision") is None:
+        problems.append(f"{where}: give a tolerance, a precision, or both")
+    if problems:
+        raise CheckFormatError("; ".join(problems), remedy="see schema claim-check-v1")
+    assert isinstance(formula, str) and isinstance(expected, str)
+    expr = parse_formula(formula, list(inputs), where=f"{where}.formula")
+    return Check(formula, inputs, expected, tolerance, precision, expr, dict(raw))
+
+
+def load_claims(document: Any, *, source: str = "<input>") -> list[Claim]:
+    """The claims of a paper manifest or a ``{"claims": [...]}`` document.
+
+    Raises :class:`InputError` (exit 2) when the document itself is unusable:
+    not an object, no ``claims`` array, a claim that is not an object or has no
+    string ``id``, or duplicate ids (all listed at once). A broken ``check`` does
+    not raise: the claim keeps it as ``check_error`` and becomes an ``error`` verdict.
+    """
+    if not isinstance(document, Mapping):
+        raise InputError("expected a JSON object with a claims array", where=source, remedy="give a paper manifest or {\"claims\": [...]}")
+    claims_raw = document.get("claims")
+    if not isinstance(claims_raw, Sequence) or isinstance(claims_raw, str | bytes):
+        raise InputError(
+            "no claims array", where=f"{source}: $.claims", remedy="give a paper manifest or {\"claims\": [...]}"
+        )
+    problems: list[str] = []
+    seen: set[str] = set()
+    claims: list[Claim] = []
+    for index, item in enumerate(claims_raw):
+        path = f"$.claims[{index}]"
+        if not isinstance(item, Mapping):
+            problems.append(f"{path}: a claim must be an object")
+            continue
+        cid = item.get("id")
+        if not isinstance(cid, str) or not cid or len(cid) > 200:
+            problems.append(f"{path}.id: required, a non-empty string of at most 200 characters")
+            continue
+        if cid in seen:
+            problems.append(f"{path}.id: duplicate claim id {cid!r}")
+            continue
+        seen.add(cid)
+        text = item.get("text")
+        check: Check | None = None
+        error: ClaimError | None = None
+        if item.get("check") is not None:
+            try:
+                check = parse_check(item["check"], where=f"claim {cid}: check")
+            except ClaimError as exc:
+                error = exc
+        claims.append(Claim(cid, text if isinstance(text, str) else "", check, dict(item), error))
+    if problems:
+        raise InputError("; ".join(problems), where=source, remedy="fix the claims named")
+    return claims
