@@ -1,0 +1,257 @@
+"""Digest many files fast: every file read once for all algorithms, in parallel.
+
+Contract: :func:`hash_files` returns, for each path, its size and one lowercase hex
+digest per algorithm, computed from a single read of the file. Files are spread
+over a pool of threads (hashlib releases the GIL on buffers above 2 KiB); a large
+file additionally hashes its second algorithm on a helper thread side by side with
+the first, so one big file still uses two cores. :func:`copy_and_hash` copies a
+file while hashing it, in the same single read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import IO, Any, Protocol
+
+DEFAULT_ALGORITHMS: tuple[str, ...] = ("sha256", "sha512")
+SUPPORTED_ALGORITHMS: frozenset[str] = frozenset({"sha256", "sha512", "sha1", "md5"})
+CHUNK = 4 * 1024 * 1024
+# Below this size a file is read whole and hashed on its worker thread; above it
+# the algorithms run side by side on two threads.
+SIDE_BY_SIDE_MIN = 32 * 1024 * 1024
+
+
+def default_workers() -> int:
+    """One worker per available CPU, at least two (I/O and hashing overlap)."""
+    try:
+        count = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        count = os.cpu_count() or 2
+    return max(2, count)
+
+
+@dataclass(frozen=True)
+class FileDigests:
+    """Size in bytes and ``{algorithm: lowercase hex}`` of one file."""
+
+    size: int
+    digests: Mapping[str, str]
+
+    def __getitem__(self, algorithm: str) -> str:
+        return self.digests[algorithm]
+
+
+class Sink(Protocol):
+    """Where :func:`hash_stream` copies what it reads."""
+
+    def write(self, data: bytes | memoryview, /) -> int: ...
+
+
+class _Hasher(Protocol):
+    def update(self, data: bytes | memoryview, /) -> None: ...
+
+    def hexdigest(self) -> str: ...
+
+
+def _new(algorithm: str) -> _Hasher:
+    if algorithm not in SUPPORTED_ALGORITHMS:
+        raise ValueError(f"unsupported digest algorithm {algorithm!r}")
+    if algorithm in ("md5", "sha1"):
+        return hashlib.new(algorithm, usedforsecurity=False)
+    return hashlib.new(algorithm)
+
+
+class MultiHasher:
+    """Feeds each chunk to every algorithm; the slowest one on a helper thread when asked."""
+
+    def __init__(self, algorithms: Sequence[str], helper: ThreadPoolExecutor | None = None) -> None:
+        self.algorithms = tuple(algorithms)
+        self._hashers = [_new(a) for a in self.algorithms]
+        self._helper = helper if len(self._hashers) > 1 else None
+        self._pending: Future[None] | None = None
+        self.size = 0
+
+    def update(self, chunk: bytes | memoryview) -> None:
+        """Hash ``chunk`` with every algorithm. With a helper, the caller must not reuse
+        ``chunk``'s buffer before the next :meth:`update` or :meth:`wait` returns."""
+        self.wait()
+        self.size += len(chunk)
+        if self._helper is not None and len(chunk) >= 64 * 1024:
+            # sha512 is the slower of the two: give it to the helper.
+            self._pending = self._helper.submit(self._hashers[-1].update, chunk)
+            for hasher in self._hashers[:-1]:
+                hasher.update(chunk)
+        else:
+            for hasher in self._hashers:
+                hasher.update(chunk)
+
+    def wait(self) -> None:
+        if self._pending is not None:
+            pending, self._pending = self._pending, None
+            pending.result()
+
+    def result(self) -> FileDigests:
+        self.wait()
+        return FileDigests(self.size, {a: h.hexdigest() for a, h in zip(self.algorithms, self._hashers, strict=True)})
+
+
+def hash_stream(
+    stream: IO[bytes],
+    algorithms: Sequence[str] = DEFAULT_ALGORITHMS,
+    *,
+    helper: ThreadPoolExecutor | None = None,
+    limit: int | None = None,
+    sink: Sink | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> FileDigests:
+    """Digest everything ``stream`` yields in one pass (optionally copying it to ``sink``).
+
+    ``limit`` stops reading after that many bytes plus one, so a caller can tell an
+    overlong stream (a size that lies) from an exact one without reading it all.
+    """
+    multi = MultiHasher(algorithms, helper)
+    # Two buffers: the helper may still hash one while the next is being read.
+    buffers = (bytearray(CHUNK), bytearray(CHUNK)) if helper is not None else (bytearray(CHUNK),)
+    turn = 0
+    readinto = getattr(stream, "readinto", None)
+    while True:
+        want = CHUNK if limit is None else min(CHUNK, limit + 1 - multi.size)
+        if want <= 0:
+            break
+        if readinto is not None:
+            buf = buffers[turn]
+            turn = (turn + 1) % len(buffers)
+            n = readinto(memoryview(buf)[:want])
+            if not n:
+                break
+            view: bytes | memoryview = memoryview(buf)[:n]
+        else:
+            view = stream.read(want)
+            if not view:
+                break
+        if sink is not None:
+            sink.write(view)
+        multi.update(view)
+        if progress is not None:
+            progress(len(view))
+    return multi.result()
+
+
+def hash_file(
+    path: str | os.PathLike[str],
+    algorithms: Sequence[str] = DEFAULT_ALGORITHMS,
+    *,
+    helper: ThreadPoolExecutor | None = None,
+) -> FileDigests:
+    """Digest one file in one read; never follows a final symlink."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    with os.fdopen(fd, "rb", buffering=0) as handle:
+        size = os.fstat(handle.fileno()).st_size
+        if size <= CHUNK:
+            # Small files: one read() and one update per algorithm, no buffer juggling.
+            multi = MultiHasher(algorithms)
+            multi.update(handle.read())
+            return _finish(multi, handle)  # the file may have grown under us
+        use_helper = helper if size >= SIDE_BY_SIDE_MIN else None
+        return hash_stream(handle, algorithms, helper=use_helper)
+
+
+def _finish(multi: MultiHasher, handle: IO[bytes]) -> FileDigests:
+    while chunk := handle.read(CHUNK):
+        multi.update(chunk)
+    return multi.result()
+
+
+def copy_and_hash(
+    src: str | os.PathLike[str],
+    dst: str | os.PathLike[str],
+    algorithms: Sequence[str] = DEFAULT_ALGORITHMS,
+    *,
+    helper: ThreadPoolExecutor | None = None,
+    mode: int = 0o644,
+) -> FileDigests:
+    """Copy ``src`` to a new file ``dst`` while hashing it: one read of the source."""
+    in_fd = os.open(src, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    with os.fdopen(in_fd, "rb", buffering=0) as source:
+        out_fd = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), mode)
+        with os.fdopen(out_fd, "wb", buffering=0) as sink:
+            size = os.fstat(source.fileno()).st_size
+            use_helper = helper if size >= SIDE_BY_SIDE_MIN else None
+            return hash_stream(source, algorithms, helper=use_helper, sink=_FullWriter(sink))
+
+
+class _FullWriter:
+    """Unbuffered writes may be short; this writes everything."""
+
+    def __init__(self, raw: IO[bytes]) -> None:
+        self._raw = raw
+
+    def write(self, data: bytes | memoryview) -> int:
+        view = memoryview(data)
+        total = 0
+        while total < len(view):
+            total += self._raw.write(view[total:])
+        return total
+
+
+class HashPool:
+    """A thread pool for whole files plus a helper pool for side-by-side algorithms.
+
+    Use as a context manager; :meth:`map` keeps input order in its results.
+    """
+
+    def __init__(self, workers: int | None = None) -> None:
+        self.workers = workers or default_workers()
+        self._files = ThreadPoolExecutor(self.workers, thread_name_prefix="hash")
+        self._helper = ThreadPoolExecutor(self.workers, thread_name_prefix="hash-side")
+        self._lock = threading.Lock()
+
+    @property
+    def helper(self) -> ThreadPoolExecutor:
+        return self._helper
+
+    def __enter__(self) -> HashPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._files.shutdown(wait=True, cancel_futures=True)
+        self._helper.shutdown(wait=True, cancel_futures=True)
+
+    def submit(self, fn: Callable[..., FileDigests], *args: Any, **kwargs: Any) -> Future[FileDigests]:
+        return self._files.submit(fn, *args, **kwargs)
+
+    def map_ordered(self, fn: Callable[[Any], Any], items: Iterable[Any]) -> list[Any]:
+        """Run ``fn`` over ``items`` on the file pool; results in input order; errors re-raised."""
+        futures = [self._files.submit(fn, item) for item in items]
+        return [f.result() for f in futures]
+
+
+def hash_files(
+    paths: Sequence[str | os.PathLike[str]],
+    algorithms: Sequence[str] = DEFAULT_ALGORITHMS,
+    *,
+    workers: int | None = None,
+) -> dict[str, FileDigests]:
+    """Digest every path (one read each, in parallel); keys are ``os.fspath(path)``.
+
+    Largest files start first, so a big file does not end up alone at the tail.
+    """
+    order = sorted(paths, key=lambda p: -_size_or_zero(p))
+    with HashPool(workers) as pool:
+        results = pool.map_ordered(lambda p: hash_file(p, algorithms, helper=pool.helper), order)
+    return {os.fspath(p): r for p, r in zip(order, results, strict=True)}
+
+
+def _size_or_zero(path: str | os.PathLike[str]) -> int:
+    try:
+        return os.lstat(path).st_size
+    except OSError:
+        return 0

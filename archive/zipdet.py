@@ -1,0 +1,114 @@
+"""Deterministic zip of a directory: same tree and epoch give the same bytes.
+
+Entries are sorted by name, all under one top directory named after the source
+directory; every entry gets the timestamp of ``epoch`` (``SOURCE_DATE_EPOCH``,
+clamped to the zip range 1980-2107), Unix mode 0644 for files and 0755 for
+directories, no extra fields, no comment, DEFLATE at a fixed level. Symlinks and
+special files are refused. The zip is written to a temporary file and renamed.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import time
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from archive.atomic import atomic_writer
+from archive.errors import ArchiveInputError
+from archive.hashing import hash_file
+
+_ZIP_MIN = 315532800  # 1980-01-01T00:00:00Z
+_ZIP_MAX = 4354819199  # 2107-12-31T23:59:59Z
+COMPRESS_LEVEL = 6
+_COPY_CHUNK = 4 * 1024 * 1024
+
+
+def epoch_from_env(default: int | None = None) -> int | None:
+    """``SOURCE_DATE_EPOCH`` as an int, or ``default``; a malformed value is an input error."""
+    raw = os.environ.get("SOURCE_DATE_EPOCH")
+    if raw is None or raw == "":
+        return default
+    if not raw.isdigit():
+        raise ArchiveInputError(
+            f"SOURCE_DATE_EPOCH={raw!r} is not a non-negative integer", remedy="set it to Unix seconds"
+        )
+    return int(raw)
+
+
+def zip_date_time(epoch: int) -> tuple[int, int, int, int, int, int]:
+    """The zip (DOS) timestamp of ``epoch`` in UTC, clamped to the representable range."""
+    t = time.gmtime(min(max(epoch, _ZIP_MIN), _ZIP_MAX))
+    return (t.tm_year, t.tm_mon, t.tm_mday, t.tm_hour, t.tm_min, t.tm_sec - t.tm_sec % 2)
+
+
+@dataclass(frozen=True)
+class ZipResult:
+    """Where the zip is, its size, and the digests archives report (md5 for Zenodo, sha256)."""
+
+    path: Path
+    size: int
+    sha256: str
+    md5: str
+
+
+def _collect(root: Path) -> tuple[list[str], list[str]]:
+    files: list[str] = []
+    dirs: list[str] = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        rel_dir = os.path.relpath(dirpath, root)
+        for name in dirnames + filenames:
+            full = os.path.join(dirpath, name)
+            rel = name if rel_dir == "." else f"{rel_dir}/{name}"
+            st = os.lstat(full)
+            if stat.S_ISLNK(st.st_mode):
+                raise ArchiveInputError(f"{full}: symlinks are not zipped", remedy="replace it by the file")
+            if stat.S_ISDIR(st.st_mode):
+                dirs.append(rel)
+            elif stat.S_ISREG(st.st_mode):
+                files.append(rel)
+            else:
+                raise ArchiveInputError(f"{full}: not a regular file", remedy="remove it")
+    return sorted(files), sorted(dirs)
+
+
+def write_deterministic_zip(
+    source_dir: str | os.PathLike[str],
+    out: str | os.PathLike[str],
+    *,
+    epoch: int,
+    top: str | None = None,
+) -> ZipResult:
+    """Zip ``source_dir`` to ``out`` deterministically (see module docstring).
+
+    ``top`` names the single top directory (default: the source directory's name).
+    """
+    root = Path(source_dir)
+    top_name = top or root.name
+    if not top_name or "/" in top_name or top_name in (".", ".."):
+        raise ArchiveInputError(f"zip top directory {top_name!r} is not a plain name")
+    files, dirs = _collect(root)
+    date_time = zip_date_time(epoch)
+    with atomic_writer(out, 0o644) as raw:
+        with zipfile.ZipFile(raw, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=COMPRESS_LEVEL) as zf:
+            for rel in ["", *dirs]:
+                info = zipfile.ZipInfo(f"{top_name}/{rel}/" if rel else f"{top_name}/", date_time)
+                info.create_system = 3
+                info.external_attr = (stat.S_IFDIR | 0o755) << 16 | 0x10
+                info.compress_type = zipfile.ZIP_STORED
+                zf.writestr(info, b"")
+            for rel in files:
+                full = root / rel
+                size = full.stat().st_size
+                info = zipfile.ZipInfo(f"{top_name}/{rel}", date_time)
+                info.create_system = 3
+                info.external_attr = (stat.S_IFREG | 0o644) << 16
+                info.compress_type = zipfile.ZIP_DEFLATED
+                info.file_size = size
+                with open(full, "rb") as src, zf.open(info, "w", force_zip64=size >= zipfile.ZIP64_LIMIT) as dst:
+                    while chunk := src.read(_COPY_CHUNK):
+                        dst.write(chunk)
+    digests = hash_file(out, ("sha256", "md5"))
+    return ZipResult(Path(out), digests.size, digests["sha256"], digests["md5"])
