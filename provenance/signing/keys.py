@@ -1,0 +1,341 @@
+"""Ed25519 keys: generation, key ids, encrypted PKCS#8 files, verification.
+
+A key id is the lowercase hex sha256 of the raw 32-byte public key. A private
+key lives in a PKCS#8 PEM file encrypted with a passphrase (mode 0600), its
+public key beside it as ``PATH.pub`` (SubjectPublicKeyInfo PEM, preceded by
+``# name: value`` comment lines carrying the key id, role and name).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import stat
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from archive.atomic import atomic_write_bytes
+from provenance.signing.errors import BadSignature, KeyFileError, KeyIdMismatch
+
+PASSPHRASE_ENV = "PROVENANCE_KEY_PASSPHRASE"
+"""Environment variable holding the passphrase of encrypted key files."""
+
+KEYTYPE = "ed25519"
+SCHEME = "ed25519"
+ROLES: tuple[str, ...] = ("root", "attestor", "corrector", "log")
+"""The roles a key can serve in a trust root."""
+
+# Order of the Ed25519 group; a signature's S must be below it (RFC 8032 section 5.1.7).
+ED25519_L = 2**252 + 27742317777372353535851937790883648493
+MAX_KEY_FILE_BYTES = 64 * 1024
+
+
+def keyid_of(raw: bytes) -> str:
+    """Key id of a raw 32-byte Ed25519 public key: lowercase hex sha256."""
+    if len(raw) != 32:
+        raise KeyFileError(f"an Ed25519 public key is 32 bytes, not {len(raw)}", remedy="give a raw Ed25519 key")
+    return hashlib.sha256(raw).hexdigest()
+
+
+def signature_is_canonical(sig: bytes) -> bool:
+    """True when ``sig`` has Ed25519's shape: 64 bytes with S below the group order (no S+L malleation)."""
+    return len(sig) == 64 and int.from_bytes(sig[32:], "little") < ED25519_L
+
+
+@dataclass(frozen=True)
+class PublicKey:
+    """An Ed25519 public key and its key id; :meth:`verify` raises, never returns False."""
+
+    keyid: str
+    raw: bytes
+    _key: Ed25519PublicKey = field(init=False, repr=False, compare=False, hash=False)
+
+    def __post_init__(self) -> None:
+        if len(self.raw) != 32:
+            raise KeyFileError(f"an Ed25519 public key is 32 bytes, not {len(self.raw)}")
+        actual = hashlib.sha256(self.raw).hexdigest()
+        if actual != self.keyid:
+            raise KeyIdMismatch(
+                f"key id {self.keyid} does not match its key (sha256 of the key is {actual})",
+                remedy="the key entry was altered; restore it from a trusted copy",
+            )
+        object.__setattr__(self, "_key", Ed25519PublicKey.from_public_bytes(self.raw))
+
+    @classmethod
+    def from_raw(cls, raw: bytes) -> PublicKey:
+        """The public key with raw bytes ``raw``; its key id is computed."""
+        return cls(keyid_of(raw), bytes(raw))
+
+    def verify(self, sig: bytes, msg: bytes) -> None:
+        """Raise :class:`BadSignature` unless ``sig`` is this key's valid signature over ``msg``."""
+        if not signature_is_canonical(sig):
+            raise BadSignature(
+                f"not a canonical 64-byte Ed25519 signature ({len(sig)} bytes)", where=f"key {self.keyid[:16]}"
+            )
+        try:
+            self._key.verify(sig, msg)
+        except InvalidSignature:
+            raise BadSignature(
+                "signature does not verify", where=f"key {self.keyid[:16]}", remedy="the data or signature changed"
+            ) from None
+
+    def is_valid(self, sig: bytes, msg: bytes) -> bool:
+        """Fast predicate for hot loops that classify failures themselves (see :mod:`.dsse`)."""
+        try:
+            self._key.verify(sig, msg)
+        except InvalidSignature:
+            return False
+        return True
+
+    def to_pem(self) -> bytes:
+        """SubjectPublicKeyInfo PEM."""
+        return self._key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+
+    def to_json(self) -> dict[str, Any]:
+        """TUF-style key entry: ``{"keytype", "scheme", "public": base64(raw)}``."""
+        return {"keytype": KEYTYPE, "scheme": SCHEME, "public": base64.b64encode(self.raw).decode("ascii")}
+
+    @classmethod
+    def from_json(cls, entry: Mapping[str, Any], *, keyid: str | None = None, where: str = "key") -> PublicKey:
+        """Parse a TUF-style key entry; if ``keyid`` is given it must match the key."""
+        if entry.get("keytype") != KEYTYPE or entry.get("scheme") != SCHEME:
+            raise KeyFileError(
+                f"unsupported key type {entry.get('keytype')!r}/{entry.get('scheme')!r}",
+                where=where,
+                remedy="only ed25519/ed25519 keys are supported",
+            )
+        public = entry.get("public")
+        if not isinstance(public, str):
+            raise KeyFileError("key entry has no base64 'public' field", where=where)
+        try:
+            raw = base64.b64decode(public, validate=True)
+        except ValueError:
+            raise KeyFileError("key 'public' is not base64", where=where) from None
+        if len(raw) != 32:
+            raise KeyFileError(f"an Ed25519 public key is 32 bytes, not {len(raw)}", where=where)
+        computed = keyid_of(raw)
+        if keyid is not None and keyid != computed:
+            raise KeyIdMismatch(
+                f"key id {keyid} does not match its key (sha256 of the key is {computed})",
+                where=where,
+                remedy="the key entry was altered; restore it from a trusted copy",
+            )
+        return cls(computed, raw)
+
+
+@dataclass(frozen=True)
+class SigningKey:
+    """An Ed25519 private key; ``public`` carries the key id."""
+
+    public: PublicKey
+    _private: Ed25519PrivateKey = field(repr=False, compare=False, hash=False)
+
+    @property
+    def keyid(self) -> str:
+        return self.public.keyid
+
+    def sign(self, msg: bytes) -> bytes:
+        """The 64-byte Ed25519 signature of ``msg`` (deterministic)."""
+        return self._private.sign(msg)
+
+    @classmethod
+    def from_private(cls, private: Ed25519PrivateKey) -> SigningKey:
+        raw = private.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+        return cls(PublicKey.from_raw(raw), private)
+
+    @classmethod
+    def from_seed(cls, seed: bytes) -> SigningKey:
+        """The key whose 32-byte RFC 8032 secret is ``seed`` (for fixed test vectors)."""
+        return cls.from_private(Ed25519PrivateKey.from_private_bytes(seed))
+
+    def private_pem(self, passphrase: bytes | None) -> bytes:
+        """PKCS#8 PEM, encrypted with ``passphrase`` unless it is None."""
+        encryption: serialization.KeySerializationEncryption = (
+            serialization.BestAvailableEncryption(passphrase) if passphrase else serialization.NoEncryption()
+        )
+        return self._private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption)
+
+
+def generate_key() -> SigningKey:
+    """A fresh Ed25519 key from the operating system's random source."""
+    return SigningKey.from_private(Ed25519PrivateKey.generate())
+
+
+def passphrase_from_env() -> bytes | None:
+    """The passphrase in ``PROVENANCE_KEY_PASSPHRASE``, or None when unset or empty."""
+    value = os.environ.get(PASSPHRASE_ENV)
+    return value.encode("utf-8") if value else None
+
+
+def _read_key_file(path: Path) -> bytes:
+    try:
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            raise KeyFileError("not a regular file", where=str(path), remedy="give a key file")
+        if info.st_size > MAX_KEY_FILE_BYTES:
+            raise KeyFileError("too large to be a key file", where=str(path), remedy="give a PEM key file")
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise KeyFileError("no such key file", where=str(path), remedy="check the path or run `provenance keys generate`") from None
+    except PermissionError:
+        raise KeyFileError("permission denied", where=str(path), remedy="check the file's permissions") from None
+
+
+@dataclass(frozen=True)
+class PublicKeyInfo:
+    """A public key file's key and the metadata in its comment lines (role, name, created)."""
+
+    key: PublicKey
+    path: Path
+    meta: Mapping[str, str]
+
+    @property
+    def role(self) -> str | None:
+        return self.meta.get("role")
+
+    @property
+    def name(self) -> str | None:
+        return self.meta.get("name")
+
+
+def public_key_file_bytes(key: PublicKey, meta: Mapping[str, str]) -> bytes:
+    """The ``PATH.pub`` form: ``# field: value`` lines, then the PEM."""
+    lines = [f"# provenance-archive public key ({KEYTYPE})", f"# keyid: {key.keyid}"]
+    for name in sorted(meta):
+        value = meta[name]
+        if "\n" in value or "\r" in value or name == "keyid":
+            raise KeyFileError(f"metadata field {name!r} cannot hold a line break", remedy="use one line")
+        lines.append(f"# {name}: {value}")
+    return ("\n".join(lines) + "\n").encode("utf-8") + key.to_pem()
+
+
+def _parse_meta(text: str) -> dict[str, str]:
+    meta: dict[str, str] = {}
+    for line in text.splitlines():
+        if line.startswith("-----BEGIN"):
+            break
+        if line.startswith("# ") and ": " in line:
+            name, _, value = line[2:].partition(": ")
+            meta[name.strip()] = value.strip()
+    return meta
+
+
+def load_public_key_info(path: str | os.PathLike[str]) -> PublicKeyInfo:
+    """Read a public key PEM (with optional comment metadata); a recorded key id must match."""
+    p = Path(path)
+    data = _read_key_file(p)
+    if b"PRIVATE KEY-----" in data:
+        raise KeyFileError(
+            "this is a private key file", where=str(p), remedy=f"give the public key ({p.name}.pub)"
+        )
+    try:
+        loaded = serialization.load_pem_public_key(data)
+    except (ValueError, TypeError):
+        raise KeyFileError("not a PEM public key", where=str(p), remedy="give a PATH.pub file made by `provenance keys generate`") from None
+    if not isinstance(loaded, Ed25519PublicKey):
+        raise KeyFileError("not an Ed25519 public key", where=str(p), remedy="use an Ed25519 key")
+    key = PublicKey.from_raw(loaded.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw))
+    meta = _parse_meta(data.decode("utf-8", errors="replace"))
+    recorded = meta.pop("keyid", None)
+    if recorded is not None and recorded != key.keyid:
+        raise KeyIdMismatch(
+            f"the file says key id {recorded} but its key's id is {key.keyid}",
+            where=str(p),
+            remedy="the file was edited; regenerate it from the private key (`provenance keys show KEY`)",
+        )
+    return PublicKeyInfo(key, p, meta)
+
+
+def load_public_key(path: str | os.PathLike[str]) -> PublicKey:
+    """Read a public key PEM file (``PATH.pub``)."""
+    return load_public_key_info(path).key
+
+
+def load_signing_key(path: str | os.PathLike[str], passphrase: bytes | None = None) -> SigningKey:
+    """Read a PKCS#8 PEM private key; the passphrase defaults to ``PROVENANCE_KEY_PASSPHRASE``.
+
+    An unencrypted key file must not be readable by group or others.
+    """
+    p = Path(path)
+    data = _read_key_file(p)
+    if b"-----BEGIN PUBLIC KEY-----" in data and b"PRIVATE KEY-----" not in data:
+        raise KeyFileError("this is a public key file", where=str(p), remedy="give the private key file")
+    encrypted = b"-----BEGIN ENCRYPTED PRIVATE KEY-----" in data
+    if passphrase is None and encrypted:
+        passphrase = passphrase_from_env()
+        if passphrase is None:
+            raise KeyFileError(
+                "the key is encrypted and no passphrase was given",
+                where=str(p),
+                remedy=f"set {PASSPHRASE_ENV} or enter it when prompted",
+            )
+    if not encrypted:
+        mode = p.stat().st_mode
+        if mode & 0o077:
+            raise KeyFileError(
+                f"unencrypted private key is readable by others (mode {stat.S_IMODE(mode):04o})",
+                where=str(p),
+                remedy=f"run `chmod 600 {p}`",
+            )
+    try:
+        loaded = serialization.load_pem_private_key(data, passphrase if encrypted else None)
+    except TypeError:
+        raise KeyFileError("the key is encrypted and no passphrase was given", where=str(p),
+                           remedy=f"set {PASSPHRASE_ENV}") from None
+    except ValueError as exc:
+        if encrypted:
+            raise KeyFileError("wrong passphrase (the key could not be decrypted)", where=str(p),
+                               remedy=f"check {PASSPHRASE_ENV}") from None
+        raise KeyFileError(f"not a PEM private key ({exc})", where=str(p),
+                           remedy="give a key made by `provenance keys generate`") from None
+    if not isinstance(loaded, Ed25519PrivateKey):
+        raise KeyFileError("not an Ed25519 private key", where=str(p), remedy="use an Ed25519 key")
+    return SigningKey.from_private(loaded)
+
+
+def key_file_is_encrypted(path: str | os.PathLike[str]) -> bool:
+    """True when the private key file is passphrase-encrypted PKCS#8."""
+    return b"-----BEGIN ENCRYPTED PRIVATE KEY-----" in _read_key_file(Path(path))
+
+
+def save_signing_key(
+    key: SigningKey,
+    path: str | os.PathLike[str],
+    passphrase: bytes | None,
+    *,
+    role: str | None = None,
+    name: str | None = None,
+    overwrite: bool = False,
+    now: datetime | None = None,
+) -> Path:
+    """Write ``key`` to ``path`` (mode 0600, atomic) and its public key to ``PATH.pub``; return the .pub path.
+
+    ``passphrase=None`` writes an unencrypted key: callers decide that explicitly.
+    Existing files are refused unless ``overwrite``.
+    """
+    p = Path(path)
+    pub = p.with_name(p.name + ".pub")
+    if role is not None and role not in ROLES:
+        raise KeyFileError(f"unknown role {role!r}", remedy=f"use one of: {', '.join(ROLES)}")
+    if not overwrite:
+        for target in (p, pub):
+            if target.exists():
+                raise KeyFileError("file exists", where=str(target), remedy="choose another path or remove it first")
+    if not p.parent.is_dir():
+        raise KeyFileError("directory does not exist", where=str(p.parent), remedy="create it first")
+    meta: dict[str, str] = {"created": (now or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")}
+    if role:
+        meta["role"] = role
+    if name:
+        meta["name"] = name
+    atomic_write_bytes(p, key.private_pem(passphrase), 0o600)
+    atomic_write_bytes(pub, public_key_file_bytes(key.public, meta), 0o644)
+    return pub
