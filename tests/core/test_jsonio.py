@@ -1,0 +1,101 @@
+"""The strict JSON reader and the RFC 8785 canonical form."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from provenance.errors import InputError
+from provenance.jsonio import canonical_bytes, load_json_file, loads_strict, write_json
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        ('{"a": 1, "a": 2}', "duplicate key 'a'"),
+        ('{"x": {"b": 1, "b": 1}}', "duplicate key 'b'"),
+        ('{"a": NaN}', "NaN"),
+        ('{"a": Infinity}', "Infinity"),
+        ('{"a": -Infinity}', "-Infinity"),
+        ('{"expected": 7.57}', 'decimal string "7.57"'),
+        ('{"a": 1e5}', "fractional JSON number 1e5"),
+        ('{"a": 1', "invalid JSON"),
+    ],
+)
+def test_strict_reader_rejects(text: str, needle: str) -> None:
+    with pytest.raises(InputError) as info:
+        loads_strict(text, source="doc.json")
+    assert needle in str(info.value)
+    assert "doc.json" in str(info.value)
+
+
+def test_syntax_error_names_line_and_column() -> None:
+    with pytest.raises(InputError) as info:
+        loads_strict('{\n  "a": 1,\n  "b": \n}', source="doc.json")
+    assert "doc.json:4:1" in str(info.value)
+
+
+def test_fractions_allowed_only_when_asked() -> None:
+    assert loads_strict('{"a": 0.5}', allow_fractions=True) == {"a": 0.5}
+
+
+def test_canonical_bytes_rfc8785_order_and_escapes() -> None:
+    obj = {"b": [1, "\u00e9", {"z": None, "a": True}], "a": "\u2028\n\"", "\u00e9": 0}
+    assert canonical_bytes(obj) == b'{"a":"\xe2\x80\xa8\\n\\"","b":[1,"\xc3\xa9",{"a":true,"z":null}],"\xc3\xa9":0}'
+
+
+def test_canonical_bytes_refuses_floats() -> None:
+    with pytest.raises(InputError) as info:
+        canonical_bytes({"a": [1, 0.1]})
+    assert "$.a[1]" in str(info.value)
+
+
+def test_load_json_file_errors(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="no such file"):
+        load_json_file(tmp_path / "missing.json")
+    empty = tmp_path / "empty.json"
+    empty.write_bytes(b"  \n")
+    with pytest.raises(InputError, match="empty"):
+        load_json_file(empty)
+    latin = tmp_path / "latin.json"
+    latin.write_bytes(b'{"a": "\xe9"}')
+    with pytest.raises(InputError, match="not UTF-8"):
+        load_json_file(latin)
+
+
+def test_write_json_is_atomic_and_leaves_no_temp(tmp_path: Path) -> None:
+    target = tmp_path / "out.json"
+    write_json(target, {"k": "v"})
+    write_json(target, {"k": "w"})
+    assert json.loads(target.read_text()) == {"k": "w"}
+    assert [p.name for p in tmp_path.iterdir()] == ["out.json"]
+
+
+_KEYS = st.text(max_size=8)
+_SCALARS = st.one_of(st.none(), st.booleans(), st.integers(min_value=-(2**53) + 1, max_value=2**53 - 1), st.text(max_size=20))
+_JSON: st.SearchStrategy[Any] = st.recursive(
+    _SCALARS,
+    lambda children: st.one_of(st.lists(children, max_size=5), st.dictionaries(_KEYS, children, max_size=5)),
+    max_leaves=30,
+)
+
+
+@settings(max_examples=300)
+@given(_JSON)
+def test_canonical_round_trip_through_strict_reader(obj: Any) -> None:
+    data = canonical_bytes(obj)
+    back = loads_strict(data)
+    assert back == obj
+    assert canonical_bytes(back) == data
+
+
+@settings(max_examples=200)
+@given(st.dictionaries(_KEYS, _SCALARS, max_size=8))
+def test_canonical_is_independent_of_key_order(obj: dict[str, Any]) -> None:
+    reordered = dict(reversed(list(obj.items())))
+    assert canonical_bytes(reordered) == canonical_bytes(obj)
