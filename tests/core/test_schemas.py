@@ -10,7 +10,6 @@ from jsonschema import Draft202012Validator
 
 from provenance.schemas import SCHEMA_BASE_URI, load_schema, schema_names
 
-
 # Conditions (if/then/else/not) constrain properties defined elsewhere; they define none.
 _CONDITIONS = {"if", "then", "else", "not"}
 
