@@ -1,0 +1,226 @@
+"""Propose checks for claims that have none, from the numbers in the claim text.
+
+Suggestions are for a person to confirm: each is marked ``"suggested": true,
+"confirmed": false``, carries the text it was read from, and is never turned
+into a verdict automatically. The heuristics are deliberately narrow: a list of
+numbers with an average stated beside it (``mean``), three numbers where one is
+exactly the difference of two others (``difference``), a percentage that is the
+relative change between two other numbers (``percent_change``), a list with a
+stated total (``sum``), and an average stated alone (a ``mean`` skeleton whose
+inputs the person fills in).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+from provenance.claims.decimal_text import decimal_places, parse_decimal, render_decimal
+from provenance.claims.model import Claim
+
+MAX_NUMBERS = 40
+"""Claims with more numbers than this get only list-based suggestions (pair searches are skipped)."""
+
+_NUMBER = re.compile(r"(?<![A-Za-z0-9_.])(-?[0-9]+(?:\.[0-9]+)?)(?![0-9]*[A-Za-z_])(\s*%|\s*percent)?", re.ASCII)
+_LIST_SEP = re.compile(r"^\s*(,\s*(and\s+|or\s+)?|\s+and\s+|\s+or\s+|\s*/\s*|\s*;\s*)$", re.ASCII)
+_UNIT = re.compile(r"^\s*(points?|pts|pp|percentage points|%)?\s*$", re.ASCII)
+_MEAN_WORDS = re.compile(r"\b(average|averages|averaged|averaging|mean|on average)\b", re.IGNORECASE)
+_TOTAL_WORDS = re.compile(r"\b(total|in total|sum|altogether|combined)\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class Number:
+    """A number found in the text: its decimal string, exact value, position, and whether a % follows."""
+
+    text: str
+    value: Fraction
+    start: int
+    end: int
+    percent: bool
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """A proposed check for one claim; never a verdict."""
+
+    claim_id: str
+    kind: str
+    basis: str
+    check: dict[str, Any]
+    complete: bool = True
+    notes: tuple[str, ...] = field(default=())
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "claim_id": self.claim_id,
+            "suggested": True,
+            "confirmed": False,
+            "kind": self.kind,
+            "basis": self.basis,
+            "complete": self.complete,
+            "check": self.check,
+            "notes": list(self.notes)
+            + ["Suggested from the claim text; confirm the numbers and their meaning before adding it as the claim's check."],
+        }
+
+
+def find_numbers(text: str) -> list[Number]:
+    """Every ASCII decimal number in ``text``, in order (numbers glued to letters, like "L2", are skipped)."""
+    found = []
+    for match in _NUMBER.finditer(text):
+        literal = match.group(1)
+        if len(literal) > 40:
+            continue
+        found.append(Number(literal, parse_decimal(literal), match.start(), match.end(), bool(match.group(2))))
+    return found
+
+
+def find_lists(text: str, numbers: Sequence[Number]) -> list[list[Number]]:
+    """Runs of two or more numbers separated only by commas, "and", "or" or slashes (units allowed after each)."""
+    runs: list[list[Number]] = []
+    current: list[Number] = []
+    for number in numbers:
+        if current:
+            gap = text[current[-1].end : number.start]
+            gap_no_unit = re.sub(r"^\s*(points?|pts|pp|%)", "", gap, flags=re.ASCII)
+            if _LIST_SEP.match(gap) or _LIST_SEP.match(gap_no_unit):
+                current.append(number)
+                continue
+            if len(current) >= 2:
+                runs.append(current)
+            current = []
+        current = [number]
+    if len(current) >= 2:
+        runs.append(current)
+    return runs
+
+
+def _names(count: int) -> list[str]:
+    return [f"x{i}" for i in range(1, count + 1)]
+
+
+def _nearest(numbers: Iterable[Number], position: int, exclude: set[int]) -> Number | None:
+    best: Number | None = None
+    for number in numbers:
+        if id(number) in exclude:
+            continue
+        distance = min(abs(number.start - position), abs(number.end - position))
+        if best is None or distance < min(abs(best.start - position), abs(best.end - position)):
+            best = number
+    return best
+
+
+def _snippet(text: str, start: int, end: int) -> str:
+    lo = max(0, start - 30)
+    hi = min(len(text), end + 30)
+    return ("..." if lo else "") + text[lo:hi].strip() + ("..." if hi < len(text) else "")
+
+
+def _aggregate(claim: Claim, text: str, numbers: list[Number], lists: list[list[Number]], kind: str) -> list[Suggestion]:
+    words = _MEAN_WORDS if kind == "mean" else _TOTAL_WORDS
+    out: list[Suggestion] = []
+    for word in words.finditer(text):
+        target = _nearest(numbers, word.start(), set())
+        if target is None:
+            break
+        for run in lists:
+            inputs = [n for n in run if n is not target]
+            if len(inputs) < 2:
+                continue
+            names = _names(len(inputs))
+            check = {
+                "formula": f"{kind}({', '.join(names)})",
+                "inputs": {name: n.text for name, n in zip(names, inputs, strict=True)},
+                "expected": target.text,
+                "precision": decimal_places(target.text),
+            }
+            basis = f"the values {', '.join(n.text for n in inputs)} and the stated {word.group(0).lower()} {target.text}"
+            out.append(Suggestion(claim.id, kind, basis, check))
+        if not out and kind == "mean":
+            check = {"formula": "mean", "inputs": {}, "expected": target.text, "precision": decimal_places(target.text)}
+            out.append(
+                Suggestion(
+                    claim.id,
+                    "mean",
+                    f"the stated {word.group(0).lower()} {target.text} ({_snippet(text, target.start, target.end)})",
+                    check,
+                    complete=False,
+                    notes=("The values averaged are not in the claim text: add them as inputs.",),
+                )
+            )
+        if out:
+            break
+    return out
+
+
+def _differences(claim: Claim, numbers: list[Number]) -> list[Suggestion]:
+    plain = [n for n in numbers if not n.percent]
+    out: list[Suggestion] = []
+    seen: set[frozenset[int]] = set()
+    # The smallest of three numbers is the likeliest stated difference: try it first, one suggestion per triple.
+    for c in sorted(plain, key=lambda n: abs(n.value)):
+        for a in plain:
+            for b in plain:
+                triple = frozenset({id(a), id(b), id(c)})
+                if len(triple) < 3 or triple in seen or a.value - b.value != c.value or c.value <= 0:
+                    continue
+                seen.add(triple)
+                check = {
+                    "formula": "difference(x1, x2)",
+                    "inputs": {"x1": a.text, "x2": b.text},
+                    "expected": c.text,
+                    "tolerance": {"absolute": "0"},
+                }
+                out.append(Suggestion(claim.id, "difference", f"{a.text} - {b.text} = {c.text} as stated", check))
+    return out
+
+
+def _percent_changes(claim: Claim, numbers: list[Number]) -> list[Suggestion]:
+    out: list[Suggestion] = []
+    plain = [n for n in numbers if not n.percent]
+    for p in (n for n in numbers if n.percent):
+        places = decimal_places(p.text)
+        for old in plain:
+            for new in plain:
+                if old is new or old.value == 0:
+                    continue
+                change = 100 * (new.value - old.value) / old.value
+                if render_decimal(change, places) != p.text:
+                    continue
+                check = {
+                    "formula": "percent_change(x1, x2)",
+                    "inputs": {"x1": old.text, "x2": new.text},
+                    "expected": p.text,
+                    "precision": places,
+                }
+                out.append(
+                    Suggestion(claim.id, "percent_change", f"{old.text} -> {new.text} is the stated {p.text}%", check)
+                )
+    return out
+
+
+def suggest_for_claim(claim: Claim) -> list[Suggestion]:
+    """Suggested checks for one claim (empty when it already has a check or its text has no usable numbers)."""
+    if claim.check is not None or claim.check_error is not None or not claim.text:
+        return []
+    text = claim.text
+    numbers = find_numbers(text)
+    if not numbers:
+        return []
+    lists = find_lists(text, numbers)
+    found = _aggregate(claim, text, numbers, lists, "mean") + _aggregate(claim, text, numbers, lists, "sum")
+    if len(numbers) <= MAX_NUMBERS:
+        found += _differences(claim, numbers) + _percent_changes(claim, numbers)
+    unique: dict[str, Suggestion] = {}
+    for suggestion in found:
+        key = repr(sorted(suggestion.check.items(), key=lambda kv: kv[0]))
+        unique.setdefault(key, suggestion)
+    return list(unique.values())
+
+
+def suggest(claims: Iterable[Claim]) -> list[Suggestion]:
+    """Suggestions for every claim without a check, in document order."""
+    return [s for claim in claims for s in suggest_for_claim(claim)]
