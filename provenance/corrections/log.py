@@ -1,0 +1,737 @@
+"""The correction log: JSONL of DSSE envelopes, locked appends, Merkle checkpoints, full verification.
+
+Storage. ``LOG`` holds one DSSE envelope (RFC 8785 JSON) per line; its payload
+is a correction-record-v1 carrying ``log`` (the origin), ``seq`` and ``prev``
+(sha256 of the previous line's bytes). Leaf ``i`` of the RFC 6962 tree is
+``SHA-256(0x00 || line_i)`` over the stored bytes. ``LOG.checkpoint`` is a C2SP
+checkpoint of the whole log signed by the log key (key name = origin).
+
+Appends hold ``fcntl.flock`` on the log file, write the line in one
+``O_APPEND`` write, fsync, then replace the checkpoint atomically. A crash
+leaves at worst a torn last line (no newline) or a checkpoint one entry behind;
+:func:`verify_log` reports both as warnings and the next append repairs them.
+
+:func:`verify_log` is pure (bytes in, :class:`LogReport` out) so it also runs on
+a zip member; it checks every signature (in worker processes for big logs),
+the chain, the Merkle root against the checkpoint, and consistency with an
+older trusted checkpoint, and reports every finding.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import fcntl
+import hashlib
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from archive.atomic import atomic_write_bytes
+from provenance.corrections import merkle, note
+from provenance.corrections.errors import LogCheckFailed, LogInputError, NoteError, ProofError
+from provenance.corrections.record import (
+    PAYLOAD_TYPE,
+    CorrectionRequest,
+    build_record,
+    fast_record_findings,
+    origin_for,
+    record_findings,
+    utc_now,
+)
+from provenance.corrections.status import StatusView, current_status
+from provenance.errors import InputError, ProvenanceError
+from provenance.jsonio import canonical_bytes, loads_strict
+from provenance.signing.dsse import parse_envelope, sign_envelope, verify_envelope
+from provenance.signing.keys import PublicKey, SigningKey
+from provenance.signing.trust import TrustRoot
+
+__all__ = [
+    "AppendResult",
+    "Finding",
+    "LogFiles",
+    "LogReport",
+    "append_correction",
+    "checkpoint_path",
+    "current_status",
+    "read_log",
+    "verify_log",
+]
+
+CHECKPOINT_SUFFIX = ".checkpoint"
+PARALLEL_MIN_ENTRIES = 2000
+CHUNK_ENTRIES = 2500
+
+
+def checkpoint_path(log_path: str | os.PathLike[str]) -> Path:
+    """Where a log's checkpoint lives: ``LOG.checkpoint`` beside it."""
+    p = Path(log_path)
+    return p.with_name(p.name + CHECKPOINT_SUFFIX)
+
+
+# -- findings and the report ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing verification found. ``severity`` is ``error`` (verification fails) or ``warning``."""
+
+    code: str
+    message: str
+    seq: int | None = None
+    severity: str = "error"
+
+    def __str__(self) -> str:
+        at = f"entry {self.seq}: " if self.seq is not None else ""
+        return f"{self.severity}: {at}{self.message} [{self.code}]"
+
+    def as_json(self) -> dict[str, Any]:
+        return {"code": self.code, "severity": self.severity, "seq": self.seq, "message": self.message}
+
+
+@dataclass(frozen=True)
+class LogReport:
+    """Everything verification established about a log, and every finding."""
+
+    origin: str | None
+    size: int
+    root: bytes
+    checkpoint: note.Checkpoint | None
+    checkpoint_verified: bool
+    signatures_verified: bool
+    torn_bytes: int
+    findings: tuple[Finding, ...]
+    records: tuple[Mapping[str, Any], ...] = field(repr=False)
+    leaf_hashes: tuple[bytes, ...] = field(repr=False)
+    line_hashes: tuple[str, ...] = field(repr=False)
+
+    @property
+    def ok(self) -> bool:
+        """True when no finding is an error."""
+        return not any(f.severity == "error" for f in self.findings)
+
+    @property
+    def errors(self) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if f.severity == "error")
+
+    @property
+    def status(self) -> StatusView:
+        return current_status(self.records)
+
+    def as_json(self) -> dict[str, Any]:
+        cp = self.checkpoint
+        return {
+            "ok": self.ok,
+            "origin": self.origin,
+            "size": self.size,
+            "root": base64.b64encode(self.root).decode("ascii"),
+            "root_hex": self.root.hex(),
+            "checkpoint": None
+            if cp is None
+            else {
+                "origin": cp.origin,
+                "size": cp.size,
+                "root": base64.b64encode(cp.root).decode("ascii"),
+                "signature_verified": self.checkpoint_verified,
+            },
+            "signatures_verified": self.signatures_verified,
+            "torn_bytes": self.torn_bytes,
+            "findings": [f.as_json() for f in self.findings],
+            "status": self.status.as_json(),
+        }
+
+
+def split_lines(data: bytes) -> tuple[list[bytes], int]:
+    """Complete lines (without newline) and the byte count of a torn last line, if any."""
+    if not data:
+        return [], 0
+    end = data.rfind(b"\n") + 1
+    lines = data[:end].split(b"\n")[:-1]
+    return lines, len(data) - end
+
+
+# -- per-entry checks (run in worker processes for big logs) ---------------------------
+
+
+@dataclass(frozen=True)
+class _Job:
+    start: int
+    lines: list[bytes]
+    prev: str | None
+    origin: str | None
+    corrector: dict[str, bytes] | None
+    threshold: int
+    revoked: dict[str, bytes]
+
+
+# (leaf hash, line sha256 hex, record or None, signer key ids, revoked signer or None, [(code, message)])
+_EntryResult = tuple[bytes, str, "dict[str, Any] | None", tuple[str, ...], "str | None", list[tuple[str, str]]]
+
+
+def _check_entries(job: _Job) -> list[_EntryResult]:
+    trusted = {k: PublicKey.from_raw(raw) for k, raw in (job.corrector or {}).items()}
+    revoked = {k: PublicKey.from_raw(raw) for k, raw in job.revoked.items()}
+    prev = job.prev
+    out: list[_EntryResult] = []
+    for offset, line in enumerate(job.lines):
+        seq = job.start + offset
+        line_sha = hashlib.sha256(line).hexdigest()
+        leaf = hashlib.sha256(b"\x00" + line).digest()
+        problems: list[tuple[str, str]] = []
+        record: dict[str, Any] | None = None
+        signers: tuple[str, ...] = ()
+        revoked_signer: str | None = None
+        try:
+            envelope = loads_strict(line, source=f"entry {seq}")
+            if not isinstance(envelope, dict):
+                raise InputError("line is not a JSON object (a DSSE envelope)")
+            if job.corrector is not None:
+                try:
+                    verified = verify_envelope(
+                        envelope, trusted, job.threshold, expected_payload_type=PAYLOAD_TYPE, where=f"entry {seq}"
+                    )
+                    payload, signers = verified.payload, tuple(sorted(verified.keyids))
+                except ProvenanceError as exc:
+                    by_revoked = None
+                    if revoked:
+                        with contextlib.suppress(ProvenanceError):
+                            by_revoked = verify_envelope(envelope, revoked, 1, expected_payload_type=PAYLOAD_TYPE)
+                    if by_revoked is None:
+                        raise LogCheckFailed(f"signature: {exc}") from None
+                    payload, signers = by_revoked.payload, tuple(sorted(by_revoked.keyids))
+                    revoked_signer = signers[0]
+            else:
+                parsed = parse_envelope(envelope, where=f"entry {seq}")
+                if parsed.payload_type != PAYLOAD_TYPE:
+                    raise LogCheckFailed(f"payloadType {parsed.payload_type!r} is not {PAYLOAD_TYPE}")
+                payload = parsed.payload
+            loaded = loads_strict(payload, source=f"entry {seq} payload")
+            record = loaded if isinstance(loaded, dict) else None
+            for finding in fast_record_findings(loaded):
+                problems.append(("schema", f"{finding.path}: {finding.message}"))
+        except ProvenanceError as exc:
+            code = "signature" if isinstance(exc, LogCheckFailed) or "signature" in type(exc).__name__.lower() else "malformed"
+            problems.append((code, str(exc)))
+        if record is not None:
+            if record.get("seq") != seq:
+                problems.append(("seq", f"record says seq {record.get('seq')!r} but sits at position {seq}: reordered or replayed"))
+            if job.origin is not None and record.get("log") != job.origin:
+                problems.append(("origin", f"record belongs to log {record.get('log')!r}, not {job.origin!r}: replayed from another log"))
+            if record.get("prev") != prev:
+                problems.append(("chain", f"prev is {record.get('prev')!r} but the previous line hashes to {prev!r}: an entry was edited, removed or inserted"))
+            issuer = record.get("issued_by", {}).get("keyid") if isinstance(record.get("issued_by"), dict) else None
+            if signers and issuer not in signers:
+                problems.append(("issuer", f"issued_by.keyid {str(issuer)[:16]} did not sign this entry"))
+        out.append((leaf, line_sha, record, signers, revoked_signer, problems))
+        prev = line_sha
+    return out
+
+
+def _run_jobs(jobs: list[_Job], workers: int | None) -> list[_EntryResult]:
+    total = sum(len(j.lines) for j in jobs)
+    n_workers = workers if workers is not None else (os.cpu_count() or 1)
+    if n_workers <= 1 or total < PARALLEL_MIN_ENTRIES or len(jobs) == 1:
+        return [r for job in jobs for r in _check_entries(job)]
+    results: list[_EntryResult] = []
+    with ProcessPoolExecutor(max_workers=min(n_workers, len(jobs))) as pool:
+        for chunk in pool.map(_check_entries, jobs):
+            results.extend(chunk)
+    return results
+
+
+def _peek_origin(line: bytes) -> str | None:
+    """The ``log`` field of an entry's payload, read without verifying anything."""
+    try:
+        envelope = loads_strict(line)
+        payload = base64.b64decode(envelope["payload"])
+        value = loads_strict(payload).get("log")
+        return value if isinstance(value, str) else None
+    except (ProvenanceError, KeyError, TypeError, ValueError, AttributeError):
+        return None
+
+
+# -- verification ---------------------------------------------------------------------------
+
+
+def _role_keys(trust: TrustRoot, role: str) -> tuple[dict[str, PublicKey], int]:
+    keys, threshold = trust.keys_for(role)
+    return dict(keys), threshold
+
+
+def verify_log(
+    entries_bytes: bytes,
+    checkpoint_text: bytes | None,
+    *,
+    trust: TrustRoot | None,
+    since_checkpoint: bytes | None = None,
+    origin: str | None = None,
+    workers: int | None = None,
+) -> LogReport:
+    """Verify a correction log given as bytes; never raises for what it finds, it reports.
+
+    Checks: every line a DSSE envelope signed by a threshold of ``corrector`` keys
+    (when ``trust`` is given), a valid correction-record-v1 at its ``seq``, in this
+    log's ``origin``, chained by ``prev``, issued_at never decreasing, supersedes
+    pointing at an earlier entry's bytes; the checkpoint signed by a ``log`` key,
+    of this origin, no larger than the log, with the root of that prefix; and an
+    older checkpoint (``since_checkpoint``) consistent with it. Findings with
+    severity ``warning``: a torn last line, entries not yet checkpointed,
+    signatures not checked (no trust root).
+    """
+    findings: list[Finding] = []
+    lines, torn = split_lines(entries_bytes)
+    if torn:
+        findings.append(Finding("torn-tail", f"the last {torn} bytes are a torn, uncommitted line (no newline); the next append removes them", len(lines), "warning"))
+
+    log_keys: list[bytes] = []
+    if trust is not None:
+        keys, _ = _role_keys(trust, "log")
+        log_keys = [k.raw for k in keys.values()]
+
+    checkpoint: note.Checkpoint | None = None
+    checkpoint_verified = False
+    if checkpoint_text is not None:
+        try:
+            parsed_note = note.parse_note(checkpoint_text)
+            checkpoint = note.parse_checkpoint_text(parsed_note.text)
+            if trust is not None:
+                note.verify_checkpoint(checkpoint_text, log_keys, origin=origin)
+                checkpoint_verified = True
+        except NoteError as exc:
+            findings.append(Finding("checkpoint", f"checkpoint: {exc}"))
+    else:
+        findings.append(Finding("no-checkpoint", "no checkpoint: truncation of the log cannot be detected", None, "warning" if not lines else "error"))
+
+    if origin is None:
+        origin = checkpoint.origin if checkpoint is not None else (_peek_origin(lines[0]) if lines else None)
+    if checkpoint is not None and checkpoint.origin != origin:
+        findings.append(Finding("origin", f"checkpoint is for log {checkpoint.origin!r}, not {origin!r}"))
+
+    corrector: dict[str, bytes] | None = None
+    threshold = 1
+    revoked: dict[str, bytes] = {}
+    if trust is not None:
+        keys, threshold = _role_keys(trust, "corrector")
+        corrector = {k: v.raw for k, v in keys.items()}
+        revoked = {k: v.raw for k, v in trust.revoked.items()}
+        if not corrector:
+            findings.append(Finding("trust", "the trust root names no corrector keys"))
+    else:
+        findings.append(Finding("unauthenticated", "no trust root given: signatures and the checkpoint were not verified", None, "warning"))
+
+    jobs: list[_Job] = []
+    prev_hash: str | None = None
+    for start in range(0, len(lines), CHUNK_ENTRIES):
+        chunk = lines[start : start + CHUNK_ENTRIES]
+        jobs.append(_Job(start, chunk, prev_hash, origin, corrector, threshold, revoked))
+        prev_hash = hashlib.sha256(chunk[-1]).hexdigest()
+    results = _run_jobs(jobs, workers)
+
+    leaf_hashes = [r[0] for r in results]
+    line_hashes = [r[1] for r in results]
+    records: list[Mapping[str, Any]] = []
+    last_time = ""
+    revocation_times = trust.revoked_at if trust is not None else {}
+    for seq, (_, _, record, _, revoked_signer, problems) in enumerate(results):
+        for code, message in problems:
+            findings.append(Finding(code, message, seq))
+        if record is None:
+            continue
+        issued_at = record.get("issued_at")
+        if isinstance(issued_at, str):
+            if issued_at < last_time:
+                findings.append(Finding("time", f"issued_at {issued_at} is earlier than the previous entry's {last_time}", seq))
+            last_time = max(last_time, issued_at)
+        if revoked_signer is not None:
+            when = revocation_times.get(revoked_signer)
+            stamp = when.strftime("%Y-%m-%dT%H:%M:%SZ") if isinstance(when, datetime) else None
+            if stamp is not None and isinstance(issued_at, str) and issued_at < stamp:
+                findings.append(Finding("revoked-key", f"signed by key {revoked_signer[:16]}, revoked at {stamp}, and dated before that (the date is the signer's own claim)", seq, "warning"))
+            else:
+                findings.append(Finding("revoked-key", f"signed by revoked key {revoked_signer[:16]} after its revocation", seq))
+        sup = record.get("supersedes")
+        if isinstance(sup, Mapping) and isinstance(sup.get("seq"), int):
+            target = sup["seq"]
+            if not 0 <= target < seq or line_hashes[target] != sup.get("sha256"):
+                findings.append(Finding("supersedes", f"supersedes entry {target}, whose bytes do not match the stated sha256", seq))
+        records.append(record)
+
+    size = len(lines)
+    root = merkle.root(leaf_hashes)
+    if checkpoint is not None:
+        if checkpoint.size > size:
+            findings.append(Finding("truncated", f"checkpoint covers {checkpoint.size} entries but the log has {size}: entries were removed"))
+        else:
+            prefix_root = merkle.root(leaf_hashes, checkpoint.size)
+            if prefix_root != checkpoint.root:
+                findings.append(Finding("root-mismatch", f"the first {checkpoint.size} entries do not hash to the checkpoint's root: entries were edited, reordered or replaced"))
+            if checkpoint.size < size:
+                findings.append(Finding("uncheckpointed", f"{size - checkpoint.size} entries after the checkpoint (size {checkpoint.size}) are not yet checkpointed", checkpoint.size, "warning"))
+
+    if since_checkpoint is not None:
+        findings.extend(_check_since(since_checkpoint, checkpoint, leaf_hashes, log_keys, origin, trust is not None))
+
+    return LogReport(
+        origin=origin,
+        size=size,
+        root=root,
+        checkpoint=checkpoint,
+        checkpoint_verified=checkpoint_verified,
+        signatures_verified=trust is not None,
+        torn_bytes=torn,
+        findings=tuple(findings),
+        records=tuple(records),
+        leaf_hashes=tuple(leaf_hashes),
+        line_hashes=tuple(line_hashes),
+    )
+
+
+def _check_since(
+    since: bytes,
+    current: note.Checkpoint | None,
+    leaf_hashes: Sequence[bytes],
+    log_keys: Sequence[bytes],
+    origin: str | None,
+    authenticated: bool,
+) -> list[Finding]:
+    """Consistency of an older trusted checkpoint with the current checkpoint and entries."""
+    try:
+        if authenticated:
+            old, _ = note.verify_checkpoint(since, log_keys, origin=origin)
+        else:
+            old = note.parse_checkpoint_text(note.parse_note(since).text)
+    except NoteError as exc:
+        return [Finding("since-checkpoint", f"older checkpoint: {exc}")]
+    found: list[Finding] = []
+    if origin is not None and old.origin != origin:
+        found.append(Finding("since-checkpoint", f"older checkpoint is for log {old.origin!r}, not {origin!r}"))
+        return found
+    if old.size > len(leaf_hashes):
+        found.append(Finding("truncated", f"an earlier checkpoint covered {old.size} entries; the log now has {len(leaf_hashes)}: entries were removed"))
+        return found
+    if current is not None and old.size > current.size:
+        found.append(Finding("rollback", f"the checkpoint (size {current.size}) is older than a checkpoint already seen (size {old.size}): rolled back"))
+    if old.size > 0 and merkle.root(leaf_hashes, old.size) != old.root:
+        if current is not None and old.size == current.size and old.root != current.root:
+            found.append(Finding("fork", f"two checkpoints of size {old.size} signed with different roots: the log forked (equivocation)"))
+        else:
+            found.append(Finding("inconsistent", f"the first {old.size} entries no longer hash to the earlier checkpoint's root: history was rewritten"))
+        return found
+    if current is not None and 0 < old.size <= current.size <= len(leaf_hashes):
+        try:
+            proof = merkle.consistency_proof(leaf_hashes, old.size, current.size)
+            merkle.verify_consistency(old.size, current.size, proof, old.root, current.root)
+        except ProofError as exc:
+            found.append(Finding("inconsistent", f"no consistency between the earlier and current checkpoints: {exc}"))
+    return found
+
+
+# -- files ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LogFiles:
+    """A log's bytes and its checkpoint's bytes (None when there is none)."""
+
+    path: Path
+    entries: bytes
+    checkpoint: bytes | None
+
+
+def read_log(path: str | os.PathLike[str]) -> LogFiles:
+    """Read ``LOG`` and ``LOG.checkpoint``; a missing log is an :class:`InputError`."""
+    p = Path(path)
+    try:
+        data = p.read_bytes()
+    except FileNotFoundError:
+        raise LogInputError("no such correction log", where=str(p), remedy="check the path (the first `correct append` creates it)") from None
+    except IsADirectoryError:
+        raise LogInputError("is a directory, not a correction log", where=str(p), remedy="give the .jsonl log file") from None
+    cp = checkpoint_path(p)
+    try:
+        checkpoint = cp.read_bytes()
+    except FileNotFoundError:
+        checkpoint = None
+    return LogFiles(p, data, checkpoint)
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[int]:
+    """Open ``path`` for appending (creating it) and hold an exclusive flock until the block ends."""
+    if not path.parent.is_dir():
+        raise LogInputError("directory does not exist", where=str(path.parent), remedy="create it first")
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield fd
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+def _read_fd(fd: int) -> bytes:
+    size = os.fstat(fd).st_size
+    chunks: list[bytes] = []
+    offset = 0
+    while offset < size:
+        chunk = os.pread(fd, size - offset, offset)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        offset += len(chunk)
+    return b"".join(chunks)
+
+
+@dataclass(frozen=True)
+class AppendResult:
+    """What an append committed."""
+
+    seq: int
+    origin: str
+    line_sha256: str
+    size: int
+    root: bytes
+    checkpoint: bytes
+    record: Mapping[str, Any]
+    repaired_bytes: int
+    created: bool
+
+
+def _payload_of(line: bytes, seq: int) -> dict[str, Any]:
+    try:
+        envelope = loads_strict(line, source=f"entry {seq}")
+        parsed = parse_envelope(envelope, where=f"entry {seq}")
+        record = loads_strict(parsed.payload, source=f"entry {seq} payload")
+    except ProvenanceError as exc:
+        raise LogCheckFailed(f"entry {seq} is unreadable ({exc})", remedy="run `provenance correct verify` on the log") from None
+    if not isinstance(record, dict):
+        raise LogCheckFailed(f"entry {seq} payload is not an object", remedy="run `provenance correct verify`")
+    return record
+
+
+def append_correction(
+    log_path: str | os.PathLike[str],
+    request: CorrectionRequest,
+    *,
+    signer: SigningKey,
+    log_key: SigningKey,
+    trust: TrustRoot | None,
+    origin: str | None = None,
+    issued_at: str | None = None,
+) -> AppendResult:
+    """Append one signed correction record to ``log_path`` and write a new checkpoint.
+
+    The signer must hold the ``corrector`` role and ``log_key`` the ``log`` role in
+    ``trust`` (checked when ``trust`` is given). The existing log must match its
+    checkpoint (signed by ``log_key`` or a trusted log key); entries after the
+    checkpoint must verify. A torn last line is cut off first. Raises
+    :class:`LogCheckFailed` rather than extend a log that does not verify.
+    """
+    path = Path(log_path)
+    log_keys: list[bytes] = [log_key.public.raw]
+    corrector: dict[str, PublicKey] | None = None
+    threshold = 1
+    if trust is not None:
+        keys, threshold = _role_keys(trust, "corrector")
+        if signer.keyid not in keys:
+            raise InputError(
+                f"key {signer.keyid[:16]} does not hold the corrector role in the trust root",
+                remedy="sign with a corrector key, or add this key to the corrector role (provenance trust add-key)",
+            )
+        corrector = keys
+        lkeys, _ = _role_keys(trust, "log")
+        if log_key.keyid not in lkeys:
+            raise InputError(
+                f"log key {log_key.keyid[:16]} does not hold the log role in the trust root",
+                remedy="give --log-key a key of the log role",
+            )
+        log_keys = [k.raw for k in lkeys.values()]
+
+    with _locked(path) as fd:
+        data = _read_fd(fd)
+        lines, torn = split_lines(data)
+        if torn:
+            os.ftruncate(fd, len(data) - torn)
+            os.fsync(fd)
+        created = not lines
+        cp_file = checkpoint_path(path)
+        cp_bytes = cp_file.read_bytes() if cp_file.exists() else None
+        leaf_hashes = [merkle.leaf_hash(line) for line in lines]
+        checkpointed = 0
+        records = [_payload_of(line, i) for i, line in enumerate(lines)]
+        existing_origin = records[0].get("log") if records else None
+        if existing_origin is not None:
+            if origin is not None and origin != existing_origin:
+                raise LogInputError(
+                    f"the log's origin is {existing_origin!r}, not {origin!r}",
+                    where=str(path),
+                    remedy="drop --origin, or give the log of that origin",
+                )
+            origin = str(existing_origin)
+        if origin is None:
+            origin = origin_for(request.record_id)
+        if cp_bytes is not None:
+            try:
+                cp, _ = note.verify_checkpoint(cp_bytes, log_keys, origin=origin)
+            except NoteError as exc:
+                raise LogCheckFailed(f"the log's checkpoint does not verify: {exc}", where=str(cp_file),
+                                     remedy="run `provenance correct verify`; do not extend a log you cannot verify") from None
+            if cp.size > len(lines) or merkle.root(leaf_hashes, cp.size) != cp.root:
+                raise LogCheckFailed(
+                    f"the log does not match its checkpoint (size {cp.size}, log has {len(lines)} entries)",
+                    where=str(path),
+                    remedy="run `provenance correct verify`; restore the log from its last deposit",
+                )
+            checkpointed = cp.size
+        elif lines:
+            raise LogCheckFailed("the log has entries but no checkpoint", where=str(cp_file),
+                                 remedy="restore the checkpoint beside the log (LOG.checkpoint)")
+        # Entries after the checkpoint (a crash between line and checkpoint) must verify before we build on them.
+        if checkpointed < len(lines):
+            prev = hashlib.sha256(lines[checkpointed - 1]).hexdigest() if checkpointed else None
+            job = _Job(checkpointed, lines[checkpointed:], prev, origin,
+                       {k: v.raw for k, v in corrector.items()} if corrector is not None else None, threshold, {})
+            for seq_offset, result in enumerate(_check_entries(job)):
+                if result[5]:
+                    code, message = result[5][0]
+                    raise LogCheckFailed(f"entry {checkpointed + seq_offset} after the checkpoint fails: {message} [{code}]",
+                                         where=str(path), remedy="run `provenance correct verify`")
+
+        seq = len(lines)
+        prev_sha = hashlib.sha256(lines[-1]).hexdigest() if lines else None
+        status = current_status(records)
+        claim_before = {cid: status.claim_status(cid) for cid in {c.claim_id for c in request.claims}}
+        sup_sha = None
+        if request.supersedes_seq is not None:
+            if not 0 <= request.supersedes_seq < seq:
+                raise InputError(f"--supersedes {request.supersedes_seq}: the log has entries 0..{seq - 1}",
+                                 remedy="give the seq of an existing entry")
+            sup_sha = hashlib.sha256(lines[request.supersedes_seq]).hexdigest()
+        when = issued_at or utc_now()
+        last_time = str(records[-1].get("issued_at", "")) if records else ""
+        when = max(when, last_time)
+        record = build_record(
+            request, origin=origin, seq=seq, prev=prev_sha, issuer_keyid=signer.keyid, issued_at=when,
+            claim_status_before=claim_before, supersedes_sha256=sup_sha,
+        )
+        problems = record_findings(record)
+        if problems:
+            listed = "; ".join(str(p) for p in problems)
+            raise InputError(f"the correction record would be invalid: {listed}", remedy="fix the options named")
+        envelope = sign_envelope(canonical_bytes(record), PAYLOAD_TYPE, [signer])
+        line = canonical_bytes(envelope)
+        if b"\n" in line:
+            raise AssertionError("canonical JSON never contains a raw newline")
+        _write_all(fd, line + b"\n")
+        os.fsync(fd)
+        if created:
+            _fsync_parent(path)
+
+        tree = merkle.CompactTree(leaf_hashes)
+        tree.append(merkle.leaf_hash(line))
+        checkpoint = note.Checkpoint(origin, tree.size, tree.root())
+        cp_out = note.sign_checkpoint(checkpoint, log_key.public.raw, log_key.sign)
+        atomic_write_bytes(cp_file, cp_out, 0o644)
+        return AppendResult(
+            seq=seq, origin=origin, line_sha256=hashlib.sha256(line).hexdigest(), size=tree.size,
+            root=tree.root(), checkpoint=cp_out, record=record, repaired_bytes=torn, created=created,
+        )
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
+
+
+def _fsync_parent(path: Path) -> None:
+    dfd = os.open(path.parent, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        os.fsync(dfd)
+    finally:
+        os.close(dfd)
+
+
+def require_ok(report: LogReport, *, where: str) -> LogReport:
+    """Raise :class:`LogCheckFailed` naming every error of ``report``; return it when it is ok."""
+    if report.ok:
+        return report
+    listed = "; ".join(str(f) for f in report.errors[:10])
+    more = f" (+{len(report.errors) - 10} more)" if len(report.errors) > 10 else ""
+    raise LogCheckFailed(f"correction log fails verification: {listed}{more}", where=where,
+                         remedy="do not trust this log; restore it from its last deposit")
+
+
+def proof_document(report: LogReport, seq: int, checkpoint_text: bytes | None) -> dict[str, Any]:
+    """An inclusion proof of entry ``seq`` in the tree of the checkpoint (or the whole log)."""
+    size = report.checkpoint.size if report.checkpoint is not None else report.size
+    if not 0 <= seq < size:
+        raise LogInputError(f"entry {seq} is not in the checkpointed tree of size {size}",
+                            remedy=f"give a seq below {size}")
+    hashes = list(report.leaf_hashes)
+    proof = merkle.inclusion_proof(hashes, seq, size)
+    return {
+        "contract": "correction-inclusion-proof-v1",
+        "origin": report.origin,
+        "seq": seq,
+        "tree_size": size,
+        "leaf_hash": base64.b64encode(hashes[seq]).decode("ascii"),
+        "line_sha256": report.line_hashes[seq],
+        "root": base64.b64encode(merkle.root(hashes, size)).decode("ascii"),
+        "proof": [base64.b64encode(h).decode("ascii") for h in proof],
+        "checkpoint": checkpoint_text.decode("utf-8") if checkpoint_text is not None else None,
+    }
+
+
+@dataclass(frozen=True)
+class ProofCheck:
+    """What an inclusion-proof check established."""
+
+    origin: str
+    seq: int
+    tree_size: int
+    root: bytes
+    checkpoint_verified: bool
+    entry_matched: bool
+
+
+def verify_proof_document(
+    doc: Mapping[str, Any], *, trust: TrustRoot | None, entry_line: bytes | None = None
+) -> ProofCheck:
+    """Check an inclusion proof: its checkpoint (under a trusted log key), the root, and the path.
+
+    ``entry_line``, when given, must be the entry's exact log line. Raises on any failure.
+    """
+    try:
+        seq, size = int(doc["seq"]), int(doc["tree_size"])
+        leaf = base64.b64decode(doc["leaf_hash"], validate=True)
+        root = base64.b64decode(doc["root"], validate=True)
+        proof = [base64.b64decode(h, validate=True) for h in doc["proof"]]
+        cp_text = doc.get("checkpoint")
+    except (KeyError, TypeError, ValueError) as exc:
+        raise LogInputError(f"malformed inclusion proof ({exc})", remedy="give a file made by `provenance correct prove`") from None
+    if entry_line is not None and merkle.leaf_hash(entry_line) != leaf:
+        raise ProofError(f"the given entry does not hash to the proof's leaf {seq}", remedy="give the exact log line of that entry")
+    checkpoint_verified = False
+    origin = str(doc.get("origin") or "")
+    if cp_text is not None:
+        cp_bytes = str(cp_text).encode("utf-8")
+        if trust is not None:
+            keys, _ = _role_keys(trust, "log")
+            cp, _ = note.verify_checkpoint(cp_bytes, [k.raw for k in keys.values()], origin=origin or None)
+            checkpoint_verified = True
+        else:
+            cp = note.parse_checkpoint_text(note.parse_note(cp_bytes).text)
+        if cp.size != size or cp.root != root:
+            raise ProofError(f"proof is for tree size {size} but the checkpoint is for size {cp.size} with another root",
+                             remedy="fetch a proof made against this checkpoint")
+        origin = cp.origin
+    elif trust is not None:
+        raise LogInputError("the proof carries no checkpoint to verify against the trust root",
+                            remedy="make the proof from a log with a checkpoint")
+    merkle.verify_inclusion(seq, size, leaf, proof, root)
+    return ProofCheck(origin, seq, size, root, checkpoint_verified, entry_line is not None)

@@ -1,0 +1,340 @@
+"""correction-record-v1: the vocabulary, building a record, and validating one (every error at once).
+
+A record is plain JSON (a dict). :func:`build_record` makes one from a
+:class:`CorrectionRequest` and the log position it will occupy;
+:func:`record_findings` lists everything wrong with a record, schema and
+semantics together.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from provenance.schemas import SchemaFinding, validate
+
+CONTRACT = "correction-record-v1"
+PAYLOAD_TYPE = "application/vnd.provenance-archive.correction-record.v1+json"
+"""DSSE payloadType of a log entry (ASCII, specific, never application/json)."""
+
+CORRECTION_TYPES: tuple[str, ...] = (
+    "correction",
+    "erratum",
+    "retraction",
+    "partial_retraction",
+    "expression_of_concern",
+    "withdrawal",
+    "addendum",
+    "clarification",
+)
+ERROR_TYPES = frozenset({"retraction", "partial_retraction", "withdrawal"})
+"""Types Crossmark displays as a red error; the rest are yellow alerts."""
+
+COPE_CATEGORIES: tuple[str, ...] = (
+    "honest_error",
+    "fabrication",
+    "falsification",
+    "plagiarism",
+    "redundant_publication",
+    "unauthorised_data",
+    "legal",
+    "unethical_research",
+    "compromised_review",
+    "undisclosed_coi",
+    "tooling_defect",
+    "other",
+)
+
+CLAIM_STATUSES: tuple[str, ...] = ("CURRENT", "CLARIFIED", "CORRECTED", "UNDER_CONCERN", "RETRACTED", "WITHDRAWN")
+"""Claim statuses, least to most severe."""
+
+CLAIM_EFFECT: Mapping[str, str] = {
+    "correction": "CORRECTED",
+    "erratum": "CORRECTED",
+    "addendum": "CLARIFIED",
+    "clarification": "CLARIFIED",
+    "expression_of_concern": "UNDER_CONCERN",
+    "partial_retraction": "RETRACTED",
+    "retraction": "RETRACTED",
+    "withdrawal": "WITHDRAWN",
+}
+"""The status a named claim takes after a record of each type (unless the record says otherwise)."""
+
+_UTC_TIME = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?Z$")
+_ORIGIN_BAD = re.compile(r"[\s+]+")
+
+
+def severity_of(correction_type: str) -> str:
+    """``error`` for the Crossmark error types, ``alert`` otherwise."""
+    return "error" if correction_type in ERROR_TYPES else "alert"
+
+
+def origin_for(record_id: str, prefix: str = "provenance-archive.dev/corrections/") -> str:
+    """A log origin derived from a record id: usable as a note key name (no spaces, no '+')."""
+    cleaned = _ORIGIN_BAD.sub("-", record_id.strip()).strip("-") or "record"
+    return prefix + cleaned
+
+
+def utc_now() -> str:
+    """The current time as RFC 3339 UTC with Z, to the second."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass(frozen=True)
+class ClaimChange:
+    """What a correction does to one claim; ``after_status`` defaults to the type's effect."""
+
+    claim_id: str
+    after_status: str | None = None
+    before_values: Mapping[str, str | None] = field(default_factory=dict)
+    after_values: Mapping[str, str | None] = field(default_factory=dict)
+    replacement_claim_id: str | None = None
+
+
+@dataclass(frozen=True)
+class CorrectionRequest:
+    """Everything an editor states about a correction; the log supplies its position."""
+
+    type: str
+    record_id: str
+    what_was_wrong: str
+    reason_text: str
+    reason_category: str = "honest_error"
+    claims: tuple[ClaimChange, ...] = ()
+    what_changed: tuple[Mapping[str, str], ...] = ()
+    doi: str | None = None
+    bundle_id: str | None = None
+    paths: tuple[str, ...] = ()
+    issuer_name: str | None = None
+    issuer_orcid: str | None = None
+    supersedes_seq: int | None = None
+    evidence: tuple[Mapping[str, str], ...] = ()
+    notice_text: str | None = None
+
+
+def build_record(
+    request: CorrectionRequest,
+    *,
+    origin: str,
+    seq: int,
+    prev: str | None,
+    issuer_keyid: str,
+    issued_at: str,
+    claim_status_before: Mapping[str, str],
+    supersedes_sha256: str | None = None,
+    record_uuid: str | None = None,
+) -> dict[str, Any]:
+    """A correction-record-v1 document for ``request`` at position ``seq`` of log ``origin``.
+
+    ``claim_status_before`` gives each claim's current status (missing means CURRENT).
+    The result is not validated here: call :func:`record_findings`.
+    """
+    effect = CLAIM_EFFECT.get(request.type, "CORRECTED")
+    changes = []
+    for change in request.claims:
+        before: dict[str, Any] = {"status": claim_status_before.get(change.claim_id, "CURRENT")}
+        if change.before_values:
+            before["values"] = dict(change.before_values)
+        after: dict[str, Any] = {"status": change.after_status or effect}
+        if change.after_values:
+            after["values"] = dict(change.after_values)
+        item: dict[str, Any] = {"claim_id": change.claim_id, "before": before, "after": after}
+        if change.replacement_claim_id:
+            item["replacement_claim_id"] = change.replacement_claim_id
+        changes.append(item)
+    target: dict[str, Any] = {
+        "record_id": request.record_id,
+        "doi": request.doi,
+        "bundle_id": request.bundle_id,
+        "claims": [c.claim_id for c in request.claims],
+        "paths": list(request.paths),
+    }
+    issued_by: dict[str, Any] = {"keyid": issuer_keyid, "role": "corrector"}
+    if request.issuer_name:
+        issued_by["name"] = request.issuer_name
+    if request.issuer_orcid:
+        issued_by["orcid"] = request.issuer_orcid
+    what_changed = [dict(c) for c in request.what_changed] or [
+        {"summary": _default_change_summary(request.type, [c.claim_id for c in request.claims])}
+    ]
+    supersedes = None
+    if request.supersedes_seq is not None:
+        supersedes = {"seq": request.supersedes_seq, "sha256": supersedes_sha256 or ""}
+    record: dict[str, Any] = {
+        "contract": CONTRACT,
+        "id": record_uuid or f"urn:uuid:{uuid.uuid4()}",
+        "log": origin,
+        "seq": seq,
+        "prev": prev,
+        "type": request.type,
+        "severity": severity_of(request.type),
+        "target": target,
+        "claims": changes,
+        "what_was_wrong": request.what_was_wrong,
+        "what_changed": what_changed,
+        "reason": {"category": request.reason_category, "text": request.reason_text},
+        "issued_by": issued_by,
+        "issued_at": issued_at,
+        "supersedes": supersedes,
+        "evidence": [dict(e) for e in request.evidence],
+    }
+    if request.notice_text:
+        record["notice_text"] = request.notice_text
+    return record
+
+
+def _default_change_summary(correction_type: str, claim_ids: Sequence[str]) -> str:
+    what = f"claims {', '.join(claim_ids)}" if claim_ids else "the record"
+    return f"{correction_type.replace('_', ' ')} issued for {what}"
+
+
+def record_findings(record: Any) -> list[SchemaFinding]:
+    """Every problem of ``record``: schema errors plus rules a schema cannot state."""
+    findings = validate(record, CONTRACT)
+    if findings or not isinstance(record, Mapping):
+        return findings
+    return _semantic_findings(record)
+
+
+def _semantic_findings(record: Mapping[str, Any]) -> list[SchemaFinding]:
+    findings: list[SchemaFinding] = []
+    target_claims = list(record["target"].get("claims", []))
+    change_ids = [c["claim_id"] for c in record["claims"]]
+    if len(set(change_ids)) != len(change_ids):
+        findings.append(SchemaFinding("$.claims", "a claim appears more than once"))
+    if sorted(set(change_ids)) != sorted(target_claims):
+        findings.append(
+            SchemaFinding("$.claims", f"claims changed {sorted(change_ids)} differ from target.claims {sorted(target_claims)}")
+        )
+    sup = record.get("supersedes")
+    if isinstance(sup, Mapping) and sup.get("seq", -1) >= record["seq"]:
+        findings.append(SchemaFinding("$.supersedes.seq", "a record can only supersede an earlier record"))
+    if record["type"] == "partial_retraction" and not target_claims:
+        findings.append(SchemaFinding("$.target.claims", "a partial retraction must name the claims it retracts"))
+    return findings
+
+
+# -- fast shape check -------------------------------------------------------------
+# jsonschema needs ~0.6 ms per record; verifying 100,000 entries cannot afford that.
+# ``shape_problems`` checks the same constraints as schemas/correction-record-v1.json
+# in plain Python (tests cross-check it against the schema on valid and mutated
+# records); when it finds a problem, the schema validator names every error.
+
+_SHA = re.compile(r"^[0-9a-f]{64}$")
+_UUID = re.compile(r"^urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+_LOG = re.compile(r"^[^\s+]+$")
+_DOI = re.compile(r"^10\.[0-9]{4,9}/\S+$")
+_BUNDLE = re.compile(r"^sha256:[0-9a-f]{64}$")
+_ORCID = re.compile(r"^[0-9]{4}-[0-9]{4}-[0-9]{4}-[0-9]{3}[0-9X]$")
+_STATUSES = frozenset(CLAIM_STATUSES)
+_TYPES = frozenset(CORRECTION_TYPES)
+_CATEGORIES = frozenset(COPE_CATEGORIES)
+
+
+def _s(v: Any, min_len: int = 0) -> bool:
+    return isinstance(v, str) and len(v) >= min_len
+
+
+def _int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _match(rx: re.Pattern[str], v: Any) -> bool:
+    return isinstance(v, str) and rx.search(v) is not None
+
+
+def _str_list(v: Any) -> bool:
+    return isinstance(v, list) and all(_s(x, 1) for x in v) and len(set(v)) == len(v)
+
+
+def _claim_state(v: Any) -> bool:
+    if not isinstance(v, dict) or v.get("status") not in _STATUSES:
+        return False
+    values = v.get("values", {})
+    return isinstance(values, dict) and all(x is None or isinstance(x, str) for x in values.values())
+
+
+def _claim_change(v: Any) -> bool:
+    return (
+        isinstance(v, dict)
+        and _s(v.get("claim_id"), 1)
+        and len(v["claim_id"]) <= 200
+        and _claim_state(v.get("before"))
+        and _claim_state(v.get("after"))
+        and ("replacement_claim_id" not in v or _s(v["replacement_claim_id"], 1))
+    )
+
+
+def _change(v: Any) -> bool:
+    return (
+        isinstance(v, dict)
+        and _s(v.get("summary"), 1)
+        and ("path" not in v or _s(v["path"], 1))
+        and all(k not in v or _match(_SHA, v[k]) for k in ("before_sha256", "after_sha256"))
+    )
+
+
+def shape_problems(record: Any) -> list[str]:
+    """Names of the fields of ``record`` that break the schema (empty: the schema accepts it)."""
+    if not isinstance(record, dict):
+        return ["$"]
+    r = record
+    bad: list[str] = []
+    checks: dict[str, bool] = {
+        "contract": r.get("contract") == CONTRACT,
+        "id": _match(_UUID, r.get("id")),
+        "log": _match(_LOG, r.get("log")) and 1 <= len(r["log"]) <= 255,
+        "seq": _int(r.get("seq")) and 0 <= r["seq"] <= 9007199254740991,
+        "type": r.get("type") in _TYPES,
+        "severity": r.get("severity") == severity_of(r.get("type", "")) and r.get("type") in _TYPES,
+        "what_was_wrong": _s(r.get("what_was_wrong"), 1),
+        "issued_at": _match(_UTC_TIME, r.get("issued_at")),
+    }
+    seq0 = r.get("seq") == 0 and _int(r.get("seq"))
+    checks["prev"] = "prev" in r and (r["prev"] is None if seq0 else _match(_SHA, r["prev"]))
+    t = r.get("target")
+    checks["target"] = (
+        isinstance(t, dict)
+        and _s(t.get("record_id"), 1)
+        and len(t["record_id"]) <= 200
+        and (t.get("doi") is None or _match(_DOI, t["doi"]))
+        and (t.get("bundle_id") is None or _match(_BUNDLE, t["bundle_id"]))
+        and ("claims" not in t or _str_list(t["claims"]))
+        and ("paths" not in t or _str_list(t["paths"]))
+    )
+    checks["claims"] = isinstance(r.get("claims"), list) and all(_claim_change(c) for c in r["claims"])
+    wc = r.get("what_changed")
+    checks["what_changed"] = isinstance(wc, list) and len(wc) >= 1 and all(_change(c) for c in wc)
+    reason = r.get("reason")
+    checks["reason"] = isinstance(reason, dict) and reason.get("category") in _CATEGORIES and _s(reason.get("text"), 1)
+    ib = r.get("issued_by")
+    checks["issued_by"] = (
+        isinstance(ib, dict)
+        and _match(_SHA, ib.get("keyid"))
+        and ib.get("role") == "corrector"
+        and ("name" not in ib or _s(ib["name"], 1))
+        and ("orcid" not in ib or _match(_ORCID, ib["orcid"]))
+    )
+    sup = r.get("supersedes", 0)
+    checks["supersedes"] = sup is None or (
+        isinstance(sup, dict) and _int(sup.get("seq")) and sup["seq"] >= 0 and _match(_SHA, sup.get("sha256"))
+    )
+    ev = r.get("evidence")
+    checks["evidence"] = isinstance(ev, list) and all(
+        isinstance(e, dict) and _s(e.get("name"), 1) and _match(_SHA, e.get("sha256")) for e in ev
+    )
+    checks["notice_text"] = "notice_text" not in r or isinstance(r["notice_text"], str)
+    bad = [name for name, ok in checks.items() if not ok]
+    return bad
+
+
+def fast_record_findings(record: Any) -> list[SchemaFinding]:
+    """:func:`record_findings`, skipping the slow schema validator when the shape check passes."""
+    if shape_problems(record):
+        found = record_findings(record)
+        return found or [SchemaFinding("$", "record fails the shape check")]
+    return _semantic_findings(record)
