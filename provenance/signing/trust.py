@@ -66,7 +66,7 @@ CONTRACT = "trust-root-v1"
 ROOT_TYPE = "https://provenance-archive.dev/trust-root/v1"
 PAYLOAD_TYPE = "application/vnd.provenance-archive.trust-root.v1+json"
 DEFAULT_LIFETIME = timedelta(days=365)
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 STATE_ENV = "PROVENANCE_TRUST_STATE"
 """Environment variable naming a :class:`TrustState` file the CLI uses for rollback protection."""
 
@@ -459,7 +459,7 @@ def _append(
 def _chain_for_update(document: Mapping[str, Any], now: datetime) -> TrustChain:
     """Verify all but (possibly) the expiry: an expired root is renewed by a new version."""
     del now  # every signature and link is checked; only the expiry is not
-    return verify_chain_document(document, now=_EPOCH, source="trust root")
+    return verify_chain_document(document, now=EPOCH, source="trust root")
 
 
 def add_key(

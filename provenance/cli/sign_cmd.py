@@ -1,0 +1,131 @@
+"""``provenance sign`` and ``provenance verify-signature``: DSSE envelopes over in-toto statements."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from provenance import GENERATOR, __version__
+from provenance.cli.keys_cmd import load_key_for_signing
+from provenance.cli.output import console, json_option_help, print_json
+from provenance.cli.trust_cmd import load_trust_for_audit, parse_when
+from provenance.errors import InputError
+from provenance.jsonio import load_json_file, write_json
+from provenance.signing import intoto
+from provenance.signing import source_provenance as sp
+from provenance.signing.keys import ROLES
+
+
+def _format_time(t: datetime) -> str:
+    return t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def register(group: click.Group) -> None:
+    @group.command("sign")
+    @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, exists=True, path_type=Path))
+    @click.option("--key", "keys", multiple=True, required=True, type=click.Path(dir_okay=False, exists=True, path_type=Path),
+                  help="Private key to sign with (repeat for several signatures).")
+    @click.option("-o", "--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+                  help="Where to write the DSSE envelope (JSON).")
+    @click.option("--predicate-type", default=None,
+                  help=f"predicateType of the statement (default: {intoto.FILES_PREDICATE_TYPE}).")
+    @click.option("--predicate", "predicate_file", default=None, type=click.Path(dir_okay=False, exists=True, path_type=Path),
+                  help="JSON file holding the predicate object.")
+    @click.option("--source-provenance", "manifest_file", default=None,
+                  type=click.Path(dir_okay=False, exists=True, path_type=Path),
+                  help="Sign a source-provenance-v1 predicate for this paper manifest; FILES are its outputs.")
+    @click.option("--input", "inputs", multiple=True, type=click.Path(dir_okay=False, exists=True, path_type=Path),
+                  help="With --source-provenance: an input file (repeat); its digest and git state are recorded.")
+    @click.option("--lean-version", default=None, help="With --source-provenance: the Lean version used, if any.")
+    @click.option("--base", default=None, type=click.Path(file_okay=False, exists=True, path_type=Path),
+                  help="Subject names are paths relative to this directory (default: here).")
+    @click.option("--json", "as_json", is_flag=True, help=json_option_help())
+    def sign(files: tuple[Path, ...], keys: tuple[Path, ...], out: Path, predicate_type: str | None,
+             predicate_file: Path | None, manifest_file: Path | None, inputs: tuple[Path, ...],
+             lean_version: str | None, base: Path | None, as_json: bool) -> int:
+        """Sign FILES: a DSSE envelope over an in-toto Statement v1 naming each file and its sha256."""
+        signers = [load_key_for_signing(k) for k in keys]
+        now = datetime.now(UTC)
+        subjects = intoto.subjects_for_files(list(files), base=base)
+        if manifest_file is not None:
+            if predicate_file is not None or predicate_type is not None:
+                raise InputError("--source-provenance sets the predicate itself",
+                                 remedy="drop --predicate/--predicate-type")
+            manifest = load_json_file(manifest_file)
+            predicate: dict[str, Any] = sp.build_source_provenance(
+                manifest, [manifest_file, *inputs], dict(subjects), now=now, lean_version=lean_version, base=base,
+            )
+            ptype = sp.PREDICATE_TYPE
+        elif predicate_file is not None:
+            loaded = load_json_file(predicate_file)
+            if not isinstance(loaded, dict):
+                raise InputError("the predicate must be a JSON object", where=str(predicate_file), remedy="wrap it in {}")
+            predicate = loaded
+            ptype = predicate_type or intoto.FILES_PREDICATE_TYPE
+        else:
+            predicate = {"signed_at": _format_time(now), "generator": {"name": GENERATOR, "version": __version__}}
+            ptype = predicate_type or intoto.FILES_PREDICATE_TYPE
+        if out.resolve() in {f.resolve() for f in files}:
+            raise InputError("the envelope would overwrite a signed file", where=str(out), remedy="choose another -o")
+        statement = intoto.make_statement(subjects, ptype, predicate)
+        envelope = intoto.sign_statement(statement, signers)
+        write_json(out, envelope)
+        if as_json:
+            print_json({"envelope": str(out), "predicateType": ptype, "keyids": [k.keyid for k in signers],
+                        "subjects": [{"name": n, "sha256": d} for n, d in subjects]})
+        else:
+            console.print(f"signed {len(subjects)} file(s) with {len(signers)} key(s) -> {out}")
+            for name, digest in subjects:
+                console.print(f"  {digest[:16]}  {name}")
+        return 0
+
+    @group.command("verify-signature")
+    @click.argument("envelope", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+    @click.argument("files", nargs=-1, type=click.Path(dir_okay=False, exists=True, path_type=Path))
+    @click.option("--trust", "trust_path", required=True, type=click.Path(dir_okay=False, exists=True, path_type=Path),
+                  help="trust-root.json naming the keys trusted per role.")
+    @click.option("--role", default="attestor", show_default=True, type=click.Choice(ROLES),
+                  help="Role whose keys and threshold the envelope must meet.")
+    @click.option("--predicate-type", default=None, help="Require this predicateType.")
+    @click.option("--trust-state", "trust_state", default=None, type=click.Path(dir_okay=False, path_type=Path),
+                  help="Rollback protection: remember the newest trust root seen here (default: $PROVENANCE_TRUST_STATE).")
+    @click.option("--at", default=None, help="Check the trust root's expiry at this time instead of now.")
+    @click.option("--base", default=None, type=click.Path(file_okay=False, exists=True, path_type=Path),
+                  help="FILES are named relative to this directory (default: here).")
+    @click.option("--json", "as_json", is_flag=True, help=json_option_help())
+    def verify_signature(envelope: Path, files: tuple[Path, ...], trust_path: Path, role: str,
+                         predicate_type: str | None, trust_state: Path | None, at: str | None,
+                         base: Path | None, as_json: bool) -> int:
+        """Verify ENVELOPE against the trust root's ROLE keys, and that each FILE's sha256 is a subject."""
+        root = load_trust_for_audit(trust_path, state_file=trust_state, at=parse_when(at, "--at"))
+        trusted, threshold = root.keys_for(role)
+        document = load_json_file(envelope)
+        digests = dict(intoto.subjects_for_files(list(files), base=base)) if files else None
+        verified = intoto.verify_statement_envelope(
+            document, trusted, threshold, predicate_type=predicate_type, files=digests, revoked=root.revoked,
+            where=str(envelope),
+        )
+        statement = verified.statement
+        if as_json:
+            print_json({
+                "ok": True,
+                "envelope": str(envelope),
+                "role": role,
+                "threshold": threshold,
+                "keyids": sorted(verified.keyids),
+                "trust_root_version": root.version,
+                "predicateType": statement.predicate_type,
+                "subjects": [{"name": s.name, "digest": dict(s.digest)} for s in statement.subjects],
+                "files_checked": sorted(digests) if digests else [],
+            })
+        else:
+            names = ", ".join(root.names.get(k, k[:16]) for k in sorted(verified.keyids))
+            console.print(f"OK {envelope}: signed by {len(verified.keyids)} trusted {role} key(s) ({names}), "
+                          f"threshold {threshold}, trust root version {root.version}")
+            console.print(f"predicateType {statement.predicate_type}; {len(statement.subjects)} subject(s)")
+            for name in sorted(digests or {}):
+                console.print(f"  file {name}: sha256 matches")
+        return 0
