@@ -1,0 +1,90 @@
+"""``provenance repro run``: a repro script in the sealed sandbox, its outputs checked against claims."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from provenance.claims.repro import apply_repro, run_repro
+from provenance.cli.claims_cmd import exit_code_for, load_claims_file, verdict_table
+from provenance.cli.output import console, err_console, json_option_help, print_json
+from provenance.sandbox.runner import BubblewrapSandbox, HostRunner, Sandbox
+
+
+@click.group("repro")
+def repro_group() -> None:
+    """Reproduce claim inputs from data with a script run in a sealed sandbox."""
+
+
+@repro_group.command("run")
+@click.argument("script", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--data", type=click.Path(path_type=Path, file_okay=False), help="Data directory, mounted read-only at /data.")
+@click.option(
+    "--claims",
+    "claims_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Paper manifest or {\"claims\": [...]} whose inputs the script's outputs feed.",
+)
+@click.option("--timeout", type=click.FloatRange(0.1, 86400), default=60.0, show_default=True, help="Wall-clock seconds.")
+@click.option("--memory", "memory_mb", type=click.IntRange(16, 1 << 20), default=1024, show_default=True, help="Address-space limit in MB.")
+@click.option("--json", "as_json", is_flag=True, help=json_option_help())
+@click.option(
+    "--unsafe-no-sandbox",
+    is_flag=True,
+    help="Run on the host WITHOUT isolation when bubblewrap is missing (recorded in every verdict).",
+)
+def run_command(
+    script: Path,
+    data: Path | None,
+    claims_file: Path | None,
+    timeout: float,
+    memory_mb: int,
+    as_json: bool,
+    unsafe_no_sandbox: bool,
+) -> int:
+    """Run SCRIPT sealed (no network, read-only data, private /tmp, time and memory limits).
+
+    The script prints one JSON object {name: decimal string}; with --claims, those values
+    become the inputs of the claims that name them, checked with scope `reproduced`.
+    Exit 0 when the run succeeded and every fed claim is verified; 1 otherwise; 3 without bubblewrap.
+    """
+    claims = load_claims_file(claims_file) if claims_file is not None else []
+    sandbox: Sandbox
+    runner_name: str
+    if unsafe_no_sandbox:
+        sandbox = HostRunner()
+        runner_name = "host (unsafe, not sealed)"
+        err_console.print("[bold red]warning:[/bold red] --unsafe-no-sandbox: the script runs on this host without isolation")
+    else:
+        bwrap = BubblewrapSandbox()  # ToolMissing (exit 3) with the install hint when absent
+        sandbox = bwrap
+        runner_name = bwrap.version()
+    run = run_repro(script, data=data, sandbox=sandbox, timeout=timeout, memory_mb=memory_mb, runner_name=runner_name)
+    verdicts = apply_repro(claims, run, now=datetime.now(UTC)) if claims else []
+    code = 1 if run.error is not None else exit_code_for(verdicts)
+    if claims and run.error is None and not verdicts:
+        code = 1
+    if as_json:
+        doc: dict[str, Any] = {"run": run.to_json(), "verdicts": [v.to_json() for v in verdicts]}
+        print_json(doc)
+        return code
+    sealed = "sealed (bubblewrap)" if run.result.sealed else "[bold red]UNSAFE, not sealed[/bold red]"
+    console.print(f"{script.name}: {sealed}, {run.result.wall_seconds:.2f} s, exit status {run.result.returncode}")
+    if run.error is not None:
+        err_console.print(f"[red]failed:[/red] {run.error}")
+    else:
+        assert run.outputs is not None
+        for key, value in run.outputs.items():
+            console.print(f"  {key} = {value}")
+    if verdicts:
+        console.print(verdict_table(verdicts, f"claims fed by {script.name}"))
+    elif claims and run.error is None:
+        err_console.print(f"The output names no input of the claims in {claims_file}.")
+    return code
+
+
+def register(group: click.Group) -> None:
+    group.add_command(repro_group)
