@@ -735,3 +735,18 @@ def verify_proof_document(
                             remedy="make the proof from a log with a checkpoint")
     merkle.verify_inclusion(seq, size, leaf, proof, root)
     return ProofCheck(origin, seq, size, root, checkpoint_verified, entry_line is not None)
+
+
+def log_identity(entries_bytes: bytes) -> tuple[str | None, str | None]:
+    """The origin and record id named by a log's first entry (unverified; for defaults only)."""
+    lines, _ = split_lines(entries_bytes)
+    if not lines:
+        return None, None
+    try:
+        record = _payload_of(lines[0], 0)
+    except LogCheckFailed:
+        return None, None
+    origin = record.get("log")
+    target = record.get("target")
+    record_id = target.get("record_id") if isinstance(target, dict) else None
+    return (origin if isinstance(origin, str) else None, record_id if isinstance(record_id, str) else None)
