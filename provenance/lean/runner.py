@@ -1,0 +1,179 @@
+"""Running ``lean --json`` on generated files: the one-method :class:`LeanRunner` and its real shells.
+
+``find_lean()`` resolves the toolchain: ``lean`` on ``PATH`` is usually elan's
+proxy, which may download a toolchain named by a ``lean-toolchain`` file, so
+we ask it once for ``--print-prefix`` (from a neutral directory) and then run
+``<prefix>/bin/lean`` itself. Each file gets its own process with a
+wall-clock timeout (the process group is killed on expiry). When bubblewrap
+works, ``lean`` runs with no network, the toolchain and the project mounted
+read-only, a private ``/tmp``, and nothing else of the host's home.
+
+There is no stand-in: without a real ``lean`` every caller reports "Lean not run".
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import tempfile
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from provenance.errors import ToolMissing
+from provenance.lean.messages import RunFacts
+
+NO_LEAN = "Lean not run: lean not found on PATH (install with elan)"
+INSTALL_HINT = "install Lean 4 with elan (https://github.com/leanprover/elan), then make sure `lean` is on PATH"
+_VERSION = re.compile(r"version (?P<v>[0-9]+\.[0-9]+\.[0-9]+(?:-[0-9A-Za-z.]+)?)", re.ASCII)
+MAX_OUTPUT = 64 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Toolchain:
+    """A resolved Lean toolchain: the real ``lean`` binary, its prefix and its version line."""
+
+    lean: Path
+    prefix: Path
+    version: str  # "4.19.0"
+    version_line: str  # "Lean (version 4.19.0, x86_64-unknown-linux-gnu, commit …, Release)"
+
+
+@dataclass(frozen=True, slots=True)
+class LeanRequest:
+    """Check ``file`` (relative to ``project``) with a wall-clock ``timeout`` in seconds."""
+
+    project: Path
+    file: str
+    timeout: float
+
+
+class LeanRunner(Protocol):
+    """Runs ``lean --json`` on one file of a project and reports what happened."""
+
+    def run(self, request: LeanRequest) -> RunFacts: ...
+
+
+def _quiet_run(argv: Sequence[str], *, cwd: Path, timeout: float) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        list(argv), cwd=cwd, capture_output=True, text=True, timeout=timeout, check=False,
+        env=_clean_env(os.environ),
+    )
+
+
+def _clean_env(env: Mapping[str, str]) -> dict[str, str]:
+    keep = ("PATH", "HOME", "ELAN_HOME", "LANG", "LC_ALL", "TMPDIR")
+    out = {k: env[k] for k in keep if k in env}
+    out.setdefault("LANG", "C.UTF-8")
+    return out
+
+
+def find_lean(path: str | None = None) -> Toolchain | None:
+    """The toolchain behind ``lean`` on ``PATH`` (or ``path``), or ``None`` when there is none that runs."""
+    exe = shutil.which("lean", path=path)
+    if exe is None:
+        return None
+    neutral = Path(tempfile.gettempdir())
+    try:
+        prefix_out = _quiet_run([exe, "--print-prefix"], cwd=neutral, timeout=60)
+        if prefix_out.returncode != 0 or not prefix_out.stdout.strip():
+            return None
+        prefix = Path(prefix_out.stdout.strip().splitlines()[-1])
+        real = prefix / "bin" / "lean"
+        if not real.is_file():
+            real = Path(exe)
+        version_out = _quiet_run([str(real), "--version"], cwd=neutral, timeout=60)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    line = version_out.stdout.strip().splitlines()[0] if version_out.stdout.strip() else ""
+    match = _VERSION.search(line)
+    if version_out.returncode != 0 or match is None:
+        return None
+    return Toolchain(real, prefix, match.group("v"), line)
+
+
+def require_lean(path: str | None = None) -> Toolchain:
+    """:func:`find_lean` or :class:`ToolMissing` (exit 3) naming elan."""
+    toolchain = find_lean(path)
+    if toolchain is None:
+        raise ToolMissing("lean not found on PATH", remedy=INSTALL_HINT)
+    return toolchain
+
+
+def bubblewrap_works() -> bool:
+    """True when ``bwrap`` exists and can create a namespace here."""
+    bwrap = shutil.which("bwrap")
+    if bwrap is None:
+        return False
+    try:
+        probe = subprocess.run(
+            [bwrap, "--ro-bind", "/", "/", "--unshare-all", "--die-with-parent", "true"],
+            capture_output=True, timeout=30, check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return probe.returncode == 0
+
+
+def bwrap_argv(toolchain: Toolchain, project: Path, inner: Sequence[str]) -> list[str]:
+    """``inner`` under bubblewrap: no network, read-only system, toolchain and project, private /tmp."""
+    bwrap = shutil.which("bwrap") or "bwrap"
+    argv = [bwrap, "--unshare-all", "--die-with-parent", "--new-session", "--clearenv",
+            "--setenv", "PATH", "/usr/bin:/bin", "--setenv", "LANG", "C.UTF-8", "--setenv", "HOME", "/tmp"]
+    for system in ("/usr", "/lib", "/lib64", "/bin", "/etc/ld.so.cache"):
+        if os.path.exists(system):
+            argv += ["--ro-bind", system, system]
+    prefix = toolchain.prefix.resolve()
+    argv += ["--ro-bind", str(prefix), str(prefix)]
+    lean_real = toolchain.lean.resolve()
+    if not lean_real.is_relative_to(prefix):
+        argv += ["--ro-bind", str(lean_real), str(lean_real)]
+    argv += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
+             "--ro-bind", str(project.resolve()), "/work", "--chdir", "/work", "--"]
+    return argv + list(inner)
+
+
+class SubprocessLeanRunner:
+    """Runs the real ``lean --json`` (under bubblewrap when ``sandbox`` is true)."""
+
+    def __init__(self, toolchain: Toolchain, *, sandbox: bool) -> None:
+        self.toolchain = toolchain
+        self.sandbox = sandbox
+
+    def argv(self, request: LeanRequest) -> tuple[list[str], Path]:
+        """The command line and working directory for ``request``."""
+        if self.sandbox:
+            inner = [str(self.toolchain.lean.resolve()), "--json", request.file]
+            return bwrap_argv(self.toolchain, request.project, inner), request.project
+        return [str(self.toolchain.lean), "--json", request.file], request.project
+
+    def run(self, request: LeanRequest) -> RunFacts:
+        argv, cwd = self.argv(request)
+        process = subprocess.Popen(
+            argv, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            text=True, start_new_session=True, env=_clean_env(os.environ),
+        )
+        try:
+            stdout, stderr = process.communicate(timeout=request.timeout)
+        except subprocess.TimeoutExpired:
+            try:
+                os.killpg(process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            process.communicate()
+            return RunFacts(None, "", "", True)
+        return RunFacts(process.returncode, stdout[:MAX_OUTPUT], stderr[:MAX_OUTPUT], False)
+
+
+def run_many(runner: LeanRunner, requests: Sequence[LeanRequest], *, jobs: int) -> list[RunFacts]:
+    """Run ``requests`` with at most ``jobs`` in parallel; results in request order."""
+    jobs = max(1, jobs)
+    if jobs == 1 or len(requests) <= 1:
+        return [runner.run(r) for r in requests]
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        return list(pool.map(runner.run, requests))
