@@ -25,7 +25,7 @@ import uuid
 import zipfile
 import zlib
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Protocol
@@ -41,7 +41,6 @@ from archive.hashing import (
     MultiHasher,
     _size_or_zero,
     copy_and_hash,
-    default_workers,
     hash_stream,
 )
 
@@ -451,12 +450,17 @@ def write_bag(
 
     tmp = target.parent / f".{target.name}.tmp-{uuid.uuid4().hex}"
     tmp.mkdir(mode=0o755)
+    syncer = ThreadPoolExecutor(4, thread_name_prefix="fsync") if fsync else None
     try:
-        files = _write_into(tmp, payload, bag_info, extra_tags, finalize, algs, workers, fsync)
+        try:
+            files = _write_into(tmp, payload, bag_info, extra_tags, finalize, algs, workers, syncer)
+        finally:
+            if syncer is not None:
+                syncer.shutdown(wait=True)
         if epoch is not None:
             _set_mtimes(tmp, epoch)
         if fsync:
-            _fsync_tree(tmp)
+            _fsync_tree(tmp, skip_under=tmp / "data")
         if after_build is not None:
             after_build(tmp)
         os.rename(tmp, target)
@@ -511,14 +515,23 @@ def _write_into(
     finalize: Finalizer | None,
     algs: tuple[str, ...],
     workers: int | None,
-    fsync: bool,
+    syncer: ThreadPoolExecutor | None,
 ) -> dict[str, FileDigests]:
     data_dir = root / "data"
     data_dir.mkdir(mode=0o755)
     for item in payload:
         (data_dir / item.name).parent.mkdir(mode=0o755, parents=True, exist_ok=True)
 
+    synced: list[Future[None]] = []
+
     def one(item: PayloadItem) -> FileDigests:
+        digests = _one(item)
+        if syncer is not None:
+            # Flush while other files are still being hashed: disk I/O overlaps CPU.
+            synced.append(syncer.submit(_fsync_file, str(data_dir / item.name)))
+        return digests
+
+    def _one(item: PayloadItem) -> FileDigests:
         dst = data_dir / item.name
         if item.data is not None:
             _write_new(dst, item.data, fsync=False)
@@ -540,6 +553,8 @@ def _write_into(
     order = sorted(payload, key=lambda it: -(len(it.data) if it.data is not None else _size_or_zero(it.path or "")))
     with HashPool(workers) as pool:
         digests = pool.map_ordered(one, order)
+    for future in synced:
+        future.result()
     files: dict[str, FileDigests] = {f"data/{it.name}": d for it, d in zip(order, digests, strict=True)}
 
     tags: dict[str, bytes] = {"bagit.txt": BAGIT_TXT}
@@ -592,23 +607,24 @@ def _set_mtimes(root: Path, epoch: int) -> None:
     os.utime(root, (epoch, epoch))
 
 
-def _fsync_tree(root: Path) -> None:
-    """fsync every file and directory, files in parallel (the rename comes after)."""
+def _fsync_file(path: str) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_tree(root: Path, *, skip_under: Path | None = None) -> None:
+    """fsync every directory, and every file not under ``skip_under`` (already flushed)."""
     paths: list[str] = []
     dirs: list[str] = []
     for dirpath, _, filenames in os.walk(root):
         dirs.append(dirpath)
-        paths.extend(os.path.join(dirpath, n) for n in filenames)
-
-    def sync(p: str) -> None:
-        fd = os.open(p, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-    with ThreadPoolExecutor(max(4, default_workers())) as ex:
-        list(ex.map(sync, paths))
+        if skip_under is None or not Path(dirpath).is_relative_to(skip_under):
+            paths.extend(os.path.join(dirpath, n) for n in filenames)
+    with ThreadPoolExecutor(4) as ex:
+        list(ex.map(_fsync_file, paths))
     for d in dirs:
         fsync_dir(Path(d))
 

@@ -116,11 +116,12 @@ def hash_stream(
     """
     multi = MultiHasher(algorithms, helper)
     # Two buffers: the helper may still hash one while the next is being read.
-    buffers = (bytearray(CHUNK), bytearray(CHUNK)) if helper is not None else (bytearray(CHUNK),)
+    size = CHUNK if limit is None else max(1, min(CHUNK, limit + 1))
+    buffers = (bytearray(size), bytearray(size)) if helper is not None else (bytearray(size),)
     turn = 0
     readinto = getattr(stream, "readinto", None)
     while True:
-        want = CHUNK if limit is None else min(CHUNK, limit + 1 - multi.size)
+        want = size if limit is None else min(size, limit + 1 - multi.size)
         if want <= 0:
             break
         if readinto is not None:
@@ -181,8 +182,18 @@ def copy_and_hash(
         out_fd = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), mode)
         with os.fdopen(out_fd, "wb", buffering=0) as sink:
             size = os.fstat(source.fileno()).st_size
+            writer = _FullWriter(sink)
+            if size <= CHUNK:
+                multi = MultiHasher(algorithms)
+                data = source.read()
+                writer.write(data)
+                multi.update(data)
+                while more := source.read(CHUNK):  # the file grew under us
+                    writer.write(more)
+                    multi.update(more)
+                return multi.result()
             use_helper = helper if size >= SIDE_BY_SIDE_MIN else None
-            return hash_stream(source, algorithms, helper=use_helper, sink=_FullWriter(sink))
+            return hash_stream(source, algorithms, helper=use_helper, sink=writer)
 
 
 class _FullWriter:

@@ -1,0 +1,182 @@
+"""Bag build + verify speed against the `bagit` package and a bare hashlib reference pass.
+
+Measured in the same run on the same files, interleaved, best of N:
+
+* build + verify (our BagIt writer with fsync, then our validator) vs the `bagit`
+  package (processes=2) making and validating a bag of the same files
+  (target: ours >= 1.4x faster);
+* verify throughput vs a bare two-thread hashlib pass computing sha256 and sha512
+  in one read of each file (target >= 0.9x: the practical two-core limit);
+* the same two figures for one big file, where the reference runs sha256 and
+  sha512 side by side on two threads.
+
+Usage: bench_bundle.py [--quick | --full]. Default: 256 MiB (500 files and one file),
+--full: 1 GiB (2,000 files and one file), --quick: 48 MiB. Data lives under /tmp and
+is deleted afterwards. The last line is one JSON object for `make bench`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import logging
+import os
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import bagit
+
+from archive.bag import PayloadItem, validate_bag, write_bag
+
+MiB = 1024 * 1024
+CHUNK = 4 * MiB
+
+
+def make_dataset(root: Path, total: int, count: int) -> list[Path]:
+    root.mkdir(parents=True)
+    block = os.urandom(min(64 * MiB, max(total, 2 * MiB)))
+    size = total // count
+    files = []
+    for i in range(count):
+        off = (i * 7919) % max(1, len(block) - size) if size < len(block) else 0
+        p = root / f"part-{i:05d}.bin"
+        with open(p, "wb") as fh:
+            written = 0
+            fh.write(i.to_bytes(8, "big"))
+            written = 8
+            while written < size:
+                piece = block[off : off + min(size - written, len(block) - off)] or block[: size - written]
+                fh.write(piece)
+                written += len(piece)
+                off = 0
+        files.append(p)
+    return files
+
+
+def reference_pass(files: list[Path]) -> None:
+    """Bare hashlib: sha256 and sha512 from one read of each file, on two threads."""
+    if len(files) == 1:
+        side = ThreadPoolExecutor(1)
+        with open(files[0], "rb", buffering=0) as fh:
+            a, b = hashlib.sha256(), hashlib.sha512()
+            pending = None
+            bufs = [bytearray(CHUNK), bytearray(CHUNK)]
+            turn = 0
+            while True:
+                view = memoryview(bufs[turn])
+                n = fh.readinto(view)
+                if not n:
+                    break
+                if pending:
+                    pending.result()
+                pending = side.submit(b.update, view[:n])
+                a.update(view[:n])
+                turn ^= 1
+            if pending:
+                pending.result()
+        side.shutdown()
+        return
+
+    def one(p: Path) -> tuple[str, str]:
+        with open(p, "rb", buffering=0) as fh:
+            data = fh.read()
+        return hashlib.sha256(data).hexdigest(), hashlib.sha512(data).hexdigest()
+
+    with ThreadPoolExecutor(2) as ex:
+        list(ex.map(one, files))
+
+
+def timed(fn: Callable[[], object]) -> float:
+    os.sync()
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def run_case(label: str, files: list[Path], work: Path, rounds: int) -> dict[str, float]:
+    best = {"ours_build": 1e9, "ours_verify": 1e9, "peer_make": 1e9, "peer_validate": 1e9, "ref": 1e9}
+    items = [PayloadItem(f"payload/{p.name}", path=p) for p in files]
+    for r in range(rounds):
+        ours = work / f"ours-{r}"
+        peer = work / f"peer-{r}"
+        report = None
+
+        def build(ours: Path = ours) -> None:
+            write_bag(ours, items, bag_info=[("External-Identifier", "bench")], fsync=True)
+
+        def verify(ours: Path = ours) -> None:
+            nonlocal report
+            report = validate_bag(ours)
+
+        best["ours_build"] = min(best["ours_build"], timed(build))
+        best["ours_verify"] = min(best["ours_verify"], timed(verify))
+        assert report is not None and report.ok, report and report.findings
+        shutil.rmtree(ours)
+        best["ref"] = min(best["ref"], timed(lambda: reference_pass(files)))
+        # bagit.make_bag works in place: give it its own copy (not timed).
+        peer.mkdir()
+        for p in files:
+            shutil.copyfile(p, peer / p.name)
+        best["peer_make"] = min(
+            best["peer_make"], timed(lambda peer=peer: bagit.make_bag(str(peer), processes=2, checksums=["sha256", "sha512"]))
+        )
+        best["peer_validate"] = min(best["peer_validate"], timed(lambda peer=peer: bagit.Bag(str(peer)).validate(processes=2)))
+        shutil.rmtree(peer)
+    print(
+        f"{label}: ours build {best['ours_build']:.2f}s + verify {best['ours_verify']:.2f}s; "
+        f"bagit make {best['peer_make']:.2f}s + validate {best['peer_validate']:.2f}s; "
+        f"bare two-thread sha256+sha512 pass {best['ref']:.2f}s"
+    )
+    return best
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    size = parser.add_mutually_exclusive_group()
+    size.add_argument("--quick", action="store_true", help="48 MiB, one round")
+    size.add_argument("--full", action="store_true", help="1 GiB in 2,000 files and one 1 GiB file")
+    args = parser.parse_args()
+    logging.getLogger("bagit").setLevel(logging.ERROR)
+    if args.quick:
+        total, count, rounds = 48 * MiB, 96, 1
+    elif args.full:
+        total, count, rounds = 1024 * MiB, 2000, 2
+    else:
+        total, count, rounds = 256 * MiB, 500, 2
+    print(f"dataset: {total // MiB} MiB in {count} files, and one {total // MiB} MiB file; best of {rounds}; "
+          f"{os.cpu_count()} CPUs")
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="bench-bundle-", dir="/tmp") as tmp:
+        work = Path(tmp)
+        many = make_dataset(work / "many", total, count)
+        r = run_case(f"{count} files", many, work, rounds)
+        shutil.rmtree(work / "many")
+        one = make_dataset(work / "one", total, 1)
+        s = run_case("1 file", one, work, rounds)
+    for label, res in ((f"{total // MiB} MiB in {count} files", r), (f"one {total // MiB} MiB file", s)):
+        ours = res["ours_build"] + res["ours_verify"]
+        peer = res["peer_make"] + res["peer_validate"]
+        speedup = peer / ours
+        rows.append({"figure": f"build+verify vs bagit make+validate (processes=2), {label}",
+                     "ours": round(ours, 3), "peer": round(peer, 3), "ratio": round(speedup, 2),
+                     "target": 1.4, "met": speedup >= 1.4})
+        tput = res["ref"] / res["ours_verify"]
+        rows.append({"figure": f"verify throughput vs bare two-thread hashlib pass, {label}",
+                     "ours": round(res["ours_verify"], 3), "peer": round(res["ref"], 3), "ratio": round(tput, 2),
+                     "target": 0.9, "met": tput >= 0.9})
+    for row in rows:
+        print(f"{row['figure']}: {row['ratio']}x (target {row['target']}x) {'met' if row['met'] else 'NOT met'}")
+    print(json.dumps({"bench": "bundle", "rows": rows}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
