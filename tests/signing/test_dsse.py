@@ -1,0 +1,261 @@
+"""DSSE v1: PAE as the spec says, the official vector, and one test per attack, each its own error."""
+
+from __future__ import annotations
+
+import base64
+import copy
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from provenance.signing.dsse import (
+    add_signatures,
+    b64decode_strict,
+    pae,
+    sign_envelope,
+    verify_envelope,
+)
+from provenance.signing.errors import (
+    BadSignature,
+    DuplicateSignatures,
+    InvalidBase64,
+    KeyIdMismatch,
+    MalformedEnvelope,
+    PayloadTypeMismatch,
+    RevokedKey,
+    SignatureError,
+    TamperedPayload,
+    ThresholdNotMet,
+    UntrustedKey,
+)
+from provenance.signing.keys import ED25519_L, PublicKey, SigningKey
+
+
+def fixed_key(n: int) -> SigningKey:
+    """Key number ``n``: its RFC 8032 secret is 32 bytes of value ``n``."""
+    return SigningKey.from_seed(bytes([n]) * 32)
+
+
+PTYPE = "application/vnd.in-toto+json"
+
+# The official DSSE vector (secure-systems-lab/dsse protocol.md): ECDSA P-256, RFC 6979.
+DSSE_X = 46950820868899156662930047687818585632848591499744589407958293238635476079160
+DSSE_Y = 5640078356564379163099075877009565129882514886557779369047442380624545832820
+DSSE_D = 97358161215184420915383655311931858321456579547487070936769975997791359926199
+DSSE_SIG = "A3JqsQGtVsJ2O2xqrI5IcnXip5GToJ3F+FnZ+O88SjtR6rDAajabZKciJTfUiHqJPcIAriEGAHTVeCUjW2JIZA=="
+
+
+def trusted(*indices: int) -> dict[str, PublicKey]:
+    return {fixed_key(i).keyid: fixed_key(i).public for i in indices}
+
+
+def env(payload: bytes = b'{"a":1}', ptype: str = PTYPE, signers: tuple[int, ...] = (1,)) -> dict[str, Any]:
+    return sign_envelope(payload, ptype, [fixed_key(i) for i in signers])
+
+
+def test_pae_official_vector_bytes() -> None:
+    assert pae("http://example.com/HelloWorld", b"hello world") == b"DSSEv1 29 http://example.com/HelloWorld 11 hello world"
+
+
+def test_official_dsse_vector_signature_verifies_over_our_pae() -> None:
+    message = pae("http://example.com/HelloWorld", base64.b64decode("aGVsbG8gd29ybGQ="))
+    sig = base64.b64decode(DSSE_SIG)
+    der = encode_dss_signature(int.from_bytes(sig[:32], "big"), int.from_bytes(sig[32:], "big"))
+    public = ec.EllipticCurvePublicNumbers(DSSE_X, DSSE_Y, ec.SECP256R1()).public_key()
+    public.verify(der, message, ec.ECDSA(hashes.SHA256()))
+    # And deterministic signing (RFC 6979) over our PAE reproduces the vector's signature exactly.
+    private = ec.derive_private_key(DSSE_D, ec.SECP256R1())
+    r, s = decode_dss_signature(private.sign(message, ec.ECDSA(hashes.SHA256(), deterministic_signing=True)))
+    assert base64.b64encode(r.to_bytes(32, "big") + s.to_bytes(32, "big")).decode() == DSSE_SIG
+
+
+def test_pae_uses_byte_lengths_not_character_lengths() -> None:
+    ptype = "application/vnd.example.prüfung+json"
+    assert len(ptype) == 36 and len(ptype.encode()) == 37
+    assert pae(ptype, "é".encode()) == b"DSSEv1 37 " + ptype.encode() + b" 2 \xc3\xa9"
+
+
+def test_pae_empty_payload() -> None:
+    assert pae("t", b"") == b"DSSEv1 1 t 0 "
+
+
+def test_sign_and_verify_returns_exact_payload_and_signer() -> None:
+    e = env(b'{"x": 1 }')
+    v = verify_envelope(e, trusted(1, 2), 1, expected_payload_type=PTYPE)
+    assert v.payload == b'{"x": 1 }' and v.payload_type == PTYPE and v.keyids == {fixed_key(1).keyid}
+
+
+def test_bad_signature_s_plus_l_malleation() -> None:
+    e = env()
+    sig = base64.b64decode(e["signatures"][0]["sig"])
+    s = int.from_bytes(sig[32:], "little") + ED25519_L
+    e["signatures"][0]["sig"] = base64.b64encode(sig[:32] + s.to_bytes(32, "little")).decode()
+    with pytest.raises(BadSignature) as info:
+        verify_envelope(e, trusted(1), 1)
+    assert type(info.value) is BadSignature
+
+
+def test_bad_signature_truncated_signature_bytes() -> None:
+    e = env()
+    sig = base64.b64decode(e["signatures"][0]["sig"])
+    e["signatures"][0]["sig"] = base64.b64encode(sig[:60]).decode()
+    with pytest.raises(BadSignature) as info:
+        verify_envelope(e, trusted(1), 1)
+    assert type(info.value) is BadSignature
+
+
+def test_wrong_key_valid_signature_by_untrusted_key() -> None:
+    with pytest.raises(UntrustedKey):
+        verify_envelope(env(signers=(3,)), trusted(1, 2), 1)
+
+
+def test_wrong_key_claiming_a_trusted_keyid() -> None:
+    e = env(signers=(3,))
+    e["signatures"][0]["keyid"] = fixed_key(1).keyid
+    with pytest.raises(SignatureError):
+        verify_envelope(e, trusted(1), 1)
+
+
+def test_revoked_key() -> None:
+    revoked = {fixed_key(2).keyid: fixed_key(2).public}
+    with pytest.raises(RevokedKey):
+        verify_envelope(env(signers=(2,)), trusted(1), 1, revoked=revoked)
+
+
+def test_tampered_payload() -> None:
+    e = env(b'{"amount":"1"}')
+    e["payload"] = base64.b64encode(b'{"amount":"9"}').decode()
+    with pytest.raises(TamperedPayload):
+        verify_envelope(e, trusted(1), 1)
+
+
+def test_swapped_payload_type() -> None:
+    e = env()
+    e["payloadType"] = "application/vnd.provenance-archive.trust-root.v1+json"
+    with pytest.raises(PayloadTypeMismatch):
+        verify_envelope(e, trusted(1), 1, expected_payload_type=PTYPE)
+    # Without an expected type the signature itself no longer covers the bytes.
+    with pytest.raises(TamperedPayload):
+        verify_envelope(e, trusted(1), 1)
+
+
+def test_truncated_base64_payload() -> None:
+    e = env(b"hello world")
+    e["payload"] = e["payload"][:-1]
+    with pytest.raises(InvalidBase64):
+        verify_envelope(e, trusted(1), 1)
+
+
+def test_truncated_base64_signature() -> None:
+    e = env()
+    e["signatures"][0]["sig"] = e["signatures"][0]["sig"][:-2]
+    with pytest.raises(InvalidBase64):
+        verify_envelope(e, trusted(1), 1)
+
+
+def test_non_canonical_base64_trailing_bits() -> None:
+    with pytest.raises(InvalidBase64):
+        b64decode_strict("aGVsbG8gd29ybGR=", where="x")  # 'R' leaves non-zero bits
+    assert b64decode_strict("aGVsbG8gd29ybGQ=", where="x") == b"hello world"
+
+
+def test_threshold_met_only_by_duplicates_of_one_key() -> None:
+    e = env(signers=(1,))
+    e["signatures"] = [e["signatures"][0], dict(e["signatures"][0]), {"sig": e["signatures"][0]["sig"]}]
+    with pytest.raises(DuplicateSignatures):
+        verify_envelope(e, trusted(1, 2), 2)
+
+
+def test_threshold_not_met() -> None:
+    with pytest.raises(ThresholdNotMet) as info:
+        verify_envelope(env(signers=(1,)), trusted(1, 2), 2)
+    assert type(info.value) is ThresholdNotMet
+
+
+def test_threshold_of_two_unique_keys_passes() -> None:
+    v = verify_envelope(env(signers=(1, 2)), trusted(1, 2, 3), 2)
+    assert v.keyids == {fixed_key(1).keyid, fixed_key(2).keyid}
+
+
+def test_keyid_mismatch_in_trusted_mapping() -> None:
+    bad = {fixed_key(2).keyid: fixed_key(1).public}
+    with pytest.raises(KeyIdMismatch):
+        verify_envelope(env(signers=(3,)), bad, 1)
+
+
+def test_keyid_is_only_a_hint_empty_or_wrong_hint_is_accepted() -> None:
+    e = env(signers=(2,))
+    e["signatures"][0]["keyid"] = ""
+    assert verify_envelope(e, trusted(1, 2), 1).keyids == {fixed_key(2).keyid}
+    e["signatures"][0]["keyid"] = fixed_key(1).keyid  # a trusted but wrong hint
+    assert verify_envelope(e, trusted(1, 2), 1).keyids == {fixed_key(2).keyid}
+    del e["signatures"][0]["keyid"]
+    assert verify_envelope(e, trusted(1, 2), 1).keyids == {fixed_key(2).keyid}
+
+
+def test_url_safe_base64_is_accepted() -> None:
+    payload = bytes(range(250, 256)) * 3  # encodes with + and /
+    e = env(payload)
+    assert "+" in e["payload"] or "/" in e["payload"]
+    e["payload"] = base64.urlsafe_b64encode(payload).decode()
+    e["signatures"][0]["sig"] = base64.urlsafe_b64encode(base64.b64decode(e["signatures"][0]["sig"])).decode()
+    assert verify_envelope(e, trusted(1), 1).payload == payload
+
+
+def test_unknown_fields_are_ignored() -> None:
+    e = env()
+    e["extension"] = {"x": 1}
+    e["signatures"][0]["cert"] = "whatever"
+    verify_envelope(e, trusted(1), 1)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [[], "x", {"payload": "", "payloadType": PTYPE, "signatures": []},
+     {"payload": 1, "payloadType": PTYPE, "signatures": [{"sig": ""}]},
+     {"payload": "", "payloadType": "", "signatures": [{"sig": ""}]},
+     {"payload": "", "payloadType": PTYPE, "signatures": [{"keyid": 3, "sig": ""}]}],
+)
+def test_malformed_envelopes(bad: Any) -> None:
+    with pytest.raises(MalformedEnvelope):
+        verify_envelope(bad, trusted(1), 1)
+
+
+def test_add_signatures_skips_keys_that_already_signed() -> None:
+    e = add_signatures(env(signers=(1,)), [fixed_key(1), fixed_key(2)])
+    assert [s["keyid"] for s in e["signatures"]] == [fixed_key(1).keyid, fixed_key(2).keyid]
+    verify_envelope(e, trusted(1, 2), 2)
+
+
+def test_verify_does_not_mutate_envelope() -> None:
+    e = env()
+    before = copy.deepcopy(e)
+    verify_envelope(e, trusted(1), 1)
+    assert e == before
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    payload=st.binary(max_size=300),
+    ptype=st.text(alphabet=st.characters(min_codepoint=33, max_codepoint=126), min_size=1, max_size=40),
+    signers=st.sets(st.integers(1, 5), min_size=1, max_size=4),
+    flip=st.integers(0, 10_000),
+)
+def test_property_sign_verify_round_trip_and_any_bit_flip_fails(
+    payload: bytes, ptype: str, signers: set[int], flip: int
+) -> None:
+    e = sign_envelope(payload, ptype, [fixed_key(i) for i in sorted(signers)])
+    v = verify_envelope(e, trusted(1, 2, 3, 4, 5), len(signers), expected_payload_type=ptype)
+    assert v.payload == payload and v.keyids == {fixed_key(i).keyid for i in signers}
+    # Flip one bit of the payload: no signature may verify any more.
+    if payload:
+        data = bytearray(payload)
+        data[flip % len(data)] ^= 1 << (flip % 8)
+        e["payload"] = base64.b64encode(bytes(data)).decode()
+        with pytest.raises(SignatureError):
+            verify_envelope(e, trusted(1, 2, 3, 4, 5), 1)

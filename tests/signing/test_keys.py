@@ -1,0 +1,128 @@
+"""Ed25519 keys: RFC 8032 known answer, key ids, encrypted PKCS#8 files, refusals."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from provenance.signing.errors import BadSignature, KeyFileError, KeyIdMismatch
+from provenance.signing.keys import (
+    PASSPHRASE_ENV,
+    PublicKey,
+    SigningKey,
+    generate_key,
+    keyid_of,
+    load_public_key,
+    load_public_key_info,
+    load_signing_key,
+    save_signing_key,
+)
+
+# RFC 8032 section 7.1, TEST 1 (empty message).
+RFC8032_SK = bytes.fromhex("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60")
+RFC8032_PK = bytes.fromhex("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a")
+RFC8032_SIG = bytes.fromhex(
+    "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b"
+)
+
+
+def test_rfc8032_test1_known_answer() -> None:
+    key = SigningKey.from_seed(RFC8032_SK)
+    assert key.public.raw == RFC8032_PK
+    assert key.sign(b"") == RFC8032_SIG
+    key.public.verify(RFC8032_SIG, b"")
+
+
+def test_keyid_is_sha256_of_raw_public_key() -> None:
+    assert keyid_of(RFC8032_PK) == hashlib.sha256(RFC8032_PK).hexdigest()
+    assert SigningKey.from_seed(RFC8032_SK).keyid == hashlib.sha256(RFC8032_PK).hexdigest()
+
+
+def test_verify_raises_on_wrong_message() -> None:
+    key = SigningKey.from_seed(RFC8032_SK)
+    with pytest.raises(BadSignature):
+        key.public.verify(RFC8032_SIG, b"x")
+
+
+def test_public_key_with_wrong_keyid_is_refused() -> None:
+    with pytest.raises(KeyIdMismatch):
+        PublicKey("00" * 32, RFC8032_PK)
+
+
+def test_save_and_load_encrypted_key(tmp_path: Path) -> None:
+    key = generate_key()
+    pub = save_signing_key(key, tmp_path / "k", b"secret", role="attestor", name="Alice")
+    assert stat.S_IMODE((tmp_path / "k").stat().st_mode) == 0o600
+    assert pub == tmp_path / "k.pub"
+    assert b"ENCRYPTED PRIVATE KEY" in (tmp_path / "k").read_bytes()
+    loaded = load_signing_key(tmp_path / "k", b"secret")
+    assert loaded.keyid == key.keyid
+    info = load_public_key_info(pub)
+    assert info.key == key.public and info.role == "attestor" and info.name == "Alice"
+    assert loaded.sign(b"m") == key.sign(b"m")
+
+
+def test_passphrase_comes_from_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    key = generate_key()
+    save_signing_key(key, tmp_path / "k", b"from-env")
+    monkeypatch.setenv(PASSPHRASE_ENV, "from-env")
+    assert load_signing_key(tmp_path / "k").keyid == key.keyid
+
+
+def test_encrypted_key_without_passphrase_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(PASSPHRASE_ENV, raising=False)
+    save_signing_key(generate_key(), tmp_path / "k", b"pw")
+    with pytest.raises(KeyFileError, match="no passphrase"):
+        load_signing_key(tmp_path / "k")
+
+
+def test_wrong_passphrase_is_a_clear_error(tmp_path: Path) -> None:
+    save_signing_key(generate_key(), tmp_path / "k", b"pw")
+    with pytest.raises(KeyFileError, match="wrong passphrase"):
+        load_signing_key(tmp_path / "k", b"nope")
+
+
+def test_unencrypted_key_readable_by_others_is_refused(tmp_path: Path) -> None:
+    save_signing_key(generate_key(), tmp_path / "k", None)
+    load_signing_key(tmp_path / "k")  # 0600: fine
+    os.chmod(tmp_path / "k", 0o644)
+    with pytest.raises(KeyFileError, match="chmod 600"):
+        load_signing_key(tmp_path / "k")
+
+
+def test_existing_key_files_are_not_overwritten(tmp_path: Path) -> None:
+    save_signing_key(generate_key(), tmp_path / "k", b"pw")
+    before = (tmp_path / "k").read_bytes()
+    with pytest.raises(KeyFileError, match="exists"):
+        save_signing_key(generate_key(), tmp_path / "k", b"pw")
+    assert (tmp_path / "k").read_bytes() == before
+
+
+def test_edited_keyid_line_in_public_key_file_is_refused(tmp_path: Path) -> None:
+    key = generate_key()
+    pub = save_signing_key(key, tmp_path / "k", b"pw")
+    text = pub.read_text().replace(key.keyid, "ab" * 32)
+    pub.write_text(text)
+    with pytest.raises(KeyIdMismatch):
+        load_public_key(pub)
+
+
+def test_public_and_private_files_are_not_confused(tmp_path: Path) -> None:
+    pub = save_signing_key(generate_key(), tmp_path / "k", b"pw")
+    with pytest.raises(KeyFileError, match="public key file"):
+        load_signing_key(pub, b"pw")
+    with pytest.raises(KeyFileError, match="private key file"):
+        load_public_key(tmp_path / "k")
+
+
+def test_garbage_key_file_is_input_error(tmp_path: Path) -> None:
+    (tmp_path / "k").write_text("not a key")
+    os.chmod(tmp_path / "k", 0o600)
+    with pytest.raises(KeyFileError):
+        load_signing_key(tmp_path / "k")
+    with pytest.raises(KeyFileError):
+        load_public_key(tmp_path / "k")
