@@ -81,7 +81,7 @@ class LocalArchive:
         except OSError as exc:
             raise ArchiveInputError(f"{self.root}: cannot create the local archive: {exc.strerror}",
                                     remedy="choose a writable --archive-dir") from None
-        with self._tx() as db:
+        with self._read() as db:
             db.executescript(SCHEMA)
 
     def __repr__(self) -> str:

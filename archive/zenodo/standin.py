@@ -1171,6 +1171,10 @@ class StandinServer:
         if self._thread is not None:
             self._thread.join(timeout=5)
 
+    def stop_listening(self) -> None:
+        """Close the socket after :meth:`serve_forever` returned (foreground use)."""
+        self._httpd.server_close()
+
     def __enter__(self) -> StandinServer:
         return self.start()
 

@@ -1,0 +1,137 @@
+"""``provenance deposit BUNDLE`` and ``provenance deposit resume [JOURNAL]``."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+
+import click
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
+from rich.table import Table
+
+from provenance.cli.output import console, err_console, json_option_help, print_json
+from provenance.deposit.workflow import ProgressFn, deposit_bundle, resume_deposit
+
+
+class _DepositGroup(click.Group):
+    """``deposit BUNDLE [options]`` unless the first word is a subcommand (``resume``)."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ("-h", "--help"):
+            args = ["bundle", *args]
+        return super().parse_args(ctx, args)
+
+
+@contextlib.contextmanager
+def _progress(enabled: bool) -> Iterator[ProgressFn | None]:
+    if not enabled:
+        yield None
+        return
+    bars = Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
+        TimeRemainingColumn(), console=err_console, transient=False,
+    )
+    tasks: dict[str, TaskID] = {}
+
+    def report(key: str, done: int, total: int) -> None:
+        if key not in tasks:
+            tasks[key] = bars.add_task(f"upload {key}", total=total)
+        bars.update(tasks[key], completed=done, total=total)
+
+    with bars:
+        yield report
+
+
+def _show(summary: dict[str, Any]) -> None:
+    table = Table(show_header=False, box=None)
+    status = summary.get("status", summary.get("phase"))
+    rows = [
+        ("status", status), ("record", summary.get("record_id")), ("bundle id", summary.get("bundle_id")),
+        ("target", (summary.get("target") or {}).get("name") or (summary.get("target") or {}).get("url")),
+        ("deposition", summary.get("deposition_id")), ("DOI", summary.get("doi")),
+        ("concept DOI", summary.get("concept_doi")), ("record URL", summary.get("record_url")),
+        ("new version of", (summary.get("previous") or {}).get("doi")), ("journal", summary.get("journal")),
+    ]
+    for label, value in rows:
+        if value:
+            table.add_row(label, str(value))
+    for f in summary.get("files") or []:
+        table.add_row("file", f"{f['key']}  {f['size']} bytes  md5 {f['md5']}")
+    console.print(table)
+    if summary.get("phase") == "draft_ready":
+        console.print("The draft is ready but not published; publish it with "
+                      "`provenance deposit resume --publish JOURNAL`.")
+
+
+def _publish_flag(value: bool | None) -> bool | None:
+    return value
+
+
+@click.group("deposit", cls=_DepositGroup)
+def deposit_group() -> None:
+    """Deposit a bundle into the local archive (default) or Zenodo, crash-safely.
+
+    \b
+    provenance deposit BUNDLE [--to local|zenodo|zenodo-sandbox|URL] [--publish] [--json]
+    provenance deposit resume [JOURNAL]
+
+    The Zenodo token comes from ZENODO_ACCESS_TOKEN or ~/.config/provenance/zenodo.json (mode 0600).
+    The local archive publishes by default; on Zenodo pass --publish (it cannot be undone).
+    """
+
+
+@deposit_group.command("bundle", hidden=True)
+@click.argument("bundle", type=click.Path(exists=True, dir_okay=True, file_okay=True))
+@click.option("--to", "to", default="local", show_default=True,
+              help="local, zenodo, zenodo-sandbox, or the URL of a Zenodo-compatible server.")
+@click.option("--archive-dir", type=click.Path(file_okay=False), help="The local archive directory.")
+@click.option("--journal-dir", type=click.Path(file_okay=False), help="Where deposit journals are kept.")
+@click.option("--publish/--draft", "publish", default=None,
+              help="Publish (default for local) or stop at a complete draft (default for Zenodo).")
+@click.option("--community", "communities", multiple=True, help="Zenodo community id (repeatable).")
+@click.option("--license", "license_id", default="cc-by-4.0", show_default=True, help="Licence id.")
+@click.option("--json", "as_json", is_flag=True, help=json_option_help())
+def deposit_bundle_cmd(bundle: str, to: str, archive_dir: str | None, journal_dir: str | None,
+                       publish: bool | None, communities: tuple[str, ...], license_id: str, as_json: bool) -> int:
+    """Deposit BUNDLE (a bag directory or its zip)."""
+    with _progress(not as_json and err_console.is_terminal) as progress:
+        summary = deposit_bundle(bundle, to=to, archive_dir=archive_dir, journal_dir=journal_dir,
+                                 publish=_publish_flag(publish), communities=communities, license=license_id,
+                                 progress=progress)
+    if as_json:
+        print_json(summary)
+    else:
+        _show(summary)
+    return 0
+
+
+@deposit_group.command("resume")
+@click.argument("journal", required=False, type=click.Path(exists=True, dir_okay=False))
+@click.option("--archive-dir", type=click.Path(file_okay=False), help="The local archive directory to search.")
+@click.option("--journal-dir", type=click.Path(file_okay=False), help="Where deposit journals are kept.")
+@click.option("--publish/--draft", "publish", default=None, help="Override the journal's choice to publish.")
+@click.option("--json", "as_json", is_flag=True, help=json_option_help())
+def resume_cmd(journal: str | None, archive_dir: str | None, journal_dir: str | None, publish: bool | None,
+               as_json: bool) -> int:
+    """Continue an interrupted deposit from JOURNAL (or the one unfinished journal found)."""
+    with _progress(not as_json and err_console.is_terminal) as progress:
+        summary = resume_deposit(journal, archive_dir=archive_dir, journal_dir=journal_dir, publish=publish,
+                                 progress=progress)
+    if as_json:
+        print_json(summary)
+    else:
+        _show(summary)
+    return 0
+
+
+def register(group: click.Group) -> None:
+    group.add_command(deposit_group)

@@ -1,0 +1,345 @@
+"""Bundle -> deposit: read and check the bundle, plan the upload, drive the crash-safe depositor.
+
+``deposit_bundle`` starts (or, when its journal already exists, continues) a
+deposit; ``resume_deposit`` continues one from its journal. Targets:
+``local`` (the embedded archive, default), ``zenodo``, ``zenodo-sandbox`` or
+the URL of a Zenodo-compatible server (the stand-in). A second bundle of a
+record already deposited at the target becomes a new version
+(``isNewVersionOf`` the previous DOI); the same bundle twice is reported as
+already deposited, never published twice.
+
+Test hook (explicit, for crash tests only): when ``PROVENANCE_DEPOSIT_CRASH_AT``
+names a step (``before-create``, ``after-create``, ``journaled-create``,
+``uploaded:<key>``, ``before-metadata``, ``after-metadata``,
+``before-publish``, ``after-publish``, ``done``), the process kills itself
+with SIGKILL at that step.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import signal
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from archive.atomic import atomic_write_bytes
+from archive.bag import validate_bag
+from archive.depositor import Depositor, Registry, Repository, previous_version, target_key
+from archive.errors import ArchiveInputError
+from archive.hashing import hash_file
+from archive.journal import FileRegistry, Journal, JournalFile, find_journals
+from archive.local_archive import LocalArchive, default_archive_dir
+from archive.zenodo.client import PRODUCTION_URL, SANDBOX_URL, ZenodoClient, normalise_base_url
+from archive.zenodo.repository import ZenodoRepository
+from archive.zipdet import write_deterministic_zip
+from provenance.deposit.config import TOKEN_ENV, Secret, data_dir, load_token
+from provenance.deposit.metadata import DepositOptions, build_metadata, marker_keyword
+from provenance.errors import InputError
+
+CRASH_ENV = "PROVENANCE_DEPOSIT_CRASH_AT"
+MANIFEST_CONTRACT = "paper-manifest-v1.1"
+ProgressFn = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class BundleInfo:
+    """What a deposit needs from a bundle (a BagIt bag directory or its zip)."""
+
+    path: Path
+    record_id: str
+    bundle_id: str
+    manifest: Mapping[str, Any]
+    is_zip: bool
+    attestation: tuple[str, bytes] | None = None
+    checkpoint: str | None = None
+    epoch: int = 315532800
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where a deposit goes. ``name`` is what the user typed (``local``, ``zenodo``, a URL)."""
+
+    kind: str
+    name: str
+    url: str | None = None
+    archive_dir: Path | None = None
+
+
+def sanitise(text: str) -> str:
+    """A file-name-safe form of a record id: ``SRCH:2A059E4E`` -> ``SRCH-2A059E4E``."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-.") or "record"
+
+
+def upload_key(record_id: str, bundle_id: str) -> str:
+    return f"{sanitise(record_id)}-{bundle_id[:12]}.zip"
+
+
+def _keep(name: str) -> bool:
+    if not name.startswith("data/"):
+        return True
+    base = name.rsplit("/", 1)[-1]
+    return (base.endswith(".json") and "manifest" in base) or "checkpoint" in base
+
+
+def _checkpoint_line(data: bytes) -> str | None:
+    lines = data.decode("utf-8", "replace").splitlines()
+    if len(lines) >= 3 and lines[1].strip().isdigit():
+        return f"{lines[0].strip()} size {lines[1].strip()} root {lines[2].strip()}"
+    return None
+
+
+def read_bundle(path: str | os.PathLike[str]) -> BundleInfo:
+    """Validate the bag (every finding) and read its record id, bundle id, manifest and attestation."""
+    p = Path(path)
+    try:
+        report = validate_bag(p, keep=_keep)
+    except ArchiveInputError as exc:
+        raise InputError(exc.message, where=str(p), remedy=exc.remedy or "give a bundle directory or its zip") from None
+    if not report.ok:
+        errors = report.errors
+        shown = "; ".join(f"{f.path or 'bag'}: {f.message}" for f in errors[:5])
+        more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
+        raise InputError(f"the bundle is not a valid bag: {shown}{more}", where=str(p),
+                         remedy="run `provenance verify` on it and rebuild the bundle")
+    tagmanifest = report.contents.get("tagmanifest-sha256.txt")
+    if tagmanifest is None:
+        raise InputError("the bundle has no tagmanifest-sha256.txt, so it has no bundle id", where=str(p),
+                         remedy="build it with `provenance bundle`")
+    bundle_id = hashlib.sha256(tagmanifest).hexdigest()
+    manifest: Mapping[str, Any] | None = None
+    names = sorted(report.contents)
+    preferred = [n for n in names if n == "data/paper-manifest.json"] + [n for n in names if n.startswith("data/")]
+    for name in preferred:
+        if not name.endswith(".json"):
+            continue
+        try:
+            doc = json.loads(report.contents[name])
+        except ValueError:
+            continue
+        if isinstance(doc, dict) and doc.get("contract") == MANIFEST_CONTRACT:
+            manifest = doc
+            break
+    if manifest is None:
+        raise InputError(f"the bundle holds no {MANIFEST_CONTRACT} document under data/", where=str(p),
+                         remedy="bundle an ingested manifest (`provenance ingest`, then `provenance bundle`)")
+    external = report.info("External-Identifier")
+    record_id = external[0] if external else str(manifest.get("record_id") or "")
+    if manifest.get("record_id") and record_id != manifest.get("record_id"):
+        raise InputError(f"bag-info External-Identifier {record_id!r} differs from the manifest's record_id "
+                         f"{manifest.get('record_id')!r}", where=str(p), remedy="rebuild the bundle")
+    if not record_id:
+        raise InputError("the bundle names no record id", where=str(p), remedy="rebuild the bundle")
+    attestation = None
+    for name in names:
+        if "/" not in name and (name.endswith((".dsse.json", ".intoto.json", ".intoto.jsonl"))
+                                or name.startswith("attestation")):
+            attestation = (name, report.contents[name])
+            break
+    checkpoint = None
+    for name in names:
+        if "checkpoint" in name.rsplit("/", 1)[-1]:
+            checkpoint = _checkpoint_line(report.contents[name])
+            if checkpoint:
+                break
+    epoch = 315532800
+    if not p.is_file():
+        mtimes = [int((p / n).stat().st_mtime) for n in report.files]
+        epoch = max([epoch, *mtimes])
+    return BundleInfo(p, record_id, bundle_id, manifest, p.is_file(), attestation, checkpoint, epoch)
+
+
+def resolve_target(to: str, archive_dir: str | os.PathLike[str] | None = None) -> Target:
+    name = to.strip()
+    if name == "local":
+        return Target("local", "local", None, Path(archive_dir) if archive_dir else default_archive_dir())
+    if name == "zenodo":
+        return Target("zenodo", name, PRODUCTION_URL)
+    if name == "zenodo-sandbox":
+        return Target("zenodo", name, SANDBOX_URL)
+    if name.startswith(("http://", "https://")):
+        try:
+            return Target("zenodo", name, normalise_base_url(name))
+        except ArchiveInputError as exc:
+            raise InputError(exc.message, where="--to", remedy=exc.remedy) from None
+    raise InputError(f"unknown target {to!r}", where="--to", remedy="use local, zenodo, zenodo-sandbox or a URL")
+
+
+def _target_from_journal(j: Journal) -> Target:
+    t = j.target
+    if t.get("kind") == "local":
+        return Target("local", "local", None, Path(str(t.get("dir"))))
+    return Target("zenodo", str(t.get("name") or t.get("url")), str(t.get("url")))
+
+
+def _open(target: Target, env: Mapping[str, str], client_kwargs: Mapping[str, Any] | None
+          ) -> tuple[Repository, Registry, Path]:
+    """The repository, its registry and its default journal directory."""
+    if target.kind == "local":
+        assert target.archive_dir is not None
+        archive = LocalArchive(target.archive_dir)
+        return archive, archive, target.archive_dir / "journals"
+    assert target.url is not None
+    token: Secret | None = load_token(target.name if target.name in ("zenodo", "zenodo-sandbox") else target.url,
+                                      env=env)
+    if token is None:
+        raise InputError(f"no Zenodo token for {target.url}", where=TOKEN_ENV,
+                         remedy=f"set {TOKEN_ENV}, or write it to ~/.config/provenance/zenodo.json with mode 0600")
+    client = ZenodoClient(target.url, token.reveal(), **dict(client_kwargs or {}))
+    repo = ZenodoRepository(client, kind="zenodo")
+    base = data_dir(env)
+    return repo, FileRegistry(base / "zenodo-registry.json"), base / "deposits"
+
+
+def crash_hook_from_env(env: Mapping[str, str]) -> Callable[[str], None] | None:
+    """The explicit test hook: SIGKILL this process at the step named in ``PROVENANCE_DEPOSIT_CRASH_AT``."""
+    step = env.get(CRASH_ENV)
+    if not step:
+        return None
+
+    def hook(name: str) -> None:
+        if name == step or (step.endswith("*") and name.startswith(step[:-1])):
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    return hook
+
+
+def _describe(repo: Repository, target: Target) -> dict[str, Any]:
+    described = repo.describe()
+    described["name"] = target.name
+    return described
+
+
+def deposit_bundle(
+    bundle: str | os.PathLike[str],
+    *,
+    to: str = "local",
+    archive_dir: str | os.PathLike[str] | None = None,
+    journal_dir: str | os.PathLike[str] | None = None,
+    publish: bool | None = None,
+    communities: Sequence[str] = (),
+    license: str = "cc-by-4.0",
+    env: Mapping[str, str] | None = None,
+    progress: ProgressFn | None = None,
+    today: str | None = None,
+    client_kwargs: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Deposit ``bundle``; return the journal summary plus ``status``.
+
+    ``publish`` defaults to True for the local archive and False for Zenodo
+    (publishing on Zenodo is irreversible, so it must be asked for).
+    """
+    e = dict(os.environ if env is None else env)
+    info = read_bundle(bundle)
+    target = resolve_target(to, archive_dir)
+    repo, registry, default_journals = _open(target, e, client_kwargs)
+    jdir = Path(journal_dir) if journal_dir else default_journals
+    described = _describe(repo, target)
+    key = upload_key(info.record_id, info.bundle_id)
+    journal_path = jdir / f"{sanitise(target.name if target.kind != 'local' else 'local')}--{key[:-4]}.json"
+    do_publish = (target.kind == "local") if publish is None else publish
+
+    if journal_path.exists():
+        journal = Journal.load(journal_path)
+        if journal.phase == "published":
+            return {**journal.summary(), "status": "already-deposited"}
+        summary = Depositor(repo, journal, registry=registry, progress=progress,
+                            hook=crash_hook_from_env(e)).run(publish=publish)
+        return {**summary, "status": "resumed-" + summary["phase"]}
+
+    latest = registry.lookup(target_key(described), info.record_id)
+    if latest and latest.get("bundle_id") == info.bundle_id:
+        return {"status": "already-deposited", "record_id": info.record_id, "bundle_id": info.bundle_id,
+                "phase": "published", "target": described, **{k: latest.get(k) for k in (
+                    "deposition_id", "doi", "concept_id", "concept_doi", "record_url")}}
+    previous = previous_version(registry, described, info.record_id)
+    version = str(len(latest.get("versions", [])) + 1) if latest else "1"
+    options = DepositOptions(
+        bundle_id=info.bundle_id,
+        publication_date=today or datetime.now(UTC).date().isoformat(),
+        version=version,
+        previous_doi=str(previous["doi"]) if previous and previous.get("doi") else None,
+        communities=tuple(communities),
+        license=license,
+        checkpoint=info.checkpoint,
+    )
+    metadata = build_metadata(info.manifest, options)
+
+    files_dir = journal_path.with_suffix(".files")
+    files_dir.mkdir(parents=True, exist_ok=True)
+    files: list[JournalFile] = []
+    if info.is_zip:
+        zip_path = info.path.resolve()
+    else:
+        zip_path = files_dir / key
+        write_deterministic_zip(info.path, zip_path, epoch=info.epoch, top=key[:-4])
+    digests = hash_file(zip_path, ("md5", "sha256"))
+    files.append(JournalFile(key, str(zip_path), digests.size, digests["md5"], digests["sha256"]))
+    if info.attestation is not None:
+        name, data = info.attestation
+        att_key = f"{key[:-4]}.{sanitise(name)}"
+        att_path = files_dir / att_key
+        atomic_write_bytes(att_path, data, 0o644)
+        d = hash_file(att_path, ("md5", "sha256"))
+        files.append(JournalFile(att_key, str(att_path), d.size, d["md5"], d["sha256"]))
+
+    journal = Journal.create(
+        journal_path, target=described, record_id=info.record_id, bundle_id=info.bundle_id, files=files,
+        metadata=metadata, publish=do_publish, marker=marker_keyword(info.bundle_id), previous=previous,
+        extra={"bundle_path": str(info.path.resolve()), "version": version},
+    )
+    summary = Depositor(repo, journal, registry=registry, progress=progress, hook=crash_hook_from_env(e)).run()
+    return {**summary, "status": summary["phase"]}
+
+
+def journal_dirs(env: Mapping[str, str], archive_dir: str | os.PathLike[str] | None,
+                 journal_dir: str | os.PathLike[str] | None) -> list[Path]:
+    dirs = [Path(journal_dir)] if journal_dir else []
+    dirs.append((Path(archive_dir) if archive_dir else default_archive_dir()) / "journals")
+    dirs.append(data_dir(env) / "deposits")
+    return dirs
+
+
+def unfinished_journals(dirs: Sequence[Path]) -> list[Journal]:
+    found: dict[Path, Journal] = {}
+    for d in dirs:
+        for j in find_journals(d):
+            if not j.finished:
+                found[j.path.resolve()] = j
+    return list(found.values())
+
+
+def resume_deposit(
+    journal: str | os.PathLike[str] | None = None,
+    *,
+    archive_dir: str | os.PathLike[str] | None = None,
+    journal_dir: str | os.PathLike[str] | None = None,
+    publish: bool | None = None,
+    env: Mapping[str, str] | None = None,
+    progress: ProgressFn | None = None,
+    client_kwargs: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Continue the deposit of ``journal`` (or of the one unfinished journal found) to its end."""
+    e = dict(os.environ if env is None else env)
+    if journal is None:
+        pending = unfinished_journals(journal_dirs(e, archive_dir, journal_dir))
+        if not pending:
+            raise InputError("no unfinished deposit journal found", where="resume",
+                             remedy="give the journal path, or --archive-dir/--journal-dir where it lives")
+        if len(pending) > 1:
+            listed = ", ".join(str(j.path) for j in pending)
+            raise InputError(f"{len(pending)} unfinished deposits: {listed}", where="resume",
+                             remedy="name the journal to resume")
+        j = pending[0]
+    else:
+        j = Journal.load(journal)
+    target = _target_from_journal(j)
+    repo, registry, _ = _open(target, e, client_kwargs)
+    summary = Depositor(repo, j, registry=registry, progress=progress, hook=crash_hook_from_env(e)).run(
+        publish=publish)
+    return {**summary, "status": summary["phase"]}

@@ -1,0 +1,58 @@
+"""Real bundles for the deposit tests: BagIt bags written with the project's bag writer."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from archive.bag import PayloadItem, write_bag
+
+
+def manifest(record_id: str = "SRCH:2A059E4E", *, title: str = "Retrieval augmentation and exact match",
+             revision: int = 1) -> dict[str, Any]:
+    return {
+        "contract": "paper-manifest-v1.1",
+        "record_id": record_id,
+        "title": title,
+        "research_question": "How much does retrieval help?",
+        "abstract": f"We synthesise results <b>and</b> check claims (revision {revision}).",
+        "submitted": "2026-09-03",
+        "authors": [{"name": "Lovelace, Ada", "orcid": "https://orcid.org/0000-0002-1825-0097"},
+                    {"name": "Assignee Research"}],
+        "review_score": {"value": "8.4", "scale": "10"},
+        "doi": None,
+        "gate_verdict": {"status": "verified", "gate": "Gate 2", "reason": "Computed 7.57 matches expected 7.57",
+                         "evaluated_at": "2026-09-03T00:00:00Z"},
+        "claims": [{"id": "c1", "text": "Gain is 9.03 points.", "truncated": False, "verified": True,
+                    "confidence": "0.38"}],
+        "references": [
+            {"kind": "arxiv", "id": "2005.11401v4", "url": "http://arxiv.org/abs/2005.11401v4"},
+            {"kind": "doi", "id": "10.18653/v1/2020.emnlp-main.550",
+             "url": "https://doi.org/10.18653/v1/2020.emnlp-main.550"},
+            {"kind": "url", "id": "https://example.org/paper", "url": "https://example.org/paper"},
+        ],
+        "extra": {"Future": "kept"},
+        "unknown_field": {"survives": True},
+    }
+
+
+def make_bundle(dest: Path, *, record_id: str = "SRCH:2A059E4E", revision: int = 1,
+                extra_payload: bytes = b"", checkpoint: bool = False) -> Path:
+    """A valid bag at ``dest`` holding a paper manifest and an attestation tag file."""
+    doc = manifest(record_id, revision=revision)
+    payload = [
+        PayloadItem("paper-manifest.json", data=(json.dumps(doc, indent=2, sort_keys=True) + "\n").encode()),
+        PayloadItem("results/values.json", data=json.dumps({"revision": revision}).encode() + extra_payload),
+    ]
+    if checkpoint:
+        payload.append(PayloadItem("corrections/checkpoint.txt",
+                                   data=f"provenance-archive.dev/log/{record_id}\n{revision}\nq83pJ0...=\n\n".encode()))
+    write_bag(
+        dest, payload,
+        bag_info=[("External-Identifier", record_id), ("Source-Organization", "provenance-archive tests")],
+        tag_files={"attestation.dsse.json": json.dumps({"payloadType": "application/vnd.in-toto+json",
+                                                         "payload": "e30=", "signatures": []}).encode()},
+        epoch=1767225600, fsync=False,
+    )
+    return dest
