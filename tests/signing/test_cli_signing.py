@@ -1,0 +1,157 @@
+"""The keys, trust, sign and verify-signature commands, run as real subprocesses."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+
+def run(cwd: Path, *args: str, passphrase: str | None = "pw", stdin: str = "") -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PROVENANCE_")}
+    if passphrase is not None:
+        env["PROVENANCE_KEY_PASSPHRASE"] = passphrase
+    return subprocess.run(
+        [sys.executable, "-m", "provenance", *args], cwd=cwd, env=env, capture_output=True, text=True, input=stdin,
+        timeout=120,
+    )
+
+
+def ok(cwd: Path, *args: str) -> dict[str, Any]:
+    proc = run(cwd, *args, "--json")
+    assert proc.returncode == 0, proc.stderr
+    result: dict[str, Any] = json.loads(proc.stdout)
+    return result
+
+
+@pytest.fixture
+def setup(tmp_path: Path) -> Path:
+    ok(tmp_path, "keys", "generate", "--out", "root1.key", "--role", "root", "--name", "Root One")
+    ok(tmp_path, "keys", "generate", "--out", "root2.key", "--role", "root")
+    ok(tmp_path, "keys", "generate", "--out", "att.key", "--role", "attestor", "--name", "Alice")
+    ok(tmp_path, "trust", "init", "-o", "trust.json", "--root-key", "root1.key", "--root-key", "root2.key",
+       "--threshold", "2", "--expires", "2099-01-01")
+    ok(tmp_path, "trust", "add-key", "trust.json", "--role", "attestor", "--public-key", "att.key.pub",
+       "--sign-with", "root1.key", "--sign-with", "root2.key")
+    (tmp_path / "a.txt").write_text("alpha\n")
+    (tmp_path / "b.txt").write_text("beta\n")
+    return tmp_path
+
+
+def test_generate_writes_encrypted_0600_key_and_pub(tmp_path: Path) -> None:
+    out = ok(tmp_path, "keys", "generate", "--out", "k")
+    assert out["encrypted"] is True and len(out["keyid"]) == 64
+    assert stat.S_IMODE((tmp_path / "k").stat().st_mode) == 0o600
+    assert out["keyid"] in (tmp_path / "k.pub").read_text()
+    shown = ok(tmp_path, "keys", "show", "k.pub")
+    assert shown["keyid"] == out["keyid"]
+    listed = ok(tmp_path, "keys", "list")
+    assert [k["keyid"] for k in listed["keys"]] == [out["keyid"]]
+
+
+def test_generate_without_passphrase_needs_explicit_flag(tmp_path: Path) -> None:
+    proc = run(tmp_path, "keys", "generate", "--out", "k", passphrase=None)
+    assert proc.returncode == 2 and "--no-passphrase" in proc.stderr
+    assert not (tmp_path / "k").exists()
+    proc = run(tmp_path, "keys", "generate", "--out", "k", "--no-passphrase", passphrase=None)
+    assert proc.returncode == 0
+    assert b"BEGIN PRIVATE KEY" in (tmp_path / "k").read_bytes()
+
+
+def test_sign_and_verify_files(setup: Path) -> None:
+    signed = ok(setup, "sign", "a.txt", "b.txt", "--key", "att.key", "-o", "a.dsse.json")
+    assert [s["name"] for s in signed["subjects"]] == ["a.txt", "b.txt"]
+    result = ok(setup, "verify-signature", "a.dsse.json", "a.txt", "b.txt", "--trust", "trust.json",
+                "--role", "attestor")
+    assert result["ok"] is True and result["trust_root_version"] == 2
+    envelope = json.loads((setup / "a.dsse.json").read_text())
+    assert envelope["payloadType"] == "application/vnd.in-toto+json"
+
+
+def test_verify_signature_file_digest_differs_exits_1(setup: Path) -> None:
+    ok(setup, "sign", "a.txt", "--key", "att.key", "-o", "a.dsse.json")
+    (setup / "a.txt").write_text("changed\n")
+    proc = run(setup, "verify-signature", "a.dsse.json", "a.txt", "--trust", "trust.json")
+    assert proc.returncode == 1
+    assert proc.stderr.startswith("error: a.txt: sha256 is") and proc.stderr.count("\n") == 1
+
+
+def test_verify_signature_wrong_role_exits_1(setup: Path) -> None:
+    ok(setup, "sign", "a.txt", "--key", "att.key", "-o", "a.dsse.json")
+    proc = run(setup, "verify-signature", "a.dsse.json", "--trust", "trust.json", "--role", "log")
+    assert proc.returncode == 1 and "not trusted" in proc.stderr
+
+
+def test_revoked_key_after_remove_key(setup: Path) -> None:
+    ok(setup, "sign", "a.txt", "--key", "att.key", "-o", "a.dsse.json")
+    ok(setup, "trust", "remove-key", "trust.json", "--public-key", "att.key.pub",
+       "--sign-with", "root1.key", "--sign-with", "root2.key")
+    proc = run(setup, "verify-signature", "a.dsse.json", "--trust", "trust.json")
+    assert proc.returncode == 1 and "revoked" in proc.stderr
+
+
+def test_update_without_threshold_changes_nothing(setup: Path) -> None:
+    before = (setup / "trust.json").read_bytes()
+    proc = run(setup, "trust", "set-threshold", "trust.json", "--role", "root", "--threshold", "1",
+               "--sign-with", "root1.key")
+    assert proc.returncode == 1 and "threshold" in proc.stderr
+    assert (setup / "trust.json").read_bytes() == before
+
+
+def test_partial_then_trust_sign(setup: Path) -> None:
+    ok(setup, "keys", "generate", "--out", "log.key", "--role", "log")
+    out = ok(setup, "trust", "add-key", "trust.json", "--role", "log", "--public-key", "log.key.pub",
+             "--sign-with", "root1.key", "--partial")
+    assert out["complete"] is False
+    assert run(setup, "trust", "verify", "trust.json").returncode == 1
+    out = ok(setup, "trust", "sign", "trust.json", "--sign-with", "root2.key")
+    assert out["complete"] is True and out["version"] == 3
+    assert ok(setup, "trust", "verify", "trust.json")["versions_verified"] == 3
+
+
+def test_trust_verify_refuses_rollback_against_known_and_state(setup: Path) -> None:
+    old = (setup / "trust.json").read_text()
+    (setup / "old.json").write_text(old)
+    ok(setup, "keys", "generate", "--out", "c.key", "--role", "corrector")
+    ok(setup, "trust", "add-key", "trust.json", "--role", "corrector", "--public-key", "c.key.pub",
+       "--sign-with", "root1.key", "--sign-with", "root2.key")
+    proc = run(setup, "trust", "verify", "old.json", "--known", "trust.json")
+    assert proc.returncode == 1 and "older" in proc.stderr
+    ok(setup, "trust", "verify", "trust.json", "--trust-state", "seen.json")
+    proc = run(setup, "trust", "verify", "old.json", "--trust-state", "seen.json")
+    assert proc.returncode == 1 and "older" in proc.stderr
+
+
+def test_expired_trust_root_is_refused(setup: Path) -> None:
+    proc = run(setup, "trust", "verify", "trust.json", "--at", "2099-06-01")
+    assert proc.returncode == 1 and "expired" in proc.stderr
+
+
+def test_trust_show_json(setup: Path) -> None:
+    shown = ok(setup, "trust", "show", "trust.json")
+    [latest] = shown["versions"]
+    assert latest["version"] == 2 and latest["roles"]["root"]["threshold"] == 2
+    assert latest["roles"]["attestor"]["keys"][0]["name"] == "Alice"
+
+
+def test_sign_source_provenance(setup: Path) -> None:
+    manifest = {"contract": "paper-manifest-v1.1", "record_id": "rec-0123456789abcdef", "title": "t",
+                "claims": [], "provenance": {"publisher": "P"}}
+    (setup / "m.json").write_text(json.dumps(manifest))
+    ok(setup, "sign", "a.txt", "--key", "att.key", "-o", "sp.dsse.json", "--source-provenance", "m.json",
+       "--input", "b.txt")
+    result = ok(setup, "verify-signature", "sp.dsse.json", "a.txt", "--trust", "trust.json",
+                "--predicate-type", "https://provenance-archive.dev/attestation/source-provenance/v1")
+    assert result["ok"] is True
+
+
+def test_bad_envelope_is_one_line_exit_2(setup: Path) -> None:
+    (setup / "bad.json").write_text('{"payload": "abc", "payloadType": "x", "signatures": [{"sig": "AAAA"}]}')
+    proc = run(setup, "verify-signature", "bad.json", "--trust", "trust.json")
+    assert proc.returncode == 2 and "base64" in proc.stderr and "Traceback" not in proc.stderr
