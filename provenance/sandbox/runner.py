@@ -207,6 +207,24 @@ def _check_request(request: SandboxRequest) -> None:
             raise InputError("no such file or directory", where=str(bind.source), remedy="check the path")
 
 
+def _reap_namespace(init_pid: int, wait_seconds: float = 10.0) -> None:
+    """Kill the sandbox's pid-namespace init and wait until it is gone (the kernel then has killed every process in it)."""
+    try:
+        os.kill(init_pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        return
+    deadline = time.monotonic() + wait_seconds
+    stat = Path(f"/proc/{init_pid}/stat")
+    while time.monotonic() < deadline:
+        try:
+            state = stat.read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            return
+        if state in ("Z", "X"):
+            return
+        time.sleep(0.01)
+
+
 class BubblewrapSandbox:
     """The sealed runner. Raises :class:`ToolMissing` (exit 3) with the install hint when bwrap is absent."""
 
@@ -276,14 +294,18 @@ class BubblewrapSandbox:
             if read_fd >= 0:
                 os.close(read_fd)
         returncode, stdout, stderr, timed_out, truncated, seconds = result
-        started = any('"child-pid"' in line for line in status.splitlines())
+        records = [json.loads(line) for line in status.splitlines() if line.strip().startswith("{")]
+        child_pids = [int(r["child-pid"]) for r in records if "child-pid" in r]
+        started = bool(child_pids)
+        if timed_out and child_pids:
+            _reap_namespace(child_pids[0])
         if not started and not timed_out:
             detail = stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no message"]
             raise SandboxError(
                 f"bubblewrap could not create the sandbox: {detail[0][:300]}",
                 remedy="allow unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1) or run where bwrap works",
             )
-        exit_codes = [json.loads(line) for line in status.splitlines() if '"exit-code"' in line]
+        exit_codes = [r for r in records if "exit-code" in r]
         if exit_codes and not timed_out:
             # bwrap reports the child's status; a signal shows as 128 + n in its own exit code.
             code = int(exit_codes[-1]["exit-code"])
