@@ -2,7 +2,7 @@
 # Worked examples
 
 Each example is a statement exactly in the shape `provenance lean emit`
-writes, proved by `decide` (no imports, no `native_decide`). The first block
+writes, proved by `decide` with no imports and no compiler trust. The first block
 is the six seed claims of `examples/seed-claims.json` as emitted (c6 divides
 by zero, so it gets no theorem); the second shows one encoding per row of the
 table in `ProvenanceClaims.Encoding`, with readable names.

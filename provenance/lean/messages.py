@@ -174,6 +174,8 @@ def judge(run: RunFacts, theorems: Sequence[TheoremRange], *, timeout: float | N
         run_problem = f"lean printed a line that is not a JSON message: {_excerpt(parsed.bad_lines[0])!r}"
     elif run.stderr.strip():
         run_problem = f"lean wrote to stderr: {_excerpt(run.stderr)!r}"
+    elif run.returncode not in (0, None) and not any(m.severity == "error" for m in parsed.messages):
+        run_problem = f"lean exited with code {run.returncode} without an error message"
     reports: dict[str, list[AxiomsReport]] = {}
     for message in parsed.messages:
         report = parse_axioms(message)

@@ -1,0 +1,1 @@
+import Claims.C0001
