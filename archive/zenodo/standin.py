@@ -1158,7 +1158,8 @@ class StandinServer:
         return f"http://{text}:{self.port}"
 
     def start(self) -> StandinServer:
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name="zenodo-standin", daemon=True)
+        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), name="zenodo-standin",
+                                        daemon=True)
         self._thread.start()
         return self
 

@@ -1,4 +1,4 @@
-"""Real bundles for the deposit tests: BagIt bags written with the project's bag writer."""
+"""Helpers for the deposit tests: real BagIt bundles (the project's bag writer) and CLI environments."""
 
 from __future__ import annotations
 
@@ -56,3 +56,22 @@ def make_bundle(dest: Path, *, record_id: str = "SRCH:2A059E4E", revision: int =
         epoch=1767225600, fsync=False,
     )
     return dest
+
+
+def cli_env(tmp: Path, **extra: str) -> dict[str, str]:
+    """An environment for a CLI subprocess: private data/config dirs, no inherited token."""
+    import os
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k not in ("ZENODO_ACCESS_TOKEN", "PROVENANCE_DEPOSIT_CRASH_AT")}
+    env.update({"XDG_DATA_HOME": str(tmp / "xdg-data"), "XDG_CONFIG_HOME": str(tmp / "xdg-config"),
+                "PYTHONPATH": str(Path(__file__).resolve().parents[2]), "COLUMNS": "200"})
+    env.update(extra)
+    env["PYTHON"] = sys.executable
+    return env
+
+
+def provenance_cmd() -> list[str]:
+    import sys
+
+    return [sys.executable, "-m", "provenance"]
