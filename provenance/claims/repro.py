@@ -168,14 +168,15 @@ def run_repro(
     data_digest = data_sha256(data) if data is not None else None
     result = sandbox.run(python_request(script, data=data, timeout=timeout, memory_mb=memory_mb))
     outputs: dict[str, str] | None = None
-    error = result.failure()
-    if error is None:
+    error: str | None = None
+    failure = result.failure()
+    if failure is not None:
+        error = f"repro script {script.name} {failure}"
+    else:
         try:
             outputs = parse_outputs(result.stdout)
         except InputError as exc:
-            error = str(exc)
-    if error is not None:
-        error = f"repro script {script.name} {error}" if not error.startswith("bad script output") and "script output" not in error else error
+            error = f"repro script {script.name} printed unusable output: {exc}"
     return ReproRun(
         script=script,
         data=data,

@@ -1,0 +1,42 @@
+"""The explicit unsafe runner still enforces time, memory and output limits and clears the environment."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from provenance.claims.repro import python_request
+from provenance.sandbox import HostRunner, SandboxRequest
+
+
+def script(tmp_path: Path, code: str) -> Path:
+    path = tmp_path / "s.py"
+    path.write_text(code, encoding="utf-8")
+    return path
+
+
+def test_runs_with_bind_paths_translated(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "v.txt").write_text("42", encoding="utf-8")
+    request = python_request(script(tmp_path, "import sys; print(open(sys.argv[1] + '/v.txt').read())"), data=data, timeout=30, memory_mb=512)
+    result = HostRunner().run(request)
+    assert result.ok and not result.sealed and result.stdout.strip() == b"42"
+
+
+def test_timeout_and_memory_limits(tmp_path: Path) -> None:
+    loop = HostRunner().run(python_request(script(tmp_path, "while True: pass"), data=None, timeout=1, memory_mb=512))
+    assert loop.timed_out and loop.failure() == "timed out and was killed"
+    big = HostRunner().run(python_request(script(tmp_path, "x = bytearray(10 * 1024 ** 3)"), data=None, timeout=30, memory_mb=512))
+    assert big.memory_exceeded and not big.ok
+
+
+def test_environment_is_cleared(tmp_path: Path, monkeypatch: object) -> None:
+    import os
+
+    os.environ["PROVENANCE_SECRET_FOR_TEST"] = "x"
+    try:
+        result = HostRunner().run(SandboxRequest(argv=(sys.executable, "-c", "import os; print(sorted(os.environ))")))
+    finally:
+        del os.environ["PROVENANCE_SECRET_FOR_TEST"]
+    assert b"PROVENANCE_SECRET_FOR_TEST" not in result.stdout
