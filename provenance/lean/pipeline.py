@@ -52,9 +52,10 @@ from provenance.lean.runner import (
     NO_LEAN,
     LeanRequest,
     LeanRunner,
+    SandboxedLeanRunner,
     SubprocessLeanRunner,
     Toolchain,
-    bubblewrap_works,
+    bubblewrap_sandbox,
     find_lean,
     run_many,
 )
@@ -232,10 +233,12 @@ def _item_from_entry(name: str, entry: Mapping[str, Any], where: str) -> EmitIte
     return EmitItem(claim_id, dict(check_raw), statement, expected)
 
 
-def make_runner(toolchain: Toolchain, *, sandbox: bool | None = None) -> tuple[LeanRunner, bool]:
-    """The real runner, sandboxed when bubblewrap works (or as ``sandbox`` says)."""
-    use = bubblewrap_works() if sandbox is None else sandbox
-    return SubprocessLeanRunner(toolchain, sandbox=use), use
+def make_runner(toolchain: Toolchain) -> tuple[LeanRunner, bool]:
+    """The real runner: sealed under bubblewrap when it works here, else a plain subprocess."""
+    sandbox = bubblewrap_sandbox()
+    if sandbox is not None:
+        return SandboxedLeanRunner(toolchain, sandbox), True
+    return SubprocessLeanRunner(toolchain), False
 
 
 def check_project(

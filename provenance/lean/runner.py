@@ -5,8 +5,9 @@ proxy, which may download a toolchain named by a ``lean-toolchain`` file, so
 we ask it once for ``--print-prefix`` (from a neutral directory) and then run
 ``<prefix>/bin/lean`` itself. Each file gets its own process with a
 wall-clock timeout (the process group is killed on expiry). When bubblewrap
-works, ``lean`` runs with no network, the toolchain and the project mounted
-read-only, a private ``/tmp``, and nothing else of the host's home.
+works, ``lean`` runs in :class:`provenance.sandbox.BubblewrapSandbox`: no
+network, the toolchain and the project mounted read-only, a private ``/tmp``,
+nothing of the host's home, and time and memory limits.
 
 There is no stand-in: without a real ``lean`` every caller reports "Lean not run".
 """
@@ -25,13 +26,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from provenance.errors import ToolMissing
+from provenance.errors import ProvenanceError, ToolMissing
 from provenance.lean.messages import RunFacts
+from provenance.sandbox.runner import Bind, BubblewrapSandbox, Sandbox, SandboxRequest
 
 NO_LEAN = "Lean not run: lean not found on PATH (install with elan)"
 INSTALL_HINT = "install Lean 4 with elan (https://github.com/leanprover/elan), then make sure `lean` is on PATH"
 _VERSION = re.compile(r"version (?P<v>[0-9]+\.[0-9]+\.[0-9]+(?:-[0-9A-Za-z.]+)?)", re.ASCII)
 MAX_OUTPUT = 64 * 1024 * 1024
+LEAN_MEMORY_MB = 8192
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,51 +108,59 @@ def require_lean(path: str | None = None) -> Toolchain:
     return toolchain
 
 
-def bubblewrap_works() -> bool:
-    """True when ``bwrap`` exists and can create a namespace here."""
-    bwrap = shutil.which("bwrap")
-    if bwrap is None:
-        return False
+def bubblewrap_sandbox() -> Sandbox | None:
+    """The sealed sandbox of :mod:`provenance.sandbox` when bubblewrap exists and works here, else ``None``."""
+    if shutil.which("bwrap") is None:
+        return None
     try:
-        probe = subprocess.run(
-            [bwrap, "--ro-bind", "/", "/", "--unshare-all", "--die-with-parent", "true"],
-            capture_output=True, timeout=30, check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-    return probe.returncode == 0
+        sandbox = BubblewrapSandbox()
+        probe = sandbox.run(SandboxRequest(argv=("/usr/bin/true",), timeout=30))
+    except ProvenanceError:
+        return None
+    return sandbox if probe.ok else None
 
 
-def bwrap_argv(toolchain: Toolchain, project: Path, inner: Sequence[str]) -> list[str]:
-    """``inner`` under bubblewrap: no network, read-only system, toolchain and project, private /tmp."""
-    bwrap = shutil.which("bwrap") or "bwrap"
-    argv = [bwrap, "--unshare-all", "--die-with-parent", "--new-session", "--clearenv",
-            "--setenv", "PATH", "/usr/bin:/bin", "--setenv", "LANG", "C.UTF-8", "--setenv", "HOME", "/tmp"]
-    for system in ("/usr", "/lib", "/lib64", "/bin", "/etc/ld.so.cache"):
-        if os.path.exists(system):
-            argv += ["--ro-bind", system, system]
+def sandbox_request(toolchain: Toolchain, request: LeanRequest) -> SandboxRequest:
+    """``lean --json FILE`` sealed: toolchain and project read-only (the project at ``/work``), no network."""
     prefix = toolchain.prefix.resolve()
-    argv += ["--ro-bind", str(prefix), str(prefix)]
-    lean_real = toolchain.lean.resolve()
-    if not lean_real.is_relative_to(prefix):
-        argv += ["--ro-bind", str(lean_real), str(lean_real)]
-    argv += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
-             "--ro-bind", str(project.resolve()), "/work", "--chdir", "/work", "--"]
-    return argv + list(inner)
+    binds = [Bind(prefix, str(prefix))]
+    lean = toolchain.lean.resolve()
+    if not lean.is_relative_to(prefix):
+        binds.append(Bind(lean, str(lean)))
+    return SandboxRequest(
+        argv=(str(lean), "--json", request.file),
+        ro_binds=(*binds, Bind(request.project.resolve(), "/work")),
+        cwd="/work",
+        timeout=request.timeout,
+        memory_mb=LEAN_MEMORY_MB,
+        max_output_bytes=MAX_OUTPUT,
+    )
 
 
-class SubprocessLeanRunner:
-    """Runs the real ``lean --json`` (under bubblewrap when ``sandbox`` is true)."""
+class SandboxedLeanRunner:
+    """Runs the real ``lean --json`` inside a :class:`provenance.sandbox.Sandbox`."""
 
-    def __init__(self, toolchain: Toolchain, *, sandbox: bool) -> None:
+    def __init__(self, toolchain: Toolchain, sandbox: Sandbox) -> None:
         self.toolchain = toolchain
         self.sandbox = sandbox
 
+    def run(self, request: LeanRequest) -> RunFacts:
+        result = self.sandbox.run(sandbox_request(self.toolchain, request))
+        stdout = result.stdout.decode("utf-8", "replace")
+        stderr = result.stderr.decode("utf-8", "replace")
+        if result.output_truncated:
+            stderr += f"\n(output cut at {MAX_OUTPUT} bytes)"
+        return RunFacts(None if result.timed_out else result.returncode, stdout, stderr, result.timed_out)
+
+
+class SubprocessLeanRunner:
+    """Runs the real ``lean --json`` directly (where bubblewrap is unavailable); the files are template-only."""
+
+    def __init__(self, toolchain: Toolchain) -> None:
+        self.toolchain = toolchain
+
     def argv(self, request: LeanRequest) -> tuple[list[str], Path]:
         """The command line and working directory for ``request``."""
-        if self.sandbox:
-            inner = [str(self.toolchain.lean.resolve()), "--json", request.file]
-            return bwrap_argv(self.toolchain, request.project, inner), request.project
         return [str(self.toolchain.lean), "--json", request.file], request.project
 
     def run(self, request: LeanRequest) -> RunFacts:
