@@ -13,7 +13,7 @@ import base64
 import binascii
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from provenance.signing.errors import (
     BadSignature,
@@ -49,11 +49,13 @@ def b64decode_strict(text: str, *, where: str) -> bytes:
     if "-" in text or "_" in text:
         text = text.replace("-", "+").replace("_", "/")
     try:
-        data = base64.b64decode(text, validate=True)
+        data = binascii.a2b_base64(text, strict_mode=True)
     except (binascii.Error, ValueError):
         raise InvalidBase64("not valid base64", where=where, remedy="the envelope was corrupted; use the original file") from None
-    # Non-zero bits after the last byte mean a different encoder or a cut string.
-    if base64.b64encode(data).decode("ascii").rstrip("=") != text.rstrip("="):
+    # Non-zero bits after the last byte mean a different encoder or a cut string; only the
+    # last quantum can carry them, so only it is re-encoded.
+    tail = 2 if text.endswith("==") else 1 if text.endswith("=") else 0
+    if tail and binascii.b2a_base64(data[-(3 - tail):], newline=False) != text[-4:].encode("ascii"):
         raise InvalidBase64("non-canonical base64 (stray bits at the end)", where=where,
                             remedy="the envelope was cut or corrupted; use the original file")
     return data
@@ -90,14 +92,12 @@ def add_signatures(envelope: Mapping[str, Any], keys: Sequence[SigningKey]) -> d
     return out
 
 
-@dataclass(frozen=True)
-class EnvelopeSignature:
+class EnvelopeSignature(NamedTuple):
     keyid: str
     sig: bytes
 
 
-@dataclass(frozen=True)
-class ParsedEnvelope:
+class ParsedEnvelope(NamedTuple):
     """An envelope's decoded fields; nothing here is verified yet."""
 
     payload_type: str
@@ -107,7 +107,7 @@ class ParsedEnvelope:
 
 def parse_envelope(envelope: Any, *, where: str = "envelope") -> ParsedEnvelope:
     """Check the envelope's shape and decode its base64; raise :class:`MalformedEnvelope` on any defect."""
-    if not isinstance(envelope, Mapping):
+    if type(envelope) is not dict and not isinstance(envelope, Mapping):
         raise MalformedEnvelope("not a JSON object", where=where, remedy="give a DSSE envelope")
     payload_type = envelope.get("payloadType")
     payload_b64 = envelope.get("payload")
@@ -128,7 +128,7 @@ def parse_envelope(envelope: Any, *, where: str = "envelope") -> ParsedEnvelope:
     parsed: list[EnvelopeSignature] = []
     for i, entry in enumerate(signatures):
         at = f"{where}.signatures[{i}]"
-        if not isinstance(entry, Mapping):
+        if type(entry) is not dict and not isinstance(entry, Mapping):
             raise MalformedEnvelope("not an object", where=at)
         keyid = entry.get("keyid", "")
         sig = entry.get("sig")
