@@ -1,0 +1,56 @@
+"""``provenance verify BUNDLE --trust TRUST``: the auditor's one-command offline check."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from rich.markup import escape
+
+from provenance.bundle.verify import VerifyReport, verify_bundle
+from provenance.cli.output import console, json_option_help, print_json
+from provenance.cli.trust_cmd import load_trust_for_audit
+
+_MARK = {"ok": "[green]✓[/green]", "fail": "[bold red]✗[/bold red]", "skip": "[yellow]-[/yellow]"}
+
+
+def print_checklist(report: VerifyReport) -> None:
+    """The checklist for people: one line per finding, failures named with their file."""
+    console.print(f"bundle {escape(report.bundle)} ({report.kind})")
+    console.print(f"  record {escape(report.record_id or '?')}, bundle id {report.bundle_id or '?'}")
+    for f in report.findings:
+        where = f" [dim]{escape(f.file)}[/dim]" if f.file else ""
+        console.print(f"  {_MARK[f.status]} {escape(f.id)}{where}: {escape(f.message)}")
+    c = report.counts()
+    verdict = "[bold green]VERIFIED[/bold green]" if report.ok else "[bold red]FAILED[/bold red]"
+    console.print(f"{verdict}: {c['ok']} ok, {c['fail']} failed, {c['skip']} skipped")
+
+
+@click.command("verify")
+@click.argument("bundle", type=click.Path(path_type=Path))
+@click.option("--trust", "trust_path", type=click.Path(path_type=Path, dir_okay=False), required=True,
+              help="Trust root whose attestor keys must have signed the bundle.")
+@click.option("--trust-state", type=click.Path(path_type=Path, dir_okay=False),
+              help="Rollback-protection state file (default: $PROVENANCE_TRUST_STATE).")
+@click.option("--lean", "lean_mode", type=click.Choice(["auto", "off", "require"]), default="auto", show_default=True,
+              help="Re-check the Lean theorems when Lean is installed, never, or fail without it.")
+@click.option("--json", "as_json", is_flag=True, help=json_option_help())
+def verify_command(bundle: Path, trust_path: Path, trust_state: Path | None, lean_mode: str, as_json: bool) -> int:
+    """Verify BUNDLE (a bag directory or its zip, never extracted) offline, reporting every finding.
+
+    Checks the bag's completeness, every digest and path, the attestation's signature and
+    subjects, every document's schema, every claim re-evaluated exactly (and in Lean when
+    present), repro runs, and the correction log. Exit 0 only if everything holds, 1 if
+    anything fails, 2 if the bundle is unreadable, 3 if --lean require finds no Lean.
+    """
+    trust = load_trust_for_audit(trust_path, state_file=trust_state)
+    report = verify_bundle(bundle, trust, lean_mode=lean_mode)
+    if as_json:
+        print_json(report.to_json())
+    else:
+        print_checklist(report)
+    return 0 if report.ok else 1
+
+
+def register(group: click.Group) -> None:
+    group.add_command(verify_command)
