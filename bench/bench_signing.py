@@ -3,8 +3,8 @@
 The peer is the per-core limit: ``cryptography``'s ``Ed25519PublicKey.verify``
 over precomputed PAE bytes. Ours is ``verify_envelope`` on the parsed
 envelope (base64 decoding, PAE, key lookup by hint, canonical-S check,
-threshold). Both run in this process on the same envelopes, interleaved,
-best of several rounds. Target: ours >= 0.8x the peer.
+threshold). Both run in this process on the same envelopes, interleaved in
+chunks of 200, each chunk timed several times and its best kept. Target: ours >= 0.8x the peer.
 
     .venv/bin/python bench/bench_signing.py [--quick]
 """
@@ -71,14 +71,21 @@ def main() -> int:
         for e in envelopes
     ]
     size = sum(len(canonical_bytes(e)) for e in envelopes) / n
-    peer_best = ours_best = float("inf")
-    for _ in range(rounds):
-        peer_best = min(peer_best, peer_round(pairs, key))
-        ours_best = min(ours_best, ours_round(envelopes, trusted))
+    # Interleave in small chunks and keep each chunk's best time: other processes on a
+    # shared machine then disturb both sides alike instead of one whole round.
+    chunk = 200
+    peer_best = ours_best = 0.0
+    for lo in range(0, n, chunk):
+        p_best = o_best = float("inf")
+        for _ in range(rounds):
+            p_best = min(p_best, peer_round(pairs[lo:lo + chunk], key))
+            o_best = min(o_best, ours_round(envelopes[lo:lo + chunk], trusted))
+        peer_best += p_best
+        ours_best += o_best
     peer_rate = n / peer_best
     ours_rate = n / ours_best
     ratio = ours_rate / peer_rate
-    print(f"{n} envelopes of ~{size:.0f} bytes, one core, best of {rounds} rounds")
+    print(f"{n} envelopes of ~{size:.0f} bytes, one core, best of {rounds} rounds per chunk of 200")
     print(f"bare Ed25519 verify (cryptography): {peer_rate:9.0f} /s")
     print(f"verify_envelope (ours):             {ours_rate:9.0f} /s")
     print(f"ratio {ratio:.3f} (target >= {TARGET})  {'met' if ratio >= TARGET else 'NOT met'}")
