@@ -151,6 +151,21 @@ class TrustChain:
     def chain_id(self) -> str:
         return self.versions[0].chain_id
 
+    def root_at(self, when: datetime) -> TrustRoot:
+        """The version in effect at ``when`` (the newest issued at or before it).
+
+        For dating old signatures (e.g. a correction issued before a key was
+        revoked); the time must itself be vouched for (a checkpoint), never taken
+        from the signed record alone.
+        """
+        current = [r for r in self.versions if r.issued <= when]
+        if not current:
+            raise InputError(
+                f"{format_time(when)} is before version 1 was issued ({format_time(self.versions[0].issued)})",
+                remedy="no key was trusted then",
+            )
+        return current[-1]
+
 
 @functools.cache
 def _metadata_validator() -> Draft202012Validator:

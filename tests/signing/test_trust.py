@@ -312,3 +312,36 @@ def test_property_chain_round_trip(ops: list[tuple[str, str, int]]) -> None:
         if cut < len(chain.versions):
             with pytest.raises(RollbackError):
                 tr.check_not_rollback(tr.verify_chain_document(older, now=NOW), chain)
+
+
+def test_root_at_picks_the_version_in_effect() -> None:
+    doc = tr.init_trust_root([k(1)], now=NOW, expires=NOW + timedelta(days=400))
+    doc = tr.add_key(doc, "attestor", k(3).public, [k(1)], now=NOW + timedelta(days=1))
+    doc = tr.remove_key(doc, k(3).keyid, [k(1)], now=NOW + timedelta(days=10))
+    chain = tr.verify_chain_document(doc, now=NOW + timedelta(days=11))
+    assert chain.root_at(NOW + timedelta(days=5)).version == 2
+    assert k(3).keyid in chain.root_at(NOW + timedelta(days=5)).keys_for("attestor")[0]
+    assert chain.root_at(NOW + timedelta(days=10)).version == 3
+    with pytest.raises(InputError):
+        chain.root_at(NOW - timedelta(days=1))
+
+
+@pytest.mark.parametrize("name", ["trust-root-v1", "source-provenance-v1"])
+def test_every_schema_property_has_a_description(name: str) -> None:
+    from provenance.schemas import load_schema
+
+    missing: list[str] = []
+
+    def walk(node: Any, path: str) -> None:
+        if isinstance(node, dict):
+            for prop, sub in node.get("properties", {}).items():
+                if "description" not in sub:
+                    missing.append(f"{path}.{prop}")
+            for key, sub in node.items():
+                walk(sub, f"{path}.{key}")
+        elif isinstance(node, list):
+            for i, sub in enumerate(node):
+                walk(sub, f"{path}[{i}]")
+
+    walk(load_schema(name), "$")
+    assert missing == []
