@@ -19,8 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import padding, serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from archive.atomic import atomic_write_bytes
 from provenance.signing.errors import BadSignature, KeyFileError, KeyIdMismatch
@@ -48,6 +49,55 @@ def keyid_of(raw: bytes) -> str:
 def signature_is_canonical(sig: bytes) -> bool:
     """True when ``sig`` has Ed25519's shape: 64 bytes with S below the group order (no S+L malleation)."""
     return len(sig) == 64 and int.from_bytes(sig[32:], "little") < ED25519_L
+
+
+# ---- PKCS#8 encryption -----------------------------------------------------------------
+# cryptography's BestAvailableEncryption uses PBKDF2 with only 2048 iterations for PKCS#8
+# and offers no way to raise it there, so the EncryptedPrivateKeyInfo (RFC 5958, PBES2 of
+# RFC 8018: PBKDF2-HMAC-SHA256 + AES-256-CBC, as OpenSSL writes it) is built here and read
+# back by cryptography/OpenSSL as usual.
+
+KDF_ITERATIONS = 600_000
+"""PBKDF2-HMAC-SHA256 iterations for new key files (OWASP 2023 guidance)."""
+
+_OID_PBES2 = bytes.fromhex("2a864886f70d01050d")
+_OID_PBKDF2 = bytes.fromhex("2a864886f70d01050c")
+_OID_HMAC_SHA256 = bytes.fromhex("2a864886f70d0209")
+_OID_AES256_CBC = bytes.fromhex("60864801650304012a")
+
+
+def _der(tag: int, body: bytes) -> bytes:
+    n = len(body)
+    if n < 0x80:
+        length = bytes([n])
+    else:
+        raw = n.to_bytes((n.bit_length() + 7) // 8, "big")
+        length = bytes([0x80 | len(raw)]) + raw
+    return bytes([tag]) + length + body
+
+
+def _der_int(value: int) -> bytes:
+    return _der(0x02, value.to_bytes(value.bit_length() // 8 + 1, "big"))
+
+
+def _pbes2_encrypt(plain: bytes, passphrase: bytes, iterations: int) -> bytes:
+    salt, iv = os.urandom(16), os.urandom(16)
+    key = hashlib.pbkdf2_hmac("sha256", passphrase, salt, iterations, 32)
+    padder = padding.PKCS7(128).padder()
+    padded = padder.update(plain) + padder.finalize()
+    encryptor = Cipher(algorithms.AES(key), modes.CBC(iv)).encryptor()
+    encrypted = encryptor.update(padded) + encryptor.finalize()
+    prf = _der(0x30, _der(0x06, _OID_HMAC_SHA256) + b"\x05\x00")
+    kdf = _der(0x30, _der(0x06, _OID_PBKDF2) + _der(0x30, _der(0x04, salt) + _der_int(iterations) + prf))
+    scheme = _der(0x30, _der(0x06, _OID_AES256_CBC) + _der(0x04, iv))
+    algorithm = _der(0x30, _der(0x06, _OID_PBES2) + _der(0x30, kdf + scheme))
+    return _der(0x30, algorithm + _der(0x04, encrypted))
+
+
+def _pem(label: str, der: bytes) -> bytes:
+    b64 = base64.encodebytes(der).decode("ascii").replace("\n", "")
+    lines = [b64[i : i + 64] for i in range(0, len(b64), 64)]
+    return (f"-----BEGIN {label}-----\n" + "\n".join(lines) + f"\n-----END {label}-----\n").encode("ascii")
 
 
 @dataclass(frozen=True)
@@ -156,12 +206,14 @@ class SigningKey:
         """The key whose 32-byte RFC 8032 secret is ``seed`` (for fixed test vectors)."""
         return cls.from_private(Ed25519PrivateKey.from_private_bytes(seed))
 
-    def private_pem(self, passphrase: bytes | None) -> bytes:
-        """PKCS#8 PEM, encrypted with ``passphrase`` unless it is None."""
-        encryption: serialization.KeySerializationEncryption = (
-            serialization.BestAvailableEncryption(passphrase) if passphrase else serialization.NoEncryption()
+    def private_pem(self, passphrase: bytes | None, *, kdf_iterations: int = KDF_ITERATIONS) -> bytes:
+        """PKCS#8 PEM, encrypted with ``passphrase`` (PBES2) unless it is None."""
+        plain = self._private.private_bytes(
+            serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
         )
-        return self._private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption)
+        if not passphrase:
+            return _pem("PRIVATE KEY", plain)
+        return _pem("ENCRYPTED PRIVATE KEY", _pbes2_encrypt(plain, passphrase, kdf_iterations))
 
 
 def generate_key() -> SigningKey:

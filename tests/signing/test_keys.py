@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import os
+import shutil
 import stat
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -126,3 +129,37 @@ def test_garbage_key_file_is_input_error(tmp_path: Path) -> None:
         load_signing_key(tmp_path / "k")
     with pytest.raises(KeyFileError):
         load_public_key(tmp_path / "k")
+
+
+def test_encrypted_key_uses_pbes2_with_600k_pbkdf2_iterations(tmp_path: Path) -> None:
+    save_signing_key(generate_key(), tmp_path / "k", b"pw")
+    pem = (tmp_path / "k").read_text()
+    der = base64.b64decode("".join(pem.strip().splitlines()[1:-1]))
+    # ... PBKDF2 OID, SEQUENCE { salt OCTET STRING(16), INTEGER iterations, prf } ...
+    pbkdf2 = bytes.fromhex("06092a864886f70d01050c")
+    at = der.index(pbkdf2) + len(pbkdf2) + 2 + 2 + 16
+    assert der[at] == 0x02
+    iterations = int.from_bytes(der[at + 2 : at + 2 + der[at + 1]], "big")
+    assert iterations >= 600_000
+    assert bytes.fromhex("60864801650304012a") in der  # aes256-CBC
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl command not installed")
+def test_openssl_reads_our_encrypted_key_file(tmp_path: Path) -> None:
+    key = generate_key()
+    save_signing_key(key, tmp_path / "k", b"open sesame")
+    proc = subprocess.run(
+        ["openssl", "pkey", "-in", str(tmp_path / "k"), "-passin", "pass:open sesame", "-pubout"],
+        capture_output=True, check=True,
+    )
+    assert load_public_key_pem(proc.stdout) == key.public.raw
+    bad = subprocess.run(["openssl", "pkey", "-in", str(tmp_path / "k"), "-passin", "pass:wrong", "-noout"],
+                         capture_output=True)
+    assert bad.returncode != 0
+
+
+def load_public_key_pem(pem: bytes) -> bytes:
+    from cryptography.hazmat.primitives import serialization
+
+    loaded = serialization.load_pem_public_key(pem)
+    return loaded.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
