@@ -166,6 +166,18 @@ def verify_bundle(
         toolchain = find_lean()
         if toolchain is None and lean_mode == "require":
             raise ToolMissing("lean not found on PATH (--lean require)", remedy=INSTALL_HINT)
+    bag, kind = read_bag(path, workers=workers, progress=progress)
+    return verify_read_bag(bag, str(path), kind, trust, lean_mode=lean_mode, toolchain=toolchain)
+
+
+def read_bag(
+    path: str | os.PathLike[str], *, workers: int | None = None, progress: Callable[[int], None] | None = None
+) -> tuple[BagReport, str]:
+    """Validate the bag (every digest, every path) and keep the documents' verified bytes.
+
+    Returns the :class:`BagReport` and ``"directory"`` or ``"zip"``; :class:`InputError`
+    when the path is neither.
+    """
     p = Path(path)
     try:
         source = open_source(p)
@@ -175,7 +187,13 @@ def verify_bundle(
         bag = validate_bag(source, workers=workers, keep=_keep, progress=progress)
     finally:
         source.close()
-    kind = "directory" if p.is_dir() else "zip"
+    return bag, "directory" if p.is_dir() else "zip"
+
+
+def verify_read_bag(
+    bag: BagReport, label: str, kind: str, trust: TrustRoot, *, lean_mode: str = "auto", toolchain: Any = None
+) -> VerifyReport:
+    """Every check after the bag pass (see :func:`verify_bundle`), on what :func:`read_bag` returned."""
     out = _Checklist()
     _check_bag(bag, out)
     sha256 = {name: d["sha256"] for name, d in bag.files.items()}
@@ -196,7 +214,7 @@ def verify_bundle(
     _check_lean(bag, sha256, verdicts_doc, toolchain, lean_mode, out)
     _check_corrections(bag, manifest, record_id, trust, out)
     return VerifyReport(
-        bundle=str(p),
+        bundle=label,
         kind=kind,
         bundle_id=bundle_id,
         record_id=record_id,

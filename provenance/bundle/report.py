@@ -1,0 +1,473 @@
+"""The auditor's page: one self-contained HTML (or Markdown) report of a bundle.
+
+It shows the record, each claim with its check, exact value, verdict, scope and
+Lean theorem, the signatures and keys, the DOI, the correction history and the
+files; with a trust root, also the full verification checklist. Every value from
+the bundle is escaped; the HTML has inline CSS only: no script, no external
+resource, no link the page loads by itself.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from provenance.bundle.layout import (
+    ATTESTATION,
+    CORRECTIONS_CHECKPOINT,
+    CORRECTIONS_LOG,
+    MANIFEST,
+    REPRO_RUNS,
+    SOURCE_PROVENANCE,
+    TAG_MANIFEST_SHA256,
+    VERDICTS,
+    bundle_id_of,
+)
+from provenance.bundle.verify import VerifyReport, read_bag, verify_read_bag
+from provenance.errors import InputError
+from provenance.jsonio import loads_strict
+from provenance.signing.trust import TrustRoot
+
+FORMATS = ("html", "md")
+
+
+@dataclass(frozen=True)
+class KeyUse:
+    """Who signed a document: the key id hints in its envelope (verified when a trust root was given)."""
+
+    document: str
+    keyids: tuple[str, ...]
+    payload_type: str
+    verified: bool | None
+
+
+@dataclass(frozen=True)
+class ReportData:
+    """Everything the report shows, read from the bundle's verified bytes."""
+
+    bundle: str
+    kind: str
+    bundle_id: str | None
+    bag_valid: bool
+    bag_problems: tuple[str, ...]
+    bag_info: tuple[tuple[str, str], ...]
+    manifest: Mapping[str, Any]
+    verdicts: Sequence[Mapping[str, Any]]
+    exact_verdicts: Sequence[Mapping[str, Any]]
+    lean_mode: str | None
+    lean_version: str | None
+    signatures: tuple[KeyUse, ...]
+    runs: Sequence[Mapping[str, Any]]
+    corrections: Sequence[Mapping[str, Any]]
+    correction_status: Mapping[str, Any] | None
+    files: tuple[tuple[str, int, str], ...]
+    verification: VerifyReport | None = field(default=None)
+
+
+def _doc(contents: Mapping[str, bytes], name: str) -> Any:
+    data = contents.get(name)
+    if data is None:
+        return None
+    try:
+        return loads_strict(data, source=name)
+    except InputError:
+        return None
+
+
+def _key_use(name: str, envelope: Any, verified: bool | None) -> KeyUse | None:
+    if not isinstance(envelope, Mapping):
+        return None
+    sigs = envelope.get("signatures")
+    keyids = tuple(str(s.get("keyid", "")) for s in sigs if isinstance(s, Mapping)) if isinstance(sigs, list) else ()
+    return KeyUse(name, keyids, str(envelope.get("payloadType", "")), verified)
+
+
+def load_report_data(path: str | os.PathLike[str], trust: TrustRoot | None = None) -> ReportData:
+    """Read a bundle (directory or zip, nothing extracted); with ``trust`` run the full verification too."""
+    bag, kind = read_bag(path)
+    contents = bag.contents
+    verification = verify_read_bag(bag, str(path), kind, trust, lean_mode="off") if trust is not None else None
+    manifest = _doc(contents, MANIFEST)
+    if not isinstance(manifest, Mapping):
+        raise InputError("the bundle has no readable data/manifest.json", where=str(path),
+                         remedy="give a bundle made by `provenance bundle build`")
+    verdicts_doc = _doc(contents, VERDICTS) or {}
+    signatures = []
+    for name in (ATTESTATION, SOURCE_PROVENANCE):
+        ok = None
+        if verification is not None:
+            ok = not any(f.file == name and f.id.endswith("signature") for f in verification.failures)
+        use = _key_use(name, _doc(contents, name), ok)
+        if use is not None:
+            signatures.append(use)
+    runs_doc = _doc(contents, REPRO_RUNS) or {}
+    corrections: list[Mapping[str, Any]] = []
+    status: Mapping[str, Any] | None = None
+    if CORRECTIONS_LOG in contents:
+        from provenance.corrections.log import verify_log
+
+        log_report = verify_log(contents[CORRECTIONS_LOG], contents.get(CORRECTIONS_CHECKPOINT), trust=trust)
+        view = log_report.status
+        corrections = [h.as_json() for h in view.history]
+        status = {**view.as_json(), "signatures_verified": log_report.signatures_verified,
+                  "checkpoint_verified": log_report.checkpoint_verified, "ok": log_report.ok}
+    files = tuple(
+        (name, d.size, d["sha256"]) for name, d in sorted(bag.files.items())
+    )
+    return ReportData(
+        bundle=str(path),
+        kind=kind,
+        bundle_id=bundle_id_of(bag.files[TAG_MANIFEST_SHA256]["sha256"]) if TAG_MANIFEST_SHA256 in bag.files else None,
+        bag_valid=bag.ok,
+        bag_problems=tuple(f"{f.path}: {f.message}" if f.path else f.message for f in bag.errors),
+        bag_info=bag.bag_info,
+        manifest=manifest,
+        verdicts=[v for v in verdicts_doc.get("verdicts", []) if isinstance(v, Mapping)],
+        exact_verdicts=[v for v in verdicts_doc.get("exact_verdicts", []) if isinstance(v, Mapping)],
+        lean_mode=verdicts_doc.get("lean_mode"),
+        lean_version=verdicts_doc.get("lean_version"),
+        signatures=tuple(signatures),
+        runs=[r for r in runs_doc.get("runs", []) if isinstance(r, Mapping)],
+        corrections=corrections,
+        correction_status=status,
+        files=files,
+        verification=verification,
+    )
+
+
+# ------------------------------------------------------------------ shared pieces
+
+
+def _s(value: Any) -> str:
+    if value is None:
+        return "—"
+    return str(value)
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _check_text(check: Mapping[str, Any] | None) -> str:
+    if not isinstance(check, Mapping):
+        return "no check"
+    inputs = check.get("inputs") or {}
+    parts = [f"{check.get('formula')}"]
+    if isinstance(inputs, Mapping) and inputs:
+        shown = ", ".join(f"{k} = {v.get('value') if isinstance(v, Mapping) else v}" for k, v in inputs.items())
+        parts.append(f"with {shown}")
+    parts.append(f"expected {check.get('expected')}")
+    tol = check.get("tolerance")
+    if isinstance(tol, Mapping):
+        parts.extend(f"{k} tolerance {v}" for k, v in tol.items())
+    if check.get("precision") is not None:
+        parts.append(f"stated to {check.get('precision')} decimals")
+    return "; ".join(parts)
+
+
+def _authors(manifest: Mapping[str, Any]) -> list[tuple[str, str | None]]:
+    out = []
+    for a in manifest.get("authors") or []:
+        if isinstance(a, Mapping):
+            out.append((str(a.get("name", "")), a.get("orcid") if isinstance(a.get("orcid"), str) else None))
+    return out
+
+
+def _claim_rows(data: ReportData) -> list[dict[str, Any]]:
+    final = {str(v.get("claim_id")): v for v in data.verdicts}
+    exact = {str(v.get("claim_id")): v for v in data.exact_verdicts}
+    corrected = (data.correction_status or {}).get("claims", {}) if data.correction_status else {}
+    rows = []
+    for claim in data.manifest.get("claims") or []:
+        if not isinstance(claim, Mapping):
+            continue
+        cid = str(claim.get("id"))
+        verdict = final.get(cid) or {}
+        ex = exact.get(cid) or {}
+        computed = verdict.get("computed") or ex.get("computed") or {}
+        lean = ex.get("lean") if isinstance(ex.get("lean"), Mapping) else None
+        rows.append(
+            {
+                "id": cid,
+                "text": str(claim.get("text", "")),
+                "truncated": bool(claim.get("truncated")),
+                "check": _check_text(claim.get("check")),
+                "value": computed.get("decimal") if isinstance(computed, Mapping) else None,
+                "fraction": computed.get("fraction") if isinstance(computed, Mapping) else None,
+                "status": verdict.get("status", "not checked"),
+                "method": verdict.get("method"),
+                "scope": verdict.get("scope"),
+                "reason": verdict.get("reason", ""),
+                "exact_status": ex.get("status"),
+                "lean": lean,
+                "correction": corrected.get(cid) if isinstance(corrected, Mapping) else None,
+                "reproduced": verdict.get("reproduced_inputs"),
+            }
+        )
+    return rows
+
+
+def _lean_text(lean: Mapping[str, Any] | None) -> str:
+    if not lean:
+        return "no theorem"
+    if lean.get("status") == "not_run":
+        reason = str(lean.get("reason"))
+        return reason if reason.lower().startswith("lean not run") else f"Lean not run: {reason}"
+    axioms = lean.get("axioms")
+    ax = ", ".join(axioms) if isinstance(axioms, list) and axioms else "none"
+    return (f"{lean.get('theorem')} in {lean.get('file')} — {lean.get('status')} by Lean {lean.get('lean_version')} "
+            f"({lean.get('statement')}; axioms: {ax})")
+
+
+# ------------------------------------------------------------------ HTML
+
+_CSS = """
+body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:2rem auto;max-width:72rem;padding:0 1rem;color:#1b1f24}
+h1{font-size:1.6rem;margin-bottom:.2rem}h2{font-size:1.2rem;border-bottom:1px solid #d0d7de;padding-bottom:.2rem;margin-top:2rem}
+table{border-collapse:collapse;width:100%;margin:.5rem 0}th,td{border:1px solid #d0d7de;padding:.35rem .5rem;text-align:left;vertical-align:top}
+th{background:#f6f8fa}code,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:.85em;word-break:break-all}
+.badge{display:inline-block;padding:.05rem .45rem;border-radius:.7rem;font-weight:600;font-size:.8rem;color:#fff}
+.verified,.ok{background:#1a7f37}.falsified,.fail{background:#cf222e}.inconclusive,.skip{background:#9a6700}.error{background:#8250df}
+.not-checked{background:#6e7781}.muted{color:#57606a}.banner{padding:.6rem .8rem;border-radius:.4rem;margin:1rem 0}
+.good{background:#dafbe1;border:1px solid #4ac26b}.bad{background:#ffebe9;border:1px solid #ff8182}.neutral{background:#fff8c5;border:1px solid #d4a72c}
+dl{display:grid;grid-template-columns:12rem 1fr;gap:.2rem .8rem}dt{font-weight:600}dd{margin:0}
+"""
+
+
+def _e(value: Any) -> str:
+    return html.escape(_s(value), quote=True)
+
+
+def _badge(status: Any) -> str:
+    cls = re.sub(r"[^a-z-]", "", str(status).replace(" ", "-").lower()) or "not-checked"
+    return f'<span class="badge {cls}">{_e(status)}</span>'
+
+
+def _doi_link(doi: Any) -> str:
+    if not isinstance(doi, str) or not doi:
+        return "none yet"
+    safe = doi if re.fullmatch(r"10\.\d{4,9}/[^\s\"<>]+", doi) else None
+    if safe is None:
+        return _e(doi)
+    note = " (DataCite test prefix: never resolves)" if doi.startswith("10.5072/") else ""
+    return f'<a href="https://doi.org/{html.escape(safe, quote=True)}">{_e(doi)}</a>{_e(note) if note else ""}'
+
+
+def render_html(data: ReportData) -> str:
+    """The report as one self-contained HTML page."""
+    m = data.manifest
+    title = _s(m.get("title") or m.get("record_id"))
+    out: list[str] = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; style-src \'unsafe-inline\'">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>Audit report: {_e(title)}</title><style>{_CSS}</style></head><body>",
+        f"<h1>{_e(title)}</h1>",
+        f'<p class="muted">Audit report of bundle <code>{_e(data.bundle_id)}</code> ({_e(data.kind)})</p>',
+    ]
+    if data.verification is not None:
+        c = data.verification.counts()
+        cls, word = ("good", "VERIFIED") if data.verification.ok else ("bad", "VERIFICATION FAILED")
+        out.append(f'<div class="banner {cls}"><strong>{word}</strong> against the trust root: {c["ok"]} checks ok, '
+                   f'{c["fail"]} failed, {c["skip"]} skipped.</div>')
+    elif data.bag_valid:
+        out.append('<div class="banner neutral">Bag integrity holds (every digest matches), but signatures were '
+                   "not checked: run <code>provenance verify BUNDLE --trust TRUST</code> or give --trust.</div>")
+    else:
+        out.append('<div class="banner bad"><strong>The bag is damaged:</strong> '
+                   + "; ".join(_e(p) for p in data.bag_problems[:10]) + "</div>")
+    out.append("<h2>Record</h2><dl>")
+    info = dict(data.bag_info)
+    authors = ", ".join(
+        _e(n) + (f' (<a href="https://orcid.org/{html.escape(o.removeprefix("https://orcid.org/"), quote=True)}">ORCID</a>)'
+                 if o and re.fullmatch(r"(https://orcid\.org/)?\d{4}-\d{4}-\d{4}-\d{3}[\dX]", o) else "")
+        for n, o in _authors(m)
+    )
+    score = m.get("review_score")
+    gate = m.get("gate_verdict") if isinstance(m.get("gate_verdict"), Mapping) else None
+    rows = [
+        ("Record id", f"<code>{_e(m.get('record_id'))}</code>"),
+        ("DOI", _doi_link(m.get("doi"))),
+        ("Authors", authors or "—"),
+        ("Submitted", _e(m.get("submitted"))),
+        ("Research question", _e(m.get("research_question"))),
+        ("Review score", _e(f"{score.get('value')} / {score.get('scale')}") if isinstance(score, Mapping) else "—"),
+        ("Verification level", _e(m.get("verification_level"))),
+        ("Recorded gate verdict", (_badge(gate.get("status")) + " " + _e(gate.get("reason"))) if gate else "—"),
+        ("Bundle version", _e(info.get("Bundle-Version"))),
+        ("Supersedes", f"<code>{_e(info.get('Previous-Bundle-Id'))}</code>" if info.get("Previous-Bundle-Id") else "—"),
+        ("Bagging date", _e(info.get("Bagging-Date"))),
+    ]
+    out.extend(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in rows)
+    out.append("</dl>")
+    if m.get("abstract"):
+        out.append(f"<p>{_e(m.get('abstract'))}{' […]' if m.get('abstract_truncated') else ''}</p>")
+
+    out.append("<h2>Claims</h2>")
+    lean_line = f"Lean mode {_e(data.lean_mode)}" + (f", Lean {_e(data.lean_version)}" if data.lean_version else
+                                                     ", no Lean toolchain at build time")
+    out.append(f'<p class="muted">{lean_line}. Values are exact (fractions); decimals are shown to 10 places.</p>')
+    out.append("<table><tr><th>Claim</th><th>Check</th><th>Exact value</th><th>Verdict</th><th>Lean theorem</th></tr>")
+    for r in _claim_rows(data):
+        text = _e(r["text"]) + (" <em>(truncated)</em>" if r["truncated"] else "")
+        corr = f'<br>correction status: {_badge(r["correction"])}' if r["correction"] else ""
+        value = _e(r["value"]) + (f'<br><span class="mono muted">{_e(r["fraction"])}</span>' if r["fraction"] else "")
+        repro = ""
+        if isinstance(r["reproduced"], Mapping):
+            repro = "<br>reproduced: " + ", ".join(
+                f"{_e(k)} = {_e(v.get('reproduced'))} (stated {_e(v.get('stated'))})"
+                for k, v in r["reproduced"].items() if isinstance(v, Mapping)
+            )
+        verdict = (f'{_badge(r["status"])} <span class="muted">{_e(r["method"])} / scope {_e(r["scope"])}</span>'
+                   f'<br>{_e(r["reason"])}{repro}{corr}')
+        out.append(f'<tr><td><strong>{_e(r["id"])}</strong><br>{text}</td><td class="mono">{_e(r["check"])}</td>'
+                   f"<td>{value}</td><td>{verdict}</td><td>{_e(_lean_text(r['lean']))}</td></tr>")
+    out.append("</table>")
+
+    if data.runs:
+        out.append("<h2>Reproduction runs</h2><table><tr><th>Script</th><th>Sandbox</th><th>Outputs</th></tr>")
+        for run in data.runs:
+            sealed = "sealed" if run.get("sealed") else "UNSAFE: not sealed"
+            outputs = _mapping(run.get("outputs"))
+            shown = ", ".join(f"{_e(k)} = {_e(v)}" for k, v in outputs.items()) or _e(run.get("error"))
+            out.append(f'<tr><td><code>{_e(run.get("script"))}</code><br><span class="mono muted">sha256 '
+                       f'{_e(run.get("script_sha256"))}</span></td><td>{_e(sealed)} ({_e(run.get("runner"))}), '
+                       f'exit {_e(run.get("exit_code"))}</td><td>{shown}</td></tr>')
+        out.append("</table>")
+
+    out.append("<h2>Signatures and keys</h2><table><tr><th>Document</th><th>Payload type</th><th>Key ids</th>"
+               "<th>Checked</th></tr>")
+    for s in data.signatures:
+        checked = "not checked (no trust root given)" if s.verified is None else ("valid, attestor key" if s.verified
+                                                                                  else "INVALID")
+        out.append(f"<tr><td><code>{_e(s.document)}</code></td><td><code>{_e(s.payload_type)}</code></td>"
+                   f'<td class="mono">{"<br>".join(_e(k) for k in s.keyids)}</td><td>{_e(checked)}</td></tr>')
+    out.append("</table>")
+    out.append('<p class="muted">The attestation signs every file of the bag except the tag manifests and itself; '
+               "the bundle id is the sha256 of tagmanifest-sha256.txt, which lists the attestation.</p>")
+
+    out.append("<h2>Correction history</h2>")
+    if data.correction_status is None:
+        out.append("<p>No correction log is carried: no correction has been issued for this version.</p>")
+    else:
+        st = data.correction_status
+        out.append(f'<p>Record status {_badge(st.get("status"))}, {_e(st.get("count"))} correction(s); '
+                   f'signatures {"verified" if st.get("signatures_verified") else "not verified"}, checkpoint '
+                   f'{"verified" if st.get("checkpoint_verified") else "not verified"}.</p>')
+        out.append("<table><tr><th>#</th><th>Type</th><th>Issued</th><th>Claims</th><th>Reason</th></tr>")
+        for h in data.corrections:
+            reason = _mapping(h.get("reason"))
+            sup = f" (superseded by #{_e(h.get('superseded_by'))})" if h.get("superseded_by") is not None else ""
+            out.append(f"<tr><td>{_e(h.get('seq'))}</td><td>{_badge(h.get('type'))} {_e(h.get('severity'))}{sup}</td>"
+                       f"<td>{_e(h.get('issued_at'))}<br>{_e(h.get('issued_by'))}</td>"
+                       f"<td>{_e(', '.join(h.get('claims') or []) or 'all')}</td>"
+                       f"<td>{_e(reason.get('category'))}: {_e(reason.get('text'))}<br>{_e(h.get('what_was_wrong'))}</td></tr>")
+        out.append("</table>")
+
+    if data.verification is not None:
+        out.append("<h2>Verification checklist</h2><table><tr><th></th><th>Check</th><th>File</th><th>Finding</th></tr>")
+        for f in data.verification.findings:
+            out.append(f"<tr><td>{_badge(f.status)}</td><td><code>{_e(f.id)}</code></td><td><code>{_e(f.file)}</code>"
+                       f"</td><td>{_e(f.message)}</td></tr>")
+        out.append("</table>")
+
+    refs = [r for r in m.get("references") or [] if isinstance(r, Mapping)]
+    if refs:
+        out.append("<h2>References</h2><ul>")
+        out.extend(f"<li>{_e(r.get('kind'))}: <code>{_e(r.get('id'))}</code> {_e(r.get('url'))}</li>" for r in refs)
+        out.append("</ul>")
+
+    out.append("<h2>Files</h2><details><summary>" + f"{len(data.files)} files with their sha256</summary>")
+    out.append("<table><tr><th>File</th><th>Bytes</th><th>sha256</th></tr>")
+    out.extend(f'<tr><td><code>{_e(n)}</code></td><td>{size}</td><td class="mono">{_e(d)}</td></tr>'
+               for n, size, d in data.files)
+    out.append("</table></details>")
+    out.append('<p class="muted">Generated by provenance-archive from the bundle\'s own bytes.</p></body></html>')
+    return "\n".join(out) + "\n"
+
+
+# ------------------------------------------------------------------ Markdown
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~])")
+
+
+def _m(value: Any) -> str:
+    """Markdown-escaped single-line text (HTML is escaped too: Markdown passes raw HTML through)."""
+    text = " ".join(_s(value).split())
+    return _MD_SPECIAL.sub(r"\\\1", html.escape(text, quote=False))
+
+
+def _code(value: Any) -> str:
+    text = " ".join(_s(value).split()).replace("`", "'").replace("|", "\\|")
+    return f"`{text}`"
+
+
+def render_markdown(data: ReportData) -> str:
+    """The report as Markdown (tables in the GitHub dialect)."""
+    m = data.manifest
+    info = dict(data.bag_info)
+    lines = [f"# {_m(m.get('title') or m.get('record_id'))}", "",
+             f"Audit report of bundle {_code(data.bundle_id)} ({_m(data.kind)}).", ""]
+    if data.verification is not None:
+        c = data.verification.counts()
+        word = "**VERIFIED**" if data.verification.ok else "**VERIFICATION FAILED**"
+        lines += [f"{word} against the trust root: {c['ok']} ok, {c['fail']} failed, {c['skip']} skipped.", ""]
+    elif not data.bag_valid:
+        lines += ["**The bag is damaged:** " + "; ".join(_m(p) for p in data.bag_problems[:10]), ""]
+    doi = m.get("doi")
+    lines += [
+        "## Record", "",
+        f"- Record id: {_code(m.get('record_id'))}",
+        f"- DOI: {_m(doi) if doi else 'none yet'}",
+        f"- Authors: {', '.join(_m(n) for n, _ in _authors(m)) or '—'}",
+        f"- Submitted: {_m(m.get('submitted'))}",
+        f"- Research question: {_m(m.get('research_question'))}",
+        f"- Bundle version: {_m(info.get('Bundle-Version'))}"
+        + (f", supersedes {_code(info.get('Previous-Bundle-Id'))}" if info.get("Previous-Bundle-Id") else ""),
+        "", "## Claims", "",
+        "| Claim | Check | Exact value | Verdict | Lean theorem |", "|---|---|---|---|---|",
+    ]
+    for r in _claim_rows(data):
+        corr = f"; correction: {_m(r['correction'])}" if r["correction"] else ""
+        lines.append(
+            f"| **{_m(r['id'])}** {_m(r['text'])} | {_code(r['check'])} | {_m(r['value'])} "
+            f"({_code(r['fraction'])}) | **{_m(r['status'])}** ({_m(r['method'])}, scope {_m(r['scope'])}): "
+            f"{_m(r['reason'])}{corr} | {_m(_lean_text(r['lean']))} |"
+        )
+    lines += ["", "## Signatures and keys", ""]
+    for s in data.signatures:
+        checked = "not checked" if s.verified is None else ("valid" if s.verified else "INVALID")
+        lines.append(f"- {_code(s.document)} ({_code(s.payload_type)}): keys {', '.join(_code(k) for k in s.keyids)}; {checked}")
+    lines += ["", "## Correction history", ""]
+    if data.correction_status is None:
+        lines.append("No correction log is carried.")
+    else:
+        lines.append(f"Record status **{_m(data.correction_status.get('status'))}**, "
+                     f"{_m(data.correction_status.get('count'))} correction(s).")
+        lines.append("")
+        for h in data.corrections:
+            reason = _mapping(h.get("reason"))
+            lines.append(f"- #{_m(h.get('seq'))} {_m(h.get('type'))} ({_m(h.get('severity'))}), {_m(h.get('issued_at'))} "
+                         f"by {_m(h.get('issued_by'))}: {_m(reason.get('category'))}: {_m(reason.get('text'))}")
+    if data.verification is not None:
+        lines += ["", "## Verification checklist", ""]
+        for f in data.verification.findings:
+            mark = {"ok": "✓", "fail": "✗", "skip": "–"}[f.status]
+            lines.append(f"- {mark} {_code(f.id)} {(_code(f.file) + ' ') if f.file else ''}{_m(f.message)}")
+    lines += ["", "## Files", "", "| File | Bytes | sha256 |", "|---|---|---|"]
+    lines += [f"| {_code(n)} | {size} | {_code(d)} |" for n, size, d in data.files]
+    return "\n".join(lines) + "\n"
+
+
+def render(data: ReportData, fmt: str) -> str:
+    """``html`` or ``md``."""
+    if fmt == "html":
+        return render_html(data)
+    if fmt == "md":
+        return render_markdown(data)
+    raise InputError(f"unknown report format {fmt!r}", remedy="use html or md")
