@@ -78,8 +78,12 @@ class Repository(Protocol):
     def get(self, deposit_id: str) -> RemoteDeposit:
         ...
 
-    def upload(self, draft: RemoteDeposit, key: str, path: Path, progress: Progress | None) -> StoredFile:
-        """Store ``path`` as ``key`` (replacing one with that key); MD5 and size verified."""
+    def upload(self, draft: RemoteDeposit, key: str, path: Path, progress: Progress | None,
+               expected_md5: str | None = None) -> StoredFile:
+        """Store ``path`` as ``key`` (replacing one with that key); MD5 and size verified.
+
+        ``expected_md5`` is the digest recorded before the upload; the stored file must match it.
+        """
         ...
 
     def delete_file(self, deposit_id: str, stored: StoredFile) -> None:
@@ -232,7 +236,7 @@ class Depositor:
             callback: Progress | None = None
             if self.progress is not None:
                 callback = functools.partial(self.progress, f.key)
-            stored = self.repo.upload(draft, f.key, Path(f.path), callback)
+            stored = self.repo.upload(draft, f.key, Path(f.path), callback, f.md5)
             if stored.md5 != f.md5 or stored.size != f.size:
                 raise DepositError(
                     f"{f.key}: the repository holds md5 {stored.md5} size {stored.size}, the journal says "

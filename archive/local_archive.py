@@ -234,7 +234,8 @@ class LocalArchive:
         with self._read() as db:
             return self._remote(db, self._row(db, deposit_id))
 
-    def upload(self, draft: RemoteDeposit, key: str, path: Path, progress: Progress | None) -> StoredFile:
+    def upload(self, draft: RemoteDeposit, key: str, path: Path, progress: Progress | None,
+               expected_md5: str | None = None) -> StoredFile:
         problem = check_file_key(key)
         if problem:
             raise ArchiveInputError(problem, remedy="rename the file")
@@ -258,6 +259,9 @@ class LocalArchive:
                         progress(size, total)
                 dst.flush()
                 os.fsync(dst.fileno())
+            if expected_md5 is not None and md5.hexdigest() != expected_md5.lower():
+                raise LocalArchiveError(f"{path} has md5 {md5.hexdigest()}, expected {expected_md5}",
+                                        remedy="the file changed since it was hashed; deposit again")
             target_dir = self._dir(draft.id)
             target_dir.mkdir(parents=True, exist_ok=True)
             with self._tx() as db:

@@ -460,12 +460,16 @@ class ZenodoClient:
         *,
         progress: Progress | None = None,
         checksum_attempts: int = 3,
+        expected_md5: str | None = None,
     ) -> RemoteFile:
         """Stream ``path`` to ``bucket_url/key`` and verify the server's size and MD5.
 
-        The PUT replaces any object with the same key, so it is retried whole on
-        network errors and 429/5xx, and re-sent when the server's checksum is
-        wrong. Returns the verified file.
+        The MD5 compared with the server's is ``expected_md5`` when the caller
+        computed it already (the deposit journal does, before any upload; a file
+        changed since then fails the comparison), else it is computed while
+        streaming. The PUT replaces any object with the same key, so it is
+        retried whole on network errors and 429/5xx, and re-sent when the
+        server's checksum is wrong. Returns the verified file.
         """
         problem = check_file_key(key)
         if problem:
@@ -479,23 +483,21 @@ class ZenodoClient:
         md5_box: list[str] = []
 
         def stream() -> Iterator[bytes]:
-            digest = hashlib.md5(usedforsecurity=False)
+            digest = None if expected_md5 else hashlib.md5(usedforsecurity=False)
             sent = 0
             if progress is not None:
                 progress(0, size)
             with source.open("rb") as handle:
-                while True:
-                    chunk = handle.read(CHUNK)
-                    if not chunk:
-                        break
-                    digest.update(chunk)
+                while chunk := handle.read(CHUNK):
+                    if digest is not None:
+                        digest.update(chunk)
                     sent += len(chunk)
+                    yield chunk
                     if progress is not None:
                         progress(sent, size)
-                    yield chunk
             if sent != size:
                 raise ZenodoInputError(f"{source} changed size during the upload", remedy="do not edit it meanwhile")
-            md5_box.append(digest.hexdigest())
+            md5_box.append(digest.hexdigest() if digest is not None else str(expected_md5).lower())
 
         url = bucket_url.rstrip("/") + "/" + key
         for attempt in range(1, checksum_attempts + 1):

@@ -48,12 +48,13 @@ class ZenodoRepository:
     def get(self, deposit_id: str) -> RemoteDeposit:
         return to_remote(self.client.get_deposition(int(deposit_id)))
 
-    def upload(self, draft: RemoteDeposit, key: str, path: Path, progress: Progress | None) -> StoredFile:
+    def upload(self, draft: RemoteDeposit, key: str, path: Path, progress: Progress | None,
+               expected_md5: str | None = None) -> StoredFile:
         bucket = draft.upload_target or self.client.get_deposition(int(draft.id)).bucket_url
         if not bucket:
             raise ZenodoError("the draft has no bucket link", operation=f"upload {key}",
                               remedy="the deposition is not an open draft; run `provenance deposit resume`")
-        stored = self.client.upload(bucket, key, path, progress=progress)
+        stored = self.client.upload(bucket, key, path, progress=progress, expected_md5=expected_md5)
         return StoredFile(stored.key, stored.size, stored.md5, stored.file_id)
 
     def delete_file(self, deposit_id: str, stored: StoredFile) -> None:

@@ -12,7 +12,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from archive.zenodo.standin import StandinConfig, StandinServer  # noqa: E402
+from archive.zenodo.standin import StandinConfig, StandinServer
 
 
 class Standin:

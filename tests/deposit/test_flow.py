@@ -156,8 +156,9 @@ def test_new_version_draft_left_open_is_reused(standin: Standin, tmp_path: Path)
 def test_invalid_manifest_makes_no_request(standin: Standin, tmp_path: Path) -> None:
     import json
 
-    from archive.bag import PayloadItem, write_bag
     from deposit_helpers import manifest
+
+    from archive.bag import PayloadItem, write_bag
 
     doc = manifest()
     doc["authors"] = []
