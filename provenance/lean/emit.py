@@ -30,7 +30,7 @@ from typing import Any, Literal
 
 from archive.atomic import fsync_dir
 from provenance.errors import InputError
-from provenance.jsonio import canonical_sha256
+from provenance.jsonio import canonical_bytes
 from provenance.lean import grammar
 from provenance.lean.encoding import (
     SUM_CHUNK,
@@ -112,9 +112,37 @@ def render_theorem(name: str, statement: Statement, expected: Expected) -> list[
     return lines
 
 
+def _plain_json(obj: Any) -> bool:
+    """True when ``obj`` holds only strings, ints, bools, None, lists and dicts whose keys sort the same
+    by code point as by UTF-16 unit (no key has a character above U+D7FF): then the stdlib's sorted compact
+    JSON is byte-identical to RFC 8785."""
+    stack = [obj]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            for key, value in item.items():
+                if not isinstance(key, str) or not (key.isascii() or all(ord(ch) <= 0xD7FF for ch in key)):
+                    return False
+                stack.append(value)
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif not (item is None or isinstance(item, str | int)):
+            return False
+    return True
+
+
+def canonical_json_bytes(obj: Any) -> bytes:
+    """RFC 8785 bytes of ``obj`` (a fast path for plain documents; :func:`canonical_bytes` otherwise)."""
+    if _plain_json(obj):
+        text = json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return text.encode("utf-8", "surrogatepass")
+    return canonical_bytes(obj)
+
+
 def theorem_name(claim_id: str, check: Mapping[str, Any]) -> str:
     """``claim_`` + 16 hex digits of sha256 over the RFC 8785 bytes of ``{"check", "claim_id"}``."""
-    return "claim_" + canonical_sha256({"check": dict(check), "claim_id": claim_id})[:16]
+    digest = hashlib.sha256(canonical_json_bytes({"check": dict(check), "claim_id": claim_id})).hexdigest()
+    return "claim_" + digest[:16]
 
 
 # ---------------------------------------------------------------- planning (pure)
@@ -256,9 +284,31 @@ def plan_project(items: Sequence[EmitItem], skipped: Sequence[Skipped] = ()) -> 
         },
         "skipped": [{"claim_id": s.claim_id, "reason": s.reason} for s in skipped],
     }
-    # Not key-sorted: a check's input order is part of its meaning (a bare "mean" runs over inputs in order).
-    files["claims-map.json"] = (json.dumps(claims_map, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    files["claims-map.json"] = map_bytes(claims_map)
     return ProjectPlan(files, tuple(placed), tuple(skipped), claims_map)
+
+
+def map_bytes(claims_map: Mapping[str, Any]) -> bytes:
+    """The claims map as JSON: one top-level key per line, one theorem per line (fast, diffable, deterministic).
+
+    Keys are not sorted: a check's input order is part of its meaning (a bare
+    ``mean`` runs over the inputs in order).
+    """
+
+    def compact(value: Any) -> str:
+        return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+
+    parts: list[str] = []
+    for key, value in claims_map.items():
+        if isinstance(value, dict) and value:
+            inner = ",\n".join(f"    {compact(k)}: {compact(v)}" for k, v in value.items())
+            parts.append(f"  {compact(key)}: {{\n{inner}\n  }}")
+        elif isinstance(value, list) and value:
+            inner = ",\n".join(f"    {compact(v)}" for v in value)
+            parts.append(f"  {compact(key)}: [\n{inner}\n  ]")
+        else:
+            parts.append(f"  {compact(key)}: {compact(value)}")
+    return ("{\n" + ",\n".join(parts) + "\n}\n").encode("utf-8")
 
 
 # ---------------------------------------------------------------- from claims and verdicts

@@ -27,7 +27,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import lru_cache
 from fractions import Fraction
 from typing import Literal, TypeAlias
 
@@ -35,13 +36,12 @@ from provenance.claims.formula import BinOp, Call, Expr, Name, Neg, Num
 from provenance.errors import InputError
 
 MAX_LITERAL_DIGITS = 400
-"""Longest integer literal emitted (Python refuses ``str(int)`` past 4300 digits; Lean past 128 MB)."""
+"""Most digits in one decimal; a scaled literal then has at most twice that (``str(int)`` stops at 4300)."""
 MAX_ATOM_CHARS = 20_000
 """Longest rendered comparison; a formula whose encoding is larger is refused, not truncated."""
 SUM_CHUNK = 16
 """Sums and products longer than this are emitted as balanced groups (Lean's ``maxRecDepth``)."""
 
-_LITERAL_LIMIT = 10**MAX_LITERAL_DIGITS
 _DECIMAL = re.compile(r"(-?)([0-9]+)(?:\.([0-9]+))?", re.ASCII)
 
 
@@ -52,25 +52,27 @@ class NotEncodable(InputError):
 # ---------------------------------------------------------------- Nat expressions
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)  # immutable by convention; frozen __init__ costs 3x on hot paths
 class Lit:
     """A natural-number literal, written by ``str(int)``."""
 
     value: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)  # immutable by convention; frozen __init__ costs 3x on hot paths
 class Add:
-    """A sum of two or more terms."""
+    """A sum of two or more terms; ``size`` approximates its rendered length (kept at construction)."""
 
     terms: tuple[NatExpr, ...]
+    size: int = field(default=0, compare=False)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)  # immutable by convention; frozen __init__ costs 3x on hot paths
 class Mul:
-    """A product of two or more factors."""
+    """A product of two or more factors; ``size`` approximates its rendered length (kept at construction)."""
 
     factors: tuple[NatExpr, ...]
+    size: int = field(default=0, compare=False)
 
 
 NatExpr: TypeAlias = Lit | Add | Mul
@@ -91,38 +93,53 @@ def nat_value(expr: Opt) -> int:
     return result
 
 
+def size_of(expr: Opt) -> int:
+    """Approximate rendered length of ``expr`` (exact for literals up to a digit)."""
+    if expr is None:
+        return 1
+    if isinstance(expr, Lit):
+        return expr.value.bit_length() * 30103 // 100000 + 1
+    return expr.size
+
+
 def nat_add(*items: Opt) -> Opt:
     """The sum of ``items``, nested sums flattened, zeros (``None``) dropped."""
     terms: list[NatExpr] = []
+    size = 0
     for item in items:
         if item is None:
             continue
-        if isinstance(item, Add):
+        if type(item) is Add:
             terms.extend(item.terms)
+            size += item.size
         else:
             terms.append(item)
+            size += (item.value.bit_length() * 30103 // 100000 + 4) if type(item) is Lit else item.size + 3  # type: ignore[union-attr]
     if not terms:
         return None
     if len(terms) == 1:
         return terms[0]
-    return Add(tuple(terms))
+    return Add(tuple(terms), size)
 
 
 def nat_mul(*items: Opt) -> Opt:
     """The product of ``items``; ``None`` if any is zero. A leading product is flattened, others keep their grouping."""
     factors: list[NatExpr] = []
+    size = 2
     for item in items:
         if item is None:
             return None
-        if not factors and isinstance(item, Mul):
+        if not factors and type(item) is Mul:
             factors.extend(item.factors)  # ``a * b * c`` parses as ``(a * b) * c``: same tree, fewer parentheses
+            size += item.size
         else:
             factors.append(item)
+            size += (item.value.bit_length() * 30103 // 100000 + 4) if type(item) is Lit else item.size + 3  # type: ignore[union-attr]
     if not factors:
         return Lit(1)
     if len(factors) == 1:
         return factors[0]
-    return Mul(tuple(factors))
+    return Mul(tuple(factors), size)
 
 
 def visibly_positive(expr: Opt) -> bool:
@@ -135,23 +152,10 @@ def visibly_positive(expr: Opt) -> bool:
     return all(visibly_positive(p) for p in parts)
 
 
-def literals(expr: Opt) -> list[int]:
-    """Every literal of ``expr``, left to right."""
-    if expr is None:
-        return []
-    if isinstance(expr, Lit):
-        return [expr.value]
-    parts = expr.terms if isinstance(expr, Add) else expr.factors
-    out: list[int] = []
-    for part in parts:
-        out.extend(literals(part))
-    return out
-
-
 # ---------------------------------------------------------------- signed and rational
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)  # immutable by convention; frozen __init__ costs 3x on hot paths
 class Signed:
     """``pos - neg`` over ``Nat`` expressions; ``None`` parts are zero."""
 
@@ -192,7 +196,7 @@ def s_scale(a: Signed, factor: Opt) -> Signed:
     return Signed(nat_mul(a.pos, factor), nat_mul(a.neg, factor))
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)  # immutable by convention; frozen __init__ costs 3x on hot paths
 class Ratio:
     """``num / den``; ``den`` is ``None`` (one) or a signed expression whose value is positive."""
 
@@ -268,16 +272,27 @@ def atom_eq(a: Signed, b: Signed) -> Atom:
 
 def decimal_parts(text: str, *, where: str) -> tuple[bool, int, int]:
     """``(negative, digits, places)`` of an ASCII decimal string; :class:`NotEncodable` otherwise."""
-    match = _DECIMAL.fullmatch(text) if isinstance(text, str) else None
-    if match is None:
+    parts = _decimal_parts(text) if isinstance(text, str) else None
+    if parts is None:
         raise NotEncodable(f"{text!r} is not a plain ASCII decimal", where=where, remedy="give a decimal string")
-    sign, whole, frac = match.group(1), match.group(2), match.group(3) or ""
-    if len(whole) + len(frac) > MAX_LITERAL_DIGITS:
+    if isinstance(parts, int):
         raise NotEncodable(
-            f"decimal has {len(whole) + len(frac)} digits, over the {MAX_LITERAL_DIGITS}-digit limit",
+            f"decimal has {parts} digits, over the {MAX_LITERAL_DIGITS}-digit limit",
             where=where,
             remedy="give a shorter number",
         )
+    return parts
+
+
+@lru_cache(maxsize=4096)
+def _decimal_parts(text: str) -> tuple[bool, int, int] | int | None:
+    """Parsed parts, the digit count when too long, or ``None`` when malformed (cached: inputs repeat)."""
+    match = _DECIMAL.fullmatch(text)
+    if match is None:
+        return None
+    sign, whole, frac = match.group(1), match.group(2), match.group(3) or ""
+    if len(whole) + len(frac) > MAX_LITERAL_DIGITS:
+        return len(whole) + len(frac)
     return sign == "-", int(whole + frac, 10), len(frac)
 
 
@@ -287,6 +302,7 @@ def _scaled(text: str, places: int, *, where: str) -> Signed:
     return Signed(None, Lit(magnitude)) if negative and magnitude else Signed(Lit(magnitude), None)
 
 
+@lru_cache(maxsize=256)
 def _pow10(places: int) -> NatExpr | None:
     return Lit(10**places) if places > 0 else None
 
@@ -500,21 +516,9 @@ def encode(spec: CheckSpec, *, where: str = "check") -> Statement:
 
 def _check_size(statement: Statement, enc: _Encoder) -> None:
     for atom in (*statement.side, *statement.main):
-        chars = _size(atom.left) + _size(atom.right)
+        chars = size_of(atom.left) + size_of(atom.right)
         if chars > MAX_ATOM_CHARS:
             raise enc.fail(f"the encoding needs a comparison of about {chars} characters, over {MAX_ATOM_CHARS}")
-        for value in (*literals(atom.left), *literals(atom.right)):
-            if value >= _LITERAL_LIMIT:
-                raise enc.fail(f"a literal would exceed {MAX_LITERAL_DIGITS} digits")
-
-
-def _size(expr: Opt) -> int:
-    if expr is None:
-        return 1
-    if isinstance(expr, Lit):
-        return max(1, expr.value.bit_length() * 30 // 100 + 1)
-    parts = expr.terms if isinstance(expr, Add) else expr.factors
-    return sum(_size(p) + 3 for p in parts) + 2
 
 
 def spec_of(expr: Expr, inputs: Mapping[str, str], expected: str, tolerance: tuple[str, str] | None,

@@ -31,6 +31,8 @@ from dataclasses import dataclass
 
 from provenance.errors import InputError
 
+MAX_PAREN_DEPTH = 64
+"""Deepest parenthesis nesting accepted (the emitter stays far below; Lean's ``maxRecDepth`` is 512)."""
 NAME_RE = re.compile(r"claim_[0-9a-f]{16}", re.ASCII)
 _THEOREM = re.compile(r"theorem (claim_[0-9a-f]{16}) :", re.ASCII)
 _AXIOMS = re.compile(r"#print axioms (claim_[0-9a-f]{16})", re.ASCII)
@@ -54,47 +56,37 @@ class TheoremLines:
 
 
 def _expr_ok(text: str) -> bool:
-    """True when ``text`` is ``E`` of the template grammar (literals, `` + ``, `` * ``, parentheses)."""
-    tokens: list[str] = []
-    pos = 0
-    while pos < len(text):
-        match = _TOKEN.match(text, pos)
-        if match is None:
-            return False
-        tokens.append(match.group().strip())
-        pos = match.end()
-    index = 0
+    """True when ``text`` is ``E`` of the template grammar (literals, `` + ``, `` * ``, parentheses).
 
-    def expr() -> bool:
-        nonlocal index
-        if not factor():
-            return False
-        while index < len(tokens) and tokens[index] in ("+", "*"):
-            index += 1
-            if not factor():
-                return False
-        return True
-
-    def factor() -> bool:
-        nonlocal index
-        if index >= len(tokens):
-            return False
-        token = tokens[index]
-        if token == "(":
-            index += 1
-            if not expr() or index >= len(tokens) or tokens[index] != ")":
-                return False
-            index += 1
-            return True
-        if token.isascii() and token.isdigit():
-            index += 1
-            return True
+    ``E := F (op F)*``, ``F := NUM | "(" E ")"``, checked in one pass: after an
+    operand only an operator or ``)`` may follow; after an operator or ``(``
+    only an operand or ``(``; parentheses balance and nest at most
+    :data:`MAX_PAREN_DEPTH` deep; the text ends after an operand.
+    """
+    tokens = _TOKEN.findall(text)
+    if "".join(tokens) != text:
         return False
-
-    try:
-        return expr() and index == len(tokens)
-    except RecursionError:
-        return False
+    depth = 0
+    want_operand = True
+    for token in tokens:
+        if want_operand:
+            if token == "(":
+                depth += 1
+                if depth > MAX_PAREN_DEPTH:
+                    return False
+            elif token[0].isdigit():
+                want_operand = False
+            else:
+                return False
+        elif token == ")":
+            if depth == 0:
+                return False
+            depth -= 1
+        elif token in (" + ", " * "):
+            want_operand = True
+        else:
+            return False
+    return not want_operand and depth == 0
 
 
 def atom_ok(text: str) -> bool:

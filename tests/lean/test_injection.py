@@ -199,5 +199,5 @@ def test_root_module_accepts_only_claim_imports() -> None:
 
 def test_deep_parentheses_do_not_crash_the_checker() -> None:
     deep = "(" * 5000 + "1" + ")" * 5000
-    assert grammar.atom_ok(f"({deep} : Nat) ≤ 2") is False  # refused, not a RecursionError
+    assert grammar.atom_ok(f"({deep} : Nat) ≤ 2") is False  # refused: deeper than MAX_PAREN_DEPTH
     assert grammar.atom_ok("(" + "(" * 50 + "1" + ")" * 50 + " : Nat) ≤ 2") is True
