@@ -28,8 +28,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
 from fractions import Fraction
+from functools import lru_cache
 from typing import Literal, TypeAlias
 
 from provenance.claims.formula import BinOp, Call, Expr, Name, Neg, Num
