@@ -20,8 +20,10 @@ older trusted checkpoint, and reports every finding.
 from __future__ import annotations
 
 import base64
+import binascii
 import contextlib
 import fcntl
+import functools
 import hashlib
 import json
 import os
@@ -31,6 +33,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from archive.atomic import atomic_write_bytes
 from provenance.corrections import merkle, note
@@ -47,8 +52,8 @@ from provenance.corrections.record import (
 from provenance.corrections.status import StatusView, current_status
 from provenance.errors import InputError, ProvenanceError
 from provenance.jsonio import canonical_bytes, loads_strict
-from provenance.signing.dsse import parse_envelope, sign_envelope, verify_envelope
-from provenance.signing.keys import PublicKey, SigningKey
+from provenance.signing.dsse import MAX_SIGNATURES, pae, parse_envelope, sign_envelope, verify_envelope
+from provenance.signing.keys import PublicKey, SigningKey, signature_is_canonical
 from provenance.signing.trust import TrustRoot
 
 __all__ = [
@@ -106,7 +111,8 @@ class LogReport:
     signatures_verified: bool
     torn_bytes: int
     findings: tuple[Finding, ...]
-    records: tuple[Mapping[str, Any], ...] = field(repr=False)
+    lines: tuple[bytes, ...] = field(repr=False)
+    record_seqs: tuple[int, ...] = field(repr=False)
     leaf_hashes: tuple[bytes, ...] = field(repr=False)
     line_hashes: tuple[str, ...] = field(repr=False)
 
@@ -119,7 +125,12 @@ class LogReport:
     def errors(self) -> tuple[Finding, ...]:
         return tuple(f for f in self.findings if f.severity == "error")
 
-    @property
+    @functools.cached_property
+    def records(self) -> tuple[Mapping[str, Any], ...]:
+        """The records of the entries that parsed and verified, in log order (decoded on first use)."""
+        return tuple(_fast_payload(self.lines[i], i) for i in self.record_seqs)
+
+    @functools.cached_property
     def status(self) -> StatusView:
         return current_status(self.records)
 
@@ -169,54 +180,144 @@ class _Job:
     revoked: dict[str, bytes]
 
 
-# (leaf hash, line sha256 hex, record or None, signer key ids, revoked signer or None, [(code, message)])
-_EntryResult = tuple[bytes, str, "dict[str, Any] | None", tuple[str, ...], "str | None", list[tuple[str, str]]]
+@dataclass(frozen=True)
+class _EntryResult:
+    """What a worker found about one line; small, so it crosses process boundaries cheaply."""
+
+    leaf: bytes
+    line_sha: str
+    has_record: bool
+    issued_at: str | None
+    supersedes: tuple[int, str] | None
+    signers: tuple[str, ...]
+    revoked_signer: str | None
+    problems: list[tuple[str, str]]
+
+
+def _no_float(text: str) -> Any:
+    raise ValueError(text)
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        raise ValueError("duplicate key")
+    return obj
+
+
+_STRICT_DECODER = json.JSONDecoder(object_pairs_hook=_unique_keys, parse_float=_no_float, parse_constant=_no_float)
+
+
+def _strict_json(data: bytes) -> Any | None:
+    """Parse with the rules of :func:`loads_strict` (no duplicate keys, NaN or fractions), or None.
+
+    A reusable decoder: the hot path of verification. On None, the caller asks
+    :func:`loads_strict` for the precise error.
+    """
+    try:
+        return _STRICT_DECODER.decode(data.decode("utf-8"))
+    except (ValueError, RecursionError):
+        return None
+
+
+def _b64(text: Any) -> bytes | None:
+    if not isinstance(text, str):
+        return None
+    try:
+        raw = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    return raw if base64.b64encode(raw).decode("ascii") == text else None
+
+
+def _fast_dsse(envelope: Mapping[str, Any], keys: Mapping[str, Ed25519PublicKey], threshold: int) -> tuple[bytes, tuple[str, ...]] | None:
+    """Accept the plain case (right type, every signature by its hinted trusted key, threshold met).
+
+    Returns None for anything else, and the caller asks :func:`verify_envelope`
+    for the authoritative answer: this path only ever accepts what it would accept.
+    """
+    if envelope.get("payloadType") != PAYLOAD_TYPE:
+        return None
+    payload = _b64(envelope.get("payload"))
+    sigs = envelope.get("signatures")
+    if payload is None or not isinstance(sigs, list) or not 0 < len(sigs) <= MAX_SIGNATURES:
+        return None
+    message = pae(PAYLOAD_TYPE, payload)
+    signers: set[str] = set()
+    for entry in sigs:
+        if not isinstance(entry, dict):
+            return None
+        keyid = entry.get("keyid")
+        key = keys.get(keyid) if isinstance(keyid, str) else None
+        sig = _b64(entry.get("sig"))
+        if key is None or sig is None or not signature_is_canonical(sig):
+            return None
+        try:
+            key.verify(sig, message)
+        except InvalidSignature:
+            return None
+        signers.add(str(keyid))
+    if len(signers) < threshold:
+        return None
+    return payload, tuple(sorted(signers))
 
 
 def _check_entries(job: _Job) -> list[_EntryResult]:
     trusted = {k: PublicKey.from_raw(raw) for k, raw in (job.corrector or {}).items()}
+    raw_keys = {k: Ed25519PublicKey.from_public_bytes(raw) for k, raw in (job.corrector or {}).items()}
     revoked = {k: PublicKey.from_raw(raw) for k, raw in job.revoked.items()}
     prev = job.prev
     out: list[_EntryResult] = []
+    sha256 = hashlib.sha256
     for offset, line in enumerate(job.lines):
         seq = job.start + offset
-        line_sha = hashlib.sha256(line).hexdigest()
-        leaf = hashlib.sha256(b"\x00" + line).digest()
+        line_sha = sha256(line).hexdigest()
+        leaf = sha256(b"\x00" + line).digest()
         problems: list[tuple[str, str]] = []
         record: dict[str, Any] | None = None
         signers: tuple[str, ...] = ()
         revoked_signer: str | None = None
         try:
-            envelope = loads_strict(line, source=f"entry {seq}")
+            envelope = _strict_json(line)
+            if envelope is None:
+                envelope = loads_strict(line, source=f"entry {seq}")
             if not isinstance(envelope, dict):
                 raise InputError("line is not a JSON object (a DSSE envelope)")
             if job.corrector is not None:
-                try:
-                    verified = verify_envelope(
-                        envelope, trusted, job.threshold, expected_payload_type=PAYLOAD_TYPE, where=f"entry {seq}"
-                    )
-                    payload, signers = verified.payload, tuple(sorted(verified.keyids))
-                except ProvenanceError as exc:
-                    by_revoked = None
-                    if revoked:
-                        with contextlib.suppress(ProvenanceError):
-                            by_revoked = verify_envelope(envelope, revoked, 1, expected_payload_type=PAYLOAD_TYPE)
-                    if by_revoked is None:
-                        raise LogCheckFailed(f"signature: {exc}") from None
-                    payload, signers = by_revoked.payload, tuple(sorted(by_revoked.keyids))
-                    revoked_signer = signers[0]
+                fast = _fast_dsse(envelope, raw_keys, job.threshold)
+                if fast is not None:
+                    payload, signers = fast
+                else:
+                    try:
+                        verified = verify_envelope(
+                            envelope, trusted, job.threshold, expected_payload_type=PAYLOAD_TYPE, where=f"entry {seq}"
+                        )
+                        payload, signers = verified.payload, tuple(sorted(verified.keyids))
+                    except ProvenanceError as exc:
+                        by_revoked = None
+                        if revoked:
+                            with contextlib.suppress(ProvenanceError):
+                                by_revoked = verify_envelope(envelope, revoked, 1, expected_payload_type=PAYLOAD_TYPE)
+                        if by_revoked is None:
+                            raise LogCheckFailed(f"signature: {exc}") from None
+                        payload, signers = by_revoked.payload, tuple(sorted(by_revoked.keyids))
+                        revoked_signer = signers[0]
             else:
                 parsed = parse_envelope(envelope, where=f"entry {seq}")
                 if parsed.payload_type != PAYLOAD_TYPE:
                     raise LogCheckFailed(f"payloadType {parsed.payload_type!r} is not {PAYLOAD_TYPE}")
                 payload = parsed.payload
-            loaded = loads_strict(payload, source=f"entry {seq} payload")
+            loaded = _strict_json(payload)
+            if loaded is None:
+                loaded = loads_strict(payload, source=f"entry {seq} payload")
             record = loaded if isinstance(loaded, dict) else None
             for finding in fast_record_findings(loaded):
                 problems.append(("schema", f"{finding.path}: {finding.message}"))
         except ProvenanceError as exc:
             code = "signature" if isinstance(exc, LogCheckFailed) or "signature" in type(exc).__name__.lower() else "malformed"
             problems.append((code, str(exc)))
+        issued_at: str | None = None
+        supersedes: tuple[int, str] | None = None
         if record is not None:
             if record.get("seq") != seq:
                 problems.append(("seq", f"record says seq {record.get('seq')!r} but sits at position {seq}: reordered or replayed"))
@@ -227,7 +328,12 @@ def _check_entries(job: _Job) -> list[_EntryResult]:
             issuer = record.get("issued_by", {}).get("keyid") if isinstance(record.get("issued_by"), dict) else None
             if signers and issuer not in signers:
                 problems.append(("issuer", f"issued_by.keyid {str(issuer)[:16]} did not sign this entry"))
-        out.append((leaf, line_sha, record, signers, revoked_signer, problems))
+            if isinstance(record.get("issued_at"), str):
+                issued_at = record["issued_at"]
+            sup = record.get("supersedes")
+            if isinstance(sup, dict) and isinstance(sup.get("seq"), int):
+                supersedes = (sup["seq"], str(sup.get("sha256")))
+        out.append(_EntryResult(leaf, line_sha, record is not None, issued_at, supersedes, signers, revoked_signer, problems))
         prev = line_sha
     return out
 
@@ -332,34 +438,33 @@ def verify_log(
         prev_hash = hashlib.sha256(chunk[-1]).hexdigest()
     results = _run_jobs(jobs, workers)
 
-    leaf_hashes = [r[0] for r in results]
-    line_hashes = [r[1] for r in results]
-    records: list[Mapping[str, Any]] = []
+    leaf_hashes = [r.leaf for r in results]
+    line_hashes = [r.line_sha for r in results]
+    good: list[int] = []
     last_time = ""
     revocation_times = trust.revoked_at if trust is not None else {}
-    for seq, (_, _, record, _, revoked_signer, problems) in enumerate(results):
-        for code, message in problems:
+    for seq, result in enumerate(results):
+        for code, message in result.problems:
             findings.append(Finding(code, message, seq))
-        if record is None:
+        if not result.has_record:
             continue
-        issued_at = record.get("issued_at")
-        if isinstance(issued_at, str):
+        issued_at = result.issued_at
+        if issued_at is not None:
             if issued_at < last_time:
                 findings.append(Finding("time", f"issued_at {issued_at} is earlier than the previous entry's {last_time}", seq))
             last_time = max(last_time, issued_at)
-        if revoked_signer is not None:
-            when = revocation_times.get(revoked_signer)
+        if result.revoked_signer is not None:
+            when = revocation_times.get(result.revoked_signer)
             stamp = when.strftime("%Y-%m-%dT%H:%M:%SZ") if isinstance(when, datetime) else None
-            if stamp is not None and isinstance(issued_at, str) and issued_at < stamp:
-                findings.append(Finding("revoked-key", f"signed by key {revoked_signer[:16]}, revoked at {stamp}, and dated before that (the date is the signer's own claim)", seq, "warning"))
+            if stamp is not None and issued_at is not None and issued_at < stamp:
+                findings.append(Finding("revoked-key", f"signed by key {result.revoked_signer[:16]}, revoked at {stamp}, and dated before that (the date is the signer's own claim)", seq, "warning"))
             else:
-                findings.append(Finding("revoked-key", f"signed by revoked key {revoked_signer[:16]} after its revocation", seq))
-        sup = record.get("supersedes")
-        if isinstance(sup, Mapping) and isinstance(sup.get("seq"), int):
-            target = sup["seq"]
-            if not 0 <= target < seq or line_hashes[target] != sup.get("sha256"):
+                findings.append(Finding("revoked-key", f"signed by revoked key {result.revoked_signer[:16]} after its revocation", seq))
+        if result.supersedes is not None:
+            target, sha = result.supersedes
+            if not 0 <= target < seq or line_hashes[target] != sha:
                 findings.append(Finding("supersedes", f"supersedes entry {target}, whose bytes do not match the stated sha256", seq))
-        records.append(record)
+        good.append(seq)
 
     size = len(lines)
     root = merkle.root(leaf_hashes)
@@ -385,7 +490,8 @@ def verify_log(
         signatures_verified=trust is not None,
         torn_bytes=torn,
         findings=tuple(findings),
-        records=tuple(records),
+        lines=tuple(lines),
+        record_seqs=tuple(good),
         leaf_hashes=tuple(leaf_hashes),
         line_hashes=tuple(line_hashes),
     )
@@ -612,8 +718,8 @@ def append_correction(
             job = _Job(checkpointed, lines[checkpointed:], prev, origin,
                        {k: v.raw for k, v in corrector.items()} if corrector is not None else None, threshold, {})
             for seq_offset, result in enumerate(_check_entries(job)):
-                if result[5]:
-                    code, message = result[5][0]
+                if result.problems:
+                    code, message = result.problems[0]
                     raise LogCheckFailed(f"entry {checkpointed + seq_offset} after the checkpoint fails: {message} [{code}]",
                                          where=str(path), remedy="run `provenance correct verify`")
 

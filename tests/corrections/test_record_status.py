@@ -98,8 +98,11 @@ _MUTATIONS: list[tuple[str, Any]] = [
 def test_shape_check_rejects_what_the_schema_rejects(field: str, value: Any) -> None:
     rec = _record(seq=0)
     rec[field] = value
+    from provenance.corrections.record import _shape_ok
+
     assert validate(rec, "correction-record-v1"), "mutation should break the schema"
-    assert shape_problems(rec), "the fast shape check missed a schema error"
+    assert shape_problems(rec), "the shape check missed a schema error"
+    assert not _shape_ok(rec), "the fast shape path missed a schema error"
 
 
 @pytest.mark.parametrize("missing", ["contract", "id", "log", "seq", "prev", "type", "severity", "target", "claims",
@@ -169,3 +172,18 @@ def test_superseded_expression_of_concern_no_longer_counts() -> None:
 def test_withdrawn_retraction_restores_claims() -> None:
     view = current_status(_log(("partial_retraction", ("c1",)), ("correction", ("c1",), 0)))
     assert view.claims == {"c1": "CORRECTED"} and view.status == "CORRECTED"
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data())
+def test_fast_shape_path_agrees_with_the_diagnostic_check(data: st.DataObject) -> None:
+    from provenance.corrections.record import _shape_ok
+
+    rec = copy.deepcopy(_record(seq=data.draw(st.integers(0, 2)), type=data.draw(st.sampled_from(CORRECTION_TYPES))))
+    for _ in range(data.draw(st.integers(0, 3))):
+        key = data.draw(st.sampled_from(sorted(rec)))
+        node: Any = rec
+        if isinstance(rec[key], dict) and rec[key] and data.draw(st.booleans()):
+            node, key = rec[key], data.draw(st.sampled_from(sorted(rec[key])))
+        node[key] = data.draw(_json_leaf)
+    assert _shape_ok(rec) == (not shape_problems(rec)) == (not validate(rec, "correction-record-v1"))
