@@ -8,27 +8,30 @@ becomes an ``error`` verdict naming the claim.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from fractions import Fraction
+from math import gcd
 from pathlib import Path, PurePosixPath
 
+from provenance.claims.canonical import check_digest
 from provenance.claims.decimal_text import (
     decimal_places,
-    is_exact_in,
     parse_decimal,
-    render_decimal,
-    render_fraction,
-    render_shortest,
+    parse_decimal_pair,
+    pow10,
+    render_pair,
+    render_shortest_pair,
 )
 from provenance.claims.errors import ClaimError
-from provenance.claims.formula import evaluate
+from provenance.claims.formula import Pair, evaluate_pair
+from provenance.claims.gcpause import paused_gc
 from provenance.claims.model import Check, Claim, Tolerance
 from provenance.claims.verdict import Artifact, Computed, Method, Scope, Status, Verdict, rfc3339
 from provenance.errors import InputError
-from provenance.jsonio import canonical_sha256
 
 COMPUTED_PLACES = 10
 """Digits after the point in ``computed.decimal``."""
@@ -36,17 +39,17 @@ COMPUTED_PLACES = 10
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    """The pure result of comparing a computed value with the expected one."""
+    """The pure result of comparing a computed value with the expected one (all exact)."""
 
     value: Fraction
     holds: bool
-    difference: Fraction
+    difference: Fraction  # |value - expected|
     bound: Fraction  # the tightest bound that applied
 
 
 def precision_bound(places: int) -> Fraction:
     """The half-unit of the last stated decimal: ``5 * 10**-(places + 1)``."""
-    return Fraction(5, 10 ** (places + 1))
+    return Fraction(5, pow10(places + 1))
 
 
 def tolerance_bound(tolerance: Tolerance, expected: Fraction) -> Fraction:
@@ -65,58 +68,94 @@ def within(value: Fraction, expected: Fraction, tolerance: Tolerance | None, pre
     return not (precision is not None and diff > precision_bound(precision))
 
 
+def _bounds(check: Check, expected: Pair) -> list[Pair]:
+    bounds: list[Pair] = []
+    if check.tolerance is not None:
+        tn, td = parse_decimal_pair(check.tolerance.value)
+        bounds.append((tn, td) if check.tolerance.kind == "absolute" else (tn * abs(expected[0]), td * expected[1]))
+    if check.precision is not None:
+        bounds.append((5, pow10(check.precision + 1)))
+    return bounds
+
+
+def compare_pair(check: Check, values: Mapping[str, Pair] | None = None, *, where: str = "check") -> tuple[Pair, bool]:
+    """The exact value as a pair and whether every bound holds (inclusive); raises :class:`ClaimError`."""
+    try:
+        n, d = evaluate_pair(check.expr, check.input_pairs() if values is None else values, where="formula")
+    except ClaimError as exc:
+        exc.where = f"{where}.formula"  # name the claim (built only on this rare path)
+        raise
+    en, ed = parse_decimal_pair(check.expected)
+    # |n/d - en/ed| <= bn/bd  <=>  |n*ed - en*d| * bd <= bn * d * ed   (all denominators > 0)
+    gap = abs(n * ed - en * d)
+    scale = d * ed
+    holds = all(gap * bd <= bn * scale for bn, bd in _bounds(check, (en, ed)))
+    return (n, d), holds
+
+
 def compare(check: Check, values: Mapping[str, Fraction] | None = None, *, where: str = "check") -> Outcome:
     """Evaluate ``check`` (optionally on other input ``values``) and compare; raises :class:`ClaimError`."""
-    inputs = check.input_values() if values is None else values
-    value = evaluate(check.expr, inputs, where=f"{where}.formula")
+    pairs = None if values is None else {k: (v.numerator, v.denominator) for k, v in values.items()}
+    (n, d), holds = compare_pair(check, pairs, where=where)
+    value = Fraction(n, d)
     expected = parse_decimal(check.expected)
-    bounds = []
-    if check.tolerance is not None:
-        bounds.append(tolerance_bound(check.tolerance, expected))
-    if check.precision is not None:
-        bounds.append(precision_bound(check.precision))
-    diff = abs(value - expected)
-    bound = min(bounds)
-    return Outcome(value, diff <= bound, diff, bound)
+    bound = min(Fraction(bn, bd) for bn, bd in _bounds(check, (expected.numerator, expected.denominator)))
+    return Outcome(value, holds, abs(value - expected), bound)
 
 
 def computed_of(value: Fraction) -> Computed:
     """The verdict's ``computed``: exact fraction plus a decimal of at most :data:`COMPUTED_PLACES` places."""
-    return Computed(render_fraction(value), render_shortest(value, COMPUTED_PLACES), _exact_within(value))
+    return _computed_pair(value.numerator, value.denominator)
 
 
-def _exact_within(value: Fraction) -> bool:
-    return is_exact_in(value, COMPUTED_PLACES)
+def _computed_pair(n: int, d: int) -> Computed:
+    g = gcd(n, d)
+    n, d = n // g, d // g
+    text, exact = render_shortest_pair(n, d, COMPUTED_PLACES)
+    return Computed(str(n) if d == 1 else f"{n}/{d}", text, exact)
 
 
 def describe_bounds(check: Check) -> str:
-    """``tolerance=5.0%``, ``tolerance=0.05``, ``precision=1 decimal (±0.05)``, or both joined by ``; ``."""
+    """``tolerance=5.0%``, ``tolerance=0.05``, ``precision=1 decimal, ±0.05``, or both joined by ``; ``."""
+    return _describe(check.tolerance, check.precision)
+
+
+@functools.lru_cache(maxsize=1024)
+def _describe(tolerance: Tolerance | None, precision: int | None) -> str:
     parts = []
-    if check.tolerance is not None:
-        parts.append(f"tolerance={check.tolerance.describe()}")
-    if check.precision is not None:
-        unit = "decimal" if check.precision == 1 else "decimals"
-        half = render_shortest(precision_bound(check.precision), 40)
-        parts.append(f"precision={check.precision} {unit}, ±{half}")
+    if tolerance is not None:
+        parts.append(f"tolerance={tolerance.describe()}")
+    if precision is not None:
+        unit = "decimal" if precision == 1 else "decimals"
+        half = render_pair(5, pow10(precision + 1), precision + 1)
+        parts.append(f"precision={precision} {unit}, ±{half}")
     return "; ".join(parts)
 
 
 def render_like(value: Fraction, expected: str, *, differ: bool) -> str:
     """``value`` with as many decimals as ``expected``; when ``differ``, add decimals until the texts differ."""
+    return _render_like_pair(value.numerator, value.denominator, expected, differ=differ)
+
+
+def _render_like_pair(n: int, d: int, expected: str, *, differ: bool) -> str:
     places = decimal_places(expected)
-    text = render_decimal(value, places)
+    text = render_pair(n, d, places)
     if differ:
         extra = places
         while text == expected and extra < places + 30:
             extra += 1
-            text = render_decimal(value, extra)
+            text = render_pair(n, d, extra)
     return text
 
 
 def reason_for(check: Check, outcome: Outcome) -> str:
     """The seeds' wording: "Computed 7.57 matches expected 7.57 (tolerance=5.0%)"."""
-    shown = render_like(outcome.value, check.expected, differ=not outcome.holds)
-    verb = "matches" if outcome.holds else "does not match"
+    return _reason_pair(check, outcome.value.numerator, outcome.value.denominator, outcome.holds)
+
+
+def _reason_pair(check: Check, n: int, d: int, holds: bool) -> str:
+    shown = _render_like_pair(n, d, check.expected, differ=not holds)
+    verb = "matches" if holds else "does not match"
     return f"Computed {shown} {verb} expected {check.expected} ({describe_bounds(check)})"
 
 
@@ -160,10 +199,13 @@ class SourceHasher:
 
 def _source_scope(check: Check, hasher: SourceHasher | None) -> tuple[Scope, tuple[Artifact, ...], str | None, bool]:
     """(scope, source artifacts, note for the reason, mismatch found)."""
+    for item in check.inputs.values():
+        if item.source is not None:
+            break
+    else:
+        return "arithmetic", (), None, False
     sources = [(name, item.source) for name, item in check.inputs.items()]
     cited = [(name, src) for name, src in sources if src is not None]
-    if not cited:
-        return "arithmetic", (), None, False
     if hasher is None:
         return "arithmetic", (), "sources cited but not checked (no bundle directory given)", False
     artifacts: dict[str, Artifact] = {}
@@ -197,12 +239,12 @@ def check_sha256_of(claim: Claim) -> str | None:
     if raw is None:
         return None
     try:
-        return canonical_sha256(raw)
+        return check_digest(raw)
     except (InputError, TypeError, ValueError):
         return None
 
 
-def error_verdict(claim: Claim, error: Exception | str, *, now: datetime, method: Method = "exact") -> Verdict:
+def error_verdict(claim: Claim, error: Exception | str, *, now: datetime | str, method: Method = "exact") -> Verdict:
     """An ``error`` verdict naming the claim and what went wrong."""
     check = claim.check
     text = str(error).removeprefix(f"claim {claim.id}: ")
@@ -212,7 +254,7 @@ def error_verdict(claim: Claim, error: Exception | str, *, now: datetime, method
         method=method,
         scope="arithmetic",
         reason=f"Claim {claim.id}: {text}",
-        evaluated_at=rfc3339(now),
+        evaluated_at=_stamp(now),
         expected=check.expected if check else None,
         tolerance=check.tolerance if check else None,
         precision=check.precision if check else None,
@@ -222,13 +264,18 @@ def error_verdict(claim: Claim, error: Exception | str, *, now: datetime, method
     )
 
 
+def _stamp(now: datetime | str) -> str:
+    return now if isinstance(now, str) else rfc3339(now)
+
+
 def check_claim(
-    claim: Claim, *, now: datetime, base_dir: Path | None = None, _hasher: SourceHasher | None = None
+    claim: Claim, *, now: datetime | str, base_dir: Path | None = None, _hasher: SourceHasher | None = None
 ) -> Verdict:
     """Check one claim exactly. Never raises for a bad check: that is an ``error`` verdict.
 
     A claim without a check gets an ``inconclusive`` verdict. ``base_dir`` is
-    where cited source files are looked up (the ``sourced`` scope).
+    where cited source files are looked up (the ``sourced`` scope). ``now`` may
+    also be an RFC 3339 string already rendered (batch callers render it once).
     """
     if claim.check_error is not None:
         return error_verdict(claim, claim.check_error, now=now)
@@ -240,16 +287,16 @@ def check_claim(
             method="exact",
             scope="arithmetic",
             reason=f"Claim {claim.id} has no check (see `provenance claims suggest`)",
-            evaluated_at=rfc3339(now),
+            evaluated_at=_stamp(now),
         )
     try:
-        outcome = compare(check, where=f"claim {claim.id}: check")
+        (n, d), holds = compare_pair(check, where=f"claim {claim.id}: check")
     except ClaimError as exc:
         return error_verdict(claim, exc, now=now)
     hasher = _hasher if _hasher is not None else (SourceHasher(base_dir) if base_dir is not None else None)
     scope, artifacts, note, mismatch = _source_scope(check, hasher)
-    status: Status = "verified" if outcome.holds else "falsified"
-    reason = reason_for(check, outcome)
+    status: Status = "verified" if holds else "falsified"
+    reason = _reason_pair(check, n, d, holds)
     if mismatch and status == "verified":
         status = "inconclusive"
     if note:
@@ -260,8 +307,8 @@ def check_claim(
         method="exact",
         scope=scope,
         reason=reason,
-        evaluated_at=rfc3339(now),
-        computed=computed_of(outcome.value),
+        evaluated_at=_stamp(now),
+        computed=_computed_pair(n, d),
         expected=check.expected,
         tolerance=check.tolerance,
         precision=check.precision,
@@ -275,8 +322,10 @@ def check_claim(
 def check_claims(claims: Iterable[Claim], *, now: datetime, base_dir: Path | None = None) -> list[Verdict]:
     """One verdict per claim that has a check (broken checks included), in document order."""
     hasher = SourceHasher(base_dir) if base_dir is not None else None
-    return [
-        check_claim(claim, now=now, base_dir=base_dir, _hasher=hasher)
-        for claim in claims
-        if claim.check is not None or claim.check_error is not None
-    ]
+    stamp = rfc3339(now)
+    with paused_gc():
+        return [
+            check_claim(claim, now=stamp, base_dir=base_dir, _hasher=hasher)
+            for claim in claims
+            if claim.check is not None or claim.check_error is not None
+        ]

@@ -356,61 +356,100 @@ def parse_formula(text: str, input_names: Sequence[str], *, where: str = "formul
 
 
 # ---------------------------------------------------------------- evaluation
+# Exact rationals as (numerator, denominator) int pairs with denominator > 0,
+# not reduced while evaluating: the same exact value as Fraction arithmetic
+# without a gcd per operation (this is the hot path of every check).
 
-def _div(a: Fraction, b: Fraction, what: str, where: str) -> Fraction:
-    if b == 0:
-        raise DivisionByZero(f"division by zero in {what}", where=where, remedy="a claim cannot divide by a zero input")
-    return a / b
+Pair: TypeAlias = tuple[int, int]
 
 
-def evaluate(expr: Expr, values: Mapping[str, Fraction], *, where: str = "formula") -> Fraction:
-    """The exact value of ``expr``; :class:`UnknownName` or :class:`DivisionByZero` naming ``where``."""
-    if isinstance(expr, Num):
-        return expr.value
+def _div_pair(a: Pair, b: Pair, what: Callable[[], str], where: str) -> Pair:
+    if b[0] == 0:
+        raise DivisionByZero(f"division by zero in {what()}", where=where, remedy="a claim cannot divide by a zero input")
+    n, d = a[0] * b[1], a[1] * b[0]
+    return (-n, -d) if d < 0 else (n, d)
+
+
+def _sum_pairs(args: list[Pair]) -> Pair:
+    n, d = args[0]
+    for an, ad in args[1:]:
+        if ad == d:
+            n += an
+        else:
+            n, d = n * ad + an * d, d * ad
+    return n, d
+
+
+def _less(a: Pair, b: Pair) -> bool:
+    return a[0] * b[1] < b[0] * a[1]
+
+
+def evaluate_pair(expr: Expr, values: Mapping[str, Pair], *, where: str = "formula") -> Pair:
+    """The exact value of ``expr`` as an unreduced ``(numerator, denominator > 0)`` pair."""
     if isinstance(expr, Name):
         try:
             return values[expr.name]
         except KeyError:
             raise UnknownName(f"no value for input {expr.name!r}", where=where, remedy="add the input") from None
-    if isinstance(expr, Neg):
-        return -evaluate(expr.operand, values, where=where)
+    if isinstance(expr, Num):
+        return expr.value.numerator, expr.value.denominator
     if isinstance(expr, BinOp):
-        left = evaluate(expr.left, values, where=where)
-        right = evaluate(expr.right, values, where=where)
-        if expr.op == "+":
-            return left + right
-        if expr.op == "-":
-            return left - right
-        if expr.op == "*":
-            return left * right
-        return _div(left, right, f"{to_text(expr.left)} / {to_text(expr.right)} ({to_text(expr.right)} is 0)", where)
-    args = [evaluate(arg, values, where=where) for arg in expr.args]
-    return _FUNCS[expr.func](args, expr, where)
+        a = evaluate_pair(expr.left, values, where=where)
+        b = evaluate_pair(expr.right, values, where=where)
+        op = expr.op
+        if op == "+":
+            return (a[0] + b[0], a[1]) if a[1] == b[1] else (a[0] * b[1] + b[0] * a[1], a[1] * b[1])
+        if op == "-":
+            return (a[0] - b[0], a[1]) if a[1] == b[1] else (a[0] * b[1] - b[0] * a[1], a[1] * b[1])
+        if op == "*":
+            return a[0] * b[0], a[1] * b[1]
+        node = expr
+        return _div_pair(a, b, lambda: f"{to_text(node.left)} / {to_text(node.right)} ({to_text(node.right)} is 0)", where)
+    if isinstance(expr, Neg):
+        n, d = evaluate_pair(expr.operand, values, where=where)
+        return -n, d
+    try:  # the common case: a call over input names
+        args = [values[arg.name] if type(arg) is Name else evaluate_pair(arg, values, where=where) for arg in expr.args]
+    except KeyError:
+        args = [evaluate_pair(arg, values, where=where) for arg in expr.args]
+    func = expr.func
+    call = expr
+    if func == "mean":
+        n, d = _sum_pairs(args)
+        return n, d * len(args)
+    if func == "sum":
+        return _sum_pairs(args)
+    if func == "difference":
+        a, b = args
+        return (a[0] - b[0], a[1]) if a[1] == b[1] else (a[0] * b[1] - b[0] * a[1], a[1] * b[1])
+    if func == "ratio":
+        return _div_pair(args[0], args[1], lambda: f"{to_text(call)}: {to_text(call.args[1])} is 0", where)
+    if func == "percent_change":
+        old, new = args
+        change = (100 * (new[0] * old[1] - old[0] * new[1]), new[1] * old[1])
+        return _div_pair(change, old, lambda: f"{to_text(call)}: {to_text(call.args[0])} is 0", where)
+    if func == "abs":
+        return abs(args[0][0]), args[0][1]
+    if func == "min":
+        best = args[0]
+        for item in args[1:]:
+            if _less(item, best):
+                best = item
+        return best
+    if func == "max":
+        best = args[0]
+        for item in args[1:]:
+            if _less(best, item):
+                best = item
+        return best
+    raise UnknownName(f"unknown function {func!r}", where=where, remedy="use one of " + ", ".join(sorted(FUNCTIONS)))
 
 
-def _mean(args: list[Fraction], expr: Call, where: str) -> Fraction:
-    return sum(args, Fraction(0)) / len(args)
-
-
-def _ratio(args: list[Fraction], expr: Call, where: str) -> Fraction:
-    return _div(args[0], args[1], f"{to_text(expr)}: {to_text(expr.args[1])} is 0", where)
-
-
-def _percent_change(args: list[Fraction], expr: Call, where: str) -> Fraction:
-    old, new = args
-    return _div(100 * (new - old), old, f"{to_text(expr)}: {to_text(expr.args[0])} is 0", where)
-
-
-_FUNCS: Mapping[str, Callable[[list[Fraction], Call, str], Fraction]] = {
-    "mean": _mean,
-    "sum": lambda a, e, w: sum(a, Fraction(0)),
-    "min": lambda a, e, w: min(a),
-    "max": lambda a, e, w: max(a),
-    "abs": lambda a, e, w: abs(a[0]),
-    "difference": lambda a, e, w: a[0] - a[1],
-    "ratio": _ratio,
-    "percent_change": _percent_change,
-}
+def evaluate(expr: Expr, values: Mapping[str, Fraction], *, where: str = "formula") -> Fraction:
+    """The exact value of ``expr``; :class:`UnknownName` or :class:`DivisionByZero` naming ``where``."""
+    pairs = {name: (value.numerator, value.denominator) for name, value in values.items()}
+    n, d = evaluate_pair(expr, pairs, where=where)
+    return Fraction(n, d)
 
 
 # ---------------------------------------------------------------- helpers

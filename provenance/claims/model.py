@@ -10,15 +10,17 @@ in ``raw`` so that a document survives a round-trip unchanged.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, Literal
 
-from provenance.claims.decimal_text import is_decimal, parse_decimal
+from provenance.claims.decimal_text import is_decimal, parse_decimal, parse_decimal_pair, render_shortest
 from provenance.claims.errors import CheckFormatError, ClaimError
 from provenance.claims.formula import Expr, parse_formula
+from provenance.claims.gcpause import paused_gc
 from provenance.errors import InputError
 
 MAX_PRECISION = 30
@@ -72,12 +74,15 @@ class Tolerance:
         """``5.0%`` for a relative tolerance, the decimal itself for an absolute one."""
         if self.kind == "absolute":
             return self.value
-        from provenance.claims.decimal_text import render_shortest
+        return _percent(self.value)
 
-        percent = render_shortest(parse_decimal(self.value) * 100, 12)
-        if "." not in percent:
-            percent += ".0"
-        return f"{percent}%"
+
+@functools.lru_cache(maxsize=1024)
+def _percent(fraction_text: str) -> str:
+    percent = render_shortest(parse_decimal(fraction_text) * 100, 12)
+    if "." not in percent:
+        percent += ".0"
+    return f"{percent}%"
 
 
 @dataclass(frozen=True)
@@ -91,9 +96,17 @@ class Check:
     precision: int | None
     expr: Expr = field(compare=False, repr=False)
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    pairs: Mapping[str, tuple[int, int]] | None = field(default=None, compare=False, repr=False)
 
     def input_values(self) -> dict[str, Fraction]:
+        """The exact input values."""
         return {name: parse_decimal(item.value) for name, item in self.inputs.items()}
+
+    def input_pairs(self) -> Mapping[str, tuple[int, int]]:
+        """The exact input values as unreduced ``(numerator, 10**places)`` pairs."""
+        if self.pairs is not None:
+            return self.pairs
+        return {name: parse_decimal_pair(item.value) for name, item in self.inputs.items()}
 
     def with_inputs(self, values: Mapping[str, str]) -> Check:
         """A copy whose inputs named in ``values`` take those decimal strings (sources dropped for them)."""
@@ -137,41 +150,65 @@ def _parse_source(raw: Any, where: str, problems: list[str]) -> Source | None:
     return Source(file, sha, locator if isinstance(locator, str) else None)
 
 
+_PLAIN: dict[str, CheckInput] = {}  # CheckInput is immutable: share the instances of plain values
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_cached(formula: str, names: tuple[str, ...]) -> Expr:
+    # ASTs are immutable, and records repeat the same few formulas over the same input names.
+    return parse_formula(formula, names)
+
+
 def parse_check(raw: Any, *, where: str = "check") -> Check:
     """Parse a claim-check-v1 object; one :class:`CheckFormatError` lists every problem.
 
     Formula errors (:class:`ClaimError` subclasses) are raised as they are when
     the rest of the check is well-formed.
     """
-    if not isinstance(raw, Mapping):
+    if type(raw) is not dict and not isinstance(raw, Mapping):
         raise CheckFormatError("check must be a JSON object", where=where, remedy="see schema claim-check-v1")
     problems: list[str] = []
     formula = raw.get("formula")
     if not isinstance(formula, str):
         problems.append(f"{where}.formula: required, a formula string")
     inputs: dict[str, CheckInput] = {}
+    pairs: dict[str, tuple[int, int]] = {}
     raw_inputs = raw.get("inputs", {})
-    if not isinstance(raw_inputs, Mapping):
+    if type(raw_inputs) is not dict and not isinstance(raw_inputs, Mapping):
         problems.append(f"{where}.inputs: must be an object of name -> decimal string")
         raw_inputs = {}
     if len(raw_inputs) > MAX_INPUTS:
         problems.append(f"{where}.inputs: {len(raw_inputs)} inputs, over the limit of {MAX_INPUTS}")
         raw_inputs = {}
     for name, item in raw_inputs.items():
-        here = f"{where}.inputs.{name}"
-        if isinstance(item, Mapping):
+        value: Any
+        source: Source | None
+        if type(item) is str:
+            value, source = item, None
+        elif isinstance(item, Mapping):
             value = item.get("value")
-            source = _parse_source(item["source"], f"{here}.source", problems) if "source" in item else None
+            source = (
+                _parse_source(item["source"], f"{where}.inputs.{name}.source", problems) if "source" in item else None
+            )
         else:
             value, source = item, None
-        if not is_decimal(value):
+        try:
+            pairs[name] = parse_decimal_pair(value)
+        except ClaimError:
             try:
-                parse_decimal(value, where=here)
+                parse_decimal_pair(value, where=f"{where}.inputs.{name}")
             except ClaimError as exc:
                 problems.append(str(exc))
             continue
-        assert isinstance(value, str)
-        inputs[str(name)] = CheckInput(value, source)
+        if source is None:
+            plain = _PLAIN.get(value)
+            if plain is None:
+                plain = CheckInput(value)
+                if len(_PLAIN) < 1 << 16:
+                    _PLAIN[value] = plain
+            inputs[name] = plain
+        else:
+            inputs[name] = CheckInput(value, source)  # value is a str: parse_decimal_pair accepted it
     expected = raw.get("expected")
     if not is_decimal(expected):
         if expected is None:
@@ -184,7 +221,7 @@ def parse_check(raw: Any, *, where: str = "check") -> Check:
     tolerance: Tolerance | None = None
     if "tolerance" in raw and raw["tolerance"] is not None:
         tol = raw["tolerance"]
-        if not isinstance(tol, Mapping) or len(tol) != 1 or next(iter(tol)) not in ("absolute", "relative"):
+        if (type(tol) is not dict and not isinstance(tol, Mapping)) or len(tol) != 1 or next(iter(tol)) not in ("absolute", "relative"):
             problems.append(f'{where}.tolerance: must be {{"absolute": "d"}} or {{"relative": "d"}}')
         else:
             kind, value = next(iter(tol.items()))
@@ -204,8 +241,11 @@ def parse_check(raw: Any, *, where: str = "check") -> Check:
     if problems:
         raise CheckFormatError("; ".join(problems), remedy="see schema claim-check-v1")
     assert isinstance(formula, str) and isinstance(expected, str)
-    expr = parse_formula(formula, list(inputs), where=f"{where}.formula")
-    return Check(formula, inputs, expected, tolerance, precision, expr, dict(raw))
+    try:
+        expr = _parse_cached(formula, tuple(inputs))
+    except ClaimError:
+        expr = parse_formula(formula, list(inputs), where=f"{where}.formula")  # raises again, naming the claim
+    return Check(formula, inputs, expected, tolerance, precision, expr, raw, pairs)
 
 
 def load_claims(document: Any, *, source: str = "<input>") -> list[Claim]:
@@ -223,12 +263,20 @@ def load_claims(document: Any, *, source: str = "<input>") -> list[Claim]:
         raise InputError(
             "no claims array", where=f"{source}: $.claims", remedy="give a paper manifest or {\"claims\": [...]}"
         )
+    with paused_gc():
+        claims, problems = _load_each(claims_raw)
+    if problems:
+        raise InputError("; ".join(problems), where=source, remedy="fix the claims named")
+    return claims
+
+
+def _load_each(claims_raw: Sequence[Any]) -> tuple[list[Claim], list[str]]:
     problems: list[str] = []
     seen: set[str] = set()
     claims: list[Claim] = []
     for index, item in enumerate(claims_raw):
         path = f"$.claims[{index}]"
-        if not isinstance(item, Mapping):
+        if type(item) is not dict and not isinstance(item, Mapping):
             problems.append(f"{path}: a claim must be an object")
             continue
         cid = item.get("id")
@@ -247,7 +295,5 @@ def load_claims(document: Any, *, source: str = "<input>") -> list[Claim]:
                 check = parse_check(item["check"], where=f"claim {cid}: check")
             except ClaimError as exc:
                 error = exc
-        claims.append(Claim(cid, text if isinstance(text, str) else "", check, dict(item), error))
-    if problems:
-        raise InputError("; ".join(problems), where=source, remedy="fix the claims named")
-    return claims
+        claims.append(Claim(cid, text if isinstance(text, str) else "", check, item, error))
+    return claims, problems
