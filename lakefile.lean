@@ -1,9 +1,11 @@
 import Lake
 open Lake DSL
 
+-- Core Lean only: no Mathlib, no other dependencies. `lake build` checks every
+-- encoding lemma and worked example under lean/.
 package «provenanceClaims» where
-  -- core Lean only: no Mathlib, no other dependencies
+  srcDir := "lean"
 
 @[default_target]
 lean_lib «ProvenanceClaims» where
-  srcDir := "lean"
+  roots := #[`ProvenanceClaims]

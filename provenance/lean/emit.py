@@ -60,7 +60,7 @@ package «claimcheck» where
 
 @[default_target]
 lean_lib «Claims» where
-  -- root module: Claims.lean
+  roots := #[`Claims]
 """
 
 
@@ -112,10 +112,13 @@ def render_theorem(name: str, statement: Statement, expected: Expected) -> list[
     return lines
 
 
+_SAFE_INT = 2**53 - 1
+
+
 def _plain_json(obj: Any) -> bool:
-    """True when ``obj`` holds only strings, ints, bools, None, lists and dicts whose keys sort the same
-    by code point as by UTF-16 unit (no key has a character above U+D7FF): then the stdlib's sorted compact
-    JSON is byte-identical to RFC 8785."""
+    """True when ``obj`` holds only strings, safe integers, bools, None, lists and dicts whose keys sort the
+    same by code point as by UTF-16 unit (no key has a character above U+D7FF): then the stdlib's sorted
+    compact JSON is byte-identical to RFC 8785."""
     stack = [obj]
     while stack:
         item = stack.pop()
@@ -126,7 +129,10 @@ def _plain_json(obj: Any) -> bool:
                 stack.append(value)
         elif isinstance(item, list):
             stack.extend(item)
-        elif not (item is None or isinstance(item, str | int)):
+        elif isinstance(item, int) and not isinstance(item, bool):
+            if abs(item) > _SAFE_INT:  # RFC 8785 refuses integers beyond IEEE-754 doubles' exact range
+                return False
+        elif not (item is None or isinstance(item, str | bool)):
             return False
     return True
 

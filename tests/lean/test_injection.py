@@ -201,3 +201,27 @@ def test_deep_parentheses_do_not_crash_the_checker() -> None:
     deep = "(" * 5000 + "1" + ")" * 5000
     assert grammar.atom_ok(f"({deep} : Nat) ≤ 2") is False  # refused: deeper than MAX_PAREN_DEPTH
     assert grammar.atom_ok("(" + "(" * 50 + "1" + ")" * 50 + " : Nat) ≤ 2") is True
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-(10**20), 10**20) | st.text(max_size=8),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=6), children, max_size=4),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(json_values)
+def test_fast_canonical_json_equals_rfc8785(value: Any) -> None:
+    """Theorem names hash a fast canonical form; it must be byte-identical to RFC 8785."""
+    from provenance.jsonio import canonical_bytes
+    from provenance.lean.emit import canonical_json_bytes
+
+    doc = {"check": value, "claim_id": "c\U0001f600\ue000"}
+    try:
+        expected = canonical_bytes(doc)
+    except Exception:  # RFC 8785 refuses it (e.g. an unsafe integer): so must the fast path
+        with pytest.raises(Exception):  # noqa: B017
+            canonical_json_bytes(doc)
+        return
+    assert canonical_json_bytes(doc) == expected

@@ -6,4 +6,4 @@ package «claimcheck» where
 
 @[default_target]
 lean_lib «Claims» where
-  -- root module: Claims.lean
+  roots := #[`Claims]
