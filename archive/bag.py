@@ -48,6 +48,8 @@ BAGIT_TXT = b"BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n"
 _MANIFEST_NAME = re.compile(r"^(tag)?manifest-([a-z0-9]+)\.txt$")
 _TAGMANIFEST_NAME = re.compile(r"^tagmanifest-([a-z0-9]+)\.txt$")
 _MANIFEST_LINE = re.compile(r"^([0-9A-Fa-f]+)[ \t]+(.+)$")
+SERIAL_BELOW = 4 * 1024 * 1024
+"""Bags with fewer payload and tag bytes than this are hashed on the calling thread."""
 _HEX_LENGTH = {"md5": 32, "sha1": 40, "sha256": 64, "sha512": 128}
 
 # --------------------------------------------------------------------------- paths
@@ -150,6 +152,7 @@ class DirectorySource:
         self.root = root
         self.label = str(root)
         self._real = Path(os.path.realpath(root))
+        self._real_dirs: dict[str, Path] = {}
 
     def entries(self) -> list[Entry]:
         found: list[Entry] = []
@@ -180,11 +183,15 @@ class DirectorySource:
         return found
 
     def open(self, name: str) -> IO[bytes]:
-        path = self.root / name
-        real = Path(os.path.realpath(path))
-        if not real.is_relative_to(self._real):
+        parent, _, base = name.rpartition("/")
+        real_parent = self._real_dirs.get(parent)
+        if real_parent is None:
+            real_parent = Path(os.path.realpath(self.root / parent)) if parent else self._real
+            self._real_dirs[parent] = real_parent
+        # Containment by resolved path (never string prefixes); the last component is never followed.
+        if not real_parent.is_relative_to(self._real) or base in ("", ".", ".."):
             raise ArchiveInputError(f"{name}: resolves outside the bag", remedy="remove the link")
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        fd = os.open(real_parent / base, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
         return os.fdopen(fd, "rb", buffering=0)
 
     def close(self) -> None:
@@ -925,7 +932,7 @@ def _hash_all(
                         with lock:
                             kept[name] = data
                 else:
-                    use_helper = pool.helper if entry.size >= SIDE_BY_SIDE_MIN else None
+                    use_helper = helper[0] if entry.size >= SIDE_BY_SIDE_MIN else None
                     digests = hash_stream(handle, algs, helper=use_helper, limit=entry.size)
         except (OSError, zipfile.BadZipFile, zlib.error, EOFError, ArchiveInputError) as exc:
             with lock:
@@ -940,6 +947,12 @@ def _hash_all(
             computed[name] = digests
 
     names = sorted(regular, key=lambda n: -regular[n].size)
-    with HashPool(workers) as pool:
-        pool.map_ordered(one, names)
+    helper: list[ThreadPoolExecutor | None] = [None]
+    if sum(e.size for e in regular.values()) <= SERIAL_BELOW or workers == 1:
+        for name in names:  # small bags: starting threads would cost more than hashing
+            one(name)
+    else:
+        with HashPool(workers) as pool:
+            helper[0] = pool.helper
+            pool.map_ordered(one, names)
     return dict(sorted(computed.items())), kept, sorted(errors, key=lambda f: f.path or "")

@@ -19,6 +19,9 @@ from typing import Any
 
 CONTEXT = "https://w3id.org/ro/crate/1.2/context"
 SPEC = "https://w3id.org/ro/crate/1.2"
+SPEC_1_1 = "https://w3id.org/ro/crate/1.1"
+"""Also named by the descriptor: Process Run Crate 0.5 is defined on top of RO-Crate 1.1, and
+validators check its descriptor rule (``conformsTo`` 1.1); a 1.2 crate is a valid 1.1 crate."""
 PROCESS_RUN_PROFILE = "https://w3id.org/ro/wfrun/process/0.5"
 METADATA_FILE = "ro-crate-metadata.json"
 COMPLETED = "http://schema.org/CompletedActionStatus"
@@ -107,6 +110,8 @@ class CrateBuilder:
     license: str | None = None
     identifier: str | None = None
     conforms_to: Sequence[str] = ()
+    descriptor_conforms_to: Sequence[str] = (SPEC,)
+    license_entity: Mapping[str, Any] | None = None
     root_extra: Mapping[str, Any] = field(default_factory=dict)
     files: dict[str, CrateFile] = field(default_factory=dict)
     actions: list[CreateAction] = field(default_factory=list)
@@ -134,6 +139,9 @@ class CrateBuilder:
         }
         if self.license:
             root["license"] = ref(self.license)
+        elif self.license_entity is not None:
+            root["license"] = ref(str(self.license_entity["@id"]))
+            self.add_entity(self.license_entity)
         if self.identifier:
             root["identifier"] = self.identifier
         if self.conforms_to:
@@ -147,7 +155,9 @@ class CrateBuilder:
             {
                 "@id": METADATA_FILE,
                 "@type": "CreativeWork",
-                "conformsTo": ref(SPEC),
+                "conformsTo": ref(self.descriptor_conforms_to[0])
+                if len(self.descriptor_conforms_to) == 1
+                else [ref(c) for c in self.descriptor_conforms_to],
                 "about": ref("./"),
             },
             root,
@@ -196,7 +206,9 @@ def check_crate(doc: Any, present: Mapping[str, PresentFile]) -> list[str]:
     else:
         if descriptor.get("about") != ref("./"):
             problems.append("the descriptor is not 'about' the root './'")
-        if descriptor.get("conformsTo") != ref(SPEC):
+        conforms = descriptor.get("conformsTo")
+        listed = conforms if isinstance(conforms, list) else [conforms]
+        if ref(SPEC) not in listed:
             problems.append(f"the descriptor does not conform to {SPEC}")
     root = by_id.get("./")
     reachable: set[str] = set()

@@ -17,11 +17,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from archive.bag import PayloadItem, write_bag
 from archive.errors import ArchiveInputError
 from archive.hashing import FileDigests
-from archive.rocrate import PROCESS_RUN_PROFILE, CrateBuilder, CrateFile, CreateAction
+from archive.rocrate import PROCESS_RUN_PROFILE, SPEC, SPEC_1_1, CrateBuilder, CrateFile, CreateAction
 from archive.zipdet import ZipResult, write_deterministic_zip
 from provenance import GENERATOR, __version__
 from provenance.bundle.layout import (
@@ -304,6 +305,7 @@ def _crate(
     verdicts: Sequence[Verdict],
     lean_version: str | None,
     lean_files: Sequence[str],
+    license_id: str | None = None,
 ) -> dict[str, Any]:
     """The RO-Crate: a File per payload file, a CreateAction per check run."""
     title = str(manifest.get("title") or manifest.get("record_id"))
@@ -316,6 +318,14 @@ def _crate(
         identifier=f"https://doi.org/{doi}" if isinstance(doi, str) and doi else None,
         conforms_to=(PROCESS_RUN_PROFILE, PROFILE_ID),
         root_extra={"alternateName": str(manifest.get("record_id"))},
+        descriptor_conforms_to=(SPEC, SPEC_1_1),
+        license=license_id,
+        license_entity=None if license_id else {
+            "@id": "#license",
+            "@type": "CreativeWork",
+            "name": "No licence stated",
+            "description": "The record states no licence; ask its publisher before reusing it.",
+        },
     )
     for name, (size, sha) in sorted(files.items()):
         rel = name.removeprefix("data/")
@@ -358,9 +368,16 @@ def _crate(
             )
         )
     for index, run in enumerate(runs):
-        bwrap_id = f"{BWRAP_SOFTWARE}#{run.get('runner')}"
-        builder.add_entity({"@id": bwrap_id, "@type": "SoftwareApplication", "name": str(run.get("runner")),
-                            "url": BWRAP_SOFTWARE})
+        runner = str(run.get("runner"))
+        if run.get("sealed"):
+            bwrap_version = runner.rsplit(" ", 1)[-1]
+            bwrap_id = f"{BWRAP_SOFTWARE}#v{quote(bwrap_version, safe='.')}"
+            builder.add_entity({"@id": bwrap_id, "@type": "SoftwareApplication", "name": "bubblewrap",
+                                "version": bwrap_version, "url": BWRAP_SOFTWARE})
+        else:
+            bwrap_id = f"{SOFTWARE_ID}#unsafe-host-runner"
+            builder.add_entity({"@id": bwrap_id, "@type": "SoftwareApplication", "name": runner,
+                                "version": __version__, "url": "https://provenance-archive.dev/"})
         objects = [str(run["script"]).removeprefix("data/")]
         objects += [n.removeprefix("data/") for n in files if n.startswith(f"{REPRO_DIR}data/")]
         builder.add_action(
@@ -414,10 +431,11 @@ def build_bundle(
     unsafe_no_sandbox: bool = False,
     workers: int | None = None,
     progress: Progress | None = None,
+    license_id: str | None = None,
 ) -> BuildResult:
     """Check, sign and bag a record. ``out`` is the bag directory; with ``make_zip`` also
     ``<out>.zip``; an ``out`` ending in ``.zip`` writes only the zip. Nothing is left
-    half-written on error. Raises :class:`InputError` for unusable input,
+    half-written on error. ``license_id`` is the licence URI the crate states (else "No licence stated"). Raises :class:`InputError` for unusable input,
     :class:`ToolMissing` when ``lean_mode == "require"`` without Lean or repro without bubblewrap.
     """
     say = progress or (lambda _msg: None)
@@ -511,7 +529,7 @@ def build_bundle(
     sp = m.result()
     sizes[SOURCE_PROVENANCE] = (sp.size, sp["sha256"])
 
-    crate = _crate(manifest, sizes, now, repro.runs, verdicts, lean_version, sorted(lean_files))
+    crate = _crate(manifest, sizes, now, repro.runs, verdicts, lean_version, sorted(lean_files), license_id)
     payload.append(PayloadItem(CRATE.removeprefix("data/"), data=pretty_bytes(crate)))
 
     bag_info = [

@@ -39,6 +39,7 @@ def bundle_group() -> None:
 @click.option("--bundle-version", type=click.IntRange(1), help="Bundle-Version (default 1, or the earlier one's + 1).")
 @click.option("-o", "--out", "out", type=click.Path(path_type=Path), required=True,
               help="Bag directory to create (must not exist); a name ending in .zip writes only the zip.")
+@click.option("--license", "license_id", help="Licence URI the RO-Crate states (default: 'No licence stated').")
 @click.option("--zip", "make_zip", is_flag=True, help="Also write OUT.zip, a deterministic zip of the bag.")
 @click.option("--unsafe-no-sandbox", is_flag=True,
               help="Run repro scripts on the host WITHOUT isolation when bubblewrap is missing (recorded).")
@@ -54,6 +55,7 @@ def build_command(
     supersedes: str | None,
     bundle_version: int | None,
     out: Path,
+    license_id: str | None,
     make_zip: bool,
     unsafe_no_sandbox: bool,
     as_json: bool,
@@ -83,6 +85,7 @@ def build_command(
         epoch=epoch,
         unsafe_no_sandbox=unsafe_no_sandbox,
         progress=progress,
+        license_id=license_id,
     )
     if as_json:
         doc = result.to_json()

@@ -1,0 +1,86 @@
+"""Helpers for bundle tests: real keys, a real signed trust root on disk, real manifests."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from provenance.ingest.checks import attach_checks
+from provenance.ingest.record import ingest_file
+from provenance.jsonio import load_json_file, write_json
+from provenance.signing.keys import SigningKey, generate_key, save_signing_key
+from provenance.signing.trust import (
+    TrustRoot,
+    add_key,
+    init_trust_root,
+    load_trust_root,
+    write_trust_document,
+)
+
+REPO = Path(__file__).resolve().parents[2]
+EXAMPLES = REPO / "examples"
+EPOCH = 1_767_225_600  # 2026-01-01T00:00:00Z
+
+
+@dataclass(frozen=True)
+class Env:
+    dir: Path
+    root_key: SigningKey
+    attestor: SigningKey
+    corrector: SigningKey
+    log_key: SigningKey
+    outsider: SigningKey
+    trust_path: Path
+    trust: TrustRoot
+    attestor_path: Path
+    outsider_path: Path
+    manifest: Path
+    small_manifest: Path
+    checks: Path
+
+
+def _save(key: SigningKey, path: Path) -> Path:
+    save_signing_key(key, path, None)
+    return path
+
+
+def make_env(d: Path) -> Env:
+    now = datetime.now(UTC)
+    root_key, attestor, corrector, log_key, outsider = (generate_key() for _ in range(5))
+    doc = init_trust_root([root_key], now=now, expires=now + timedelta(days=365))
+    doc = add_key(doc, "attestor", attestor.public, [root_key], now=now, name="Attestor")
+    doc = add_key(doc, "corrector", corrector.public, [root_key], now=now, name="Editor")
+    doc = add_key(doc, "log", log_key.public, [root_key], now=now, name="Log")
+    trust_path = d / "trust-root.json"
+    write_trust_document(trust_path, doc)
+    manifest = ingest_file(EXAMPLES / "rag-benchmark-paper.txt")
+    write_json(d / "manifest.json", manifest)
+    small = attach_checks(manifest, {"claims": [load_json_file(EXAMPLES / "rag-benchmark.checks.json")["claims"][1]]},
+                          source="test")
+    small["abstract"] = "Short."
+    small["claims"] = [c for c in small["claims"] if c["id"] == "c3"]
+    small["references"] = []
+    small["extra"] = {}
+    write_json(d / "small.json", small)
+    return Env(
+        dir=d, root_key=root_key, attestor=attestor, corrector=corrector, log_key=log_key, outsider=outsider,
+        trust_path=trust_path, trust=load_trust_root(trust_path),
+        attestor_path=_save(attestor, d / "attestor.key"), outsider_path=_save(outsider, d / "outsider.key"),
+        manifest=d / "manifest.json", small_manifest=d / "small.json", checks=EXAMPLES / "rag-benchmark.checks.json",
+    )
+
+
+def bwrap_works() -> bool:
+    exe = shutil.which("bwrap")
+    if exe is None:
+        return False
+    probe = subprocess.run([exe, "--ro-bind", "/", "/", "--unshare-all", "true"], capture_output=True, check=False)
+    return probe.returncode == 0
+
+
+def as_json(path: Path) -> object:
+    return json.loads(path.read_text())
