@@ -31,9 +31,14 @@ DOI_RE = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:)?(10\.\d{4,9}/\S+)$",
 MAX_TITLE = 1000
 
 
+def bundle_hex(bundle_id: str) -> str:
+    """``sha256:<hex>`` (the bundle layout's form) or bare ``<hex>`` -> ``<hex>``."""
+    return bundle_id.split(":", 1)[1] if bundle_id.startswith("sha256:") else bundle_id
+
+
 def marker_keyword(bundle_id: str) -> str:
     """The keyword that identifies a deposit of this bundle (found again after a crash)."""
-    return f"bundle-sha256:{bundle_id}"
+    return f"bundle-sha256:{bundle_hex(bundle_id)}"
 
 
 @dataclass(frozen=True)
@@ -163,7 +168,7 @@ def build_metadata(manifest: Mapping[str, Any], options: DepositOptions) -> dict
         related.append({"identifier": m.group(1), "relation": "isSupplementTo"})
     if options.previous_doi:
         related.append({"identifier": options.previous_doi, "relation": "isNewVersionOf"})
-    related.append({"identifier": f"urn:sha256:{options.bundle_id}", "relation": "isAlternateIdentifier"})
+    related.append({"identifier": f"urn:sha256:{bundle_hex(options.bundle_id)}", "relation": "isAlternateIdentifier"})
 
     keywords = ["provenance-archive", "verified claims", f"record:{record_id}", marker_keyword(options.bundle_id)]
     notes = [f"Record id: {record_id}.", f"Bundle id: {options.bundle_id}."]

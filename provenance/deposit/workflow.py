@@ -39,7 +39,7 @@ from archive.zenodo.client import PRODUCTION_URL, SANDBOX_URL, ZenodoClient, nor
 from archive.zenodo.repository import ZenodoRepository
 from archive.zipdet import write_deterministic_zip
 from provenance.deposit.config import TOKEN_ENV, Secret, data_dir, load_token
-from provenance.deposit.metadata import DepositOptions, build_metadata, marker_keyword
+from provenance.deposit.metadata import DepositOptions, build_metadata, bundle_hex, marker_keyword
 from provenance.errors import InputError
 
 CRASH_ENV = "PROVENANCE_DEPOSIT_CRASH_AT"
@@ -77,7 +77,8 @@ def sanitise(text: str) -> str:
 
 
 def upload_key(record_id: str, bundle_id: str) -> str:
-    return f"{sanitise(record_id)}-{bundle_id[:12]}.zip"
+    """``<record-id-sanitised>-<bundle-id hex[:12]>.zip``."""
+    return f"{sanitise(record_id)}-{bundle_hex(bundle_id)[:12]}.zip"
 
 
 def _keep(name: str) -> bool:
@@ -111,10 +112,12 @@ def read_bundle(path: str | os.PathLike[str]) -> BundleInfo:
     if tagmanifest is None:
         raise InputError("the bundle has no tagmanifest-sha256.txt, so it has no bundle id", where=str(p),
                          remedy="build it with `provenance bundle`")
-    bundle_id = hashlib.sha256(tagmanifest).hexdigest()
+    bundle_id = "sha256:" + hashlib.sha256(tagmanifest).hexdigest()  # the form of provenance.bundle.layout
     manifest: Mapping[str, Any] | None = None
     names = sorted(report.contents)
-    preferred = [n for n in names if n == "data/paper-manifest.json"] + [n for n in names if n.startswith("data/")]
+    # data/manifest.json is where provenance.bundle.layout puts it; any paper manifest under data/ is accepted
+    preferred = [n for n in ("data/manifest.json", "data/paper-manifest.json") if n in report.contents]
+    preferred += [n for n in names if n.startswith("data/") and n not in preferred]
     for name in preferred:
         if not name.endswith(".json"):
             continue

@@ -42,7 +42,7 @@ def make_bundle(dest: Path, *, record_id: str = "SRCH:2A059E4E", revision: int =
     """A valid bag at ``dest`` holding a paper manifest and an attestation tag file."""
     doc = manifest(record_id, revision=revision)
     payload = [
-        PayloadItem("paper-manifest.json", data=(json.dumps(doc, indent=2, sort_keys=True) + "\n").encode()),
+        PayloadItem("manifest.json", data=(json.dumps(doc, indent=2, sort_keys=True) + "\n").encode()),
         PayloadItem("results/values.json", data=json.dumps({"revision": revision}).encode() + extra_payload),
     ]
     if checkpoint:
