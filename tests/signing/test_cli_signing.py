@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import stat
 import subprocess
 import sys
@@ -30,18 +31,27 @@ def ok(cwd: Path, *args: str) -> dict[str, Any]:
     return result
 
 
-@pytest.fixture
-def setup(tmp_path: Path) -> Path:
-    ok(tmp_path, "keys", "generate", "--out", "root1.key", "--role", "root", "--name", "Root One")
-    ok(tmp_path, "keys", "generate", "--out", "root2.key", "--role", "root")
-    ok(tmp_path, "keys", "generate", "--out", "att.key", "--role", "attestor", "--name", "Alice")
-    ok(tmp_path, "trust", "init", "-o", "trust.json", "--root-key", "root1.key", "--root-key", "root2.key",
+@pytest.fixture(scope="module")
+def prepared(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Keys and a two-version trust root made once through the CLI; each test works on a copy."""
+    base = tmp_path_factory.mktemp("signing-cli")
+    ok(base, "keys", "generate", "--out", "root1.key", "--role", "root", "--name", "Root One")
+    ok(base, "keys", "generate", "--out", "root2.key", "--role", "root")
+    ok(base, "keys", "generate", "--out", "att.key", "--role", "attestor", "--name", "Alice")
+    ok(base, "trust", "init", "-o", "trust.json", "--root-key", "root1.key", "--root-key", "root2.key",
        "--threshold", "2", "--expires", "2099-01-01")
-    ok(tmp_path, "trust", "add-key", "trust.json", "--role", "attestor", "--public-key", "att.key.pub",
+    ok(base, "trust", "add-key", "trust.json", "--role", "attestor", "--public-key", "att.key.pub",
        "--sign-with", "root1.key", "--sign-with", "root2.key")
-    (tmp_path / "a.txt").write_text("alpha\n")
-    (tmp_path / "b.txt").write_text("beta\n")
-    return tmp_path
+    (base / "a.txt").write_text("alpha\n")
+    (base / "b.txt").write_text("beta\n")
+    return base
+
+
+@pytest.fixture
+def setup(prepared: Path, tmp_path: Path) -> Path:
+    work = tmp_path / "work"
+    shutil.copytree(prepared, work)
+    return work
 
 
 def test_generate_writes_encrypted_0600_key_and_pub(tmp_path: Path) -> None:
