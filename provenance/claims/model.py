@@ -173,8 +173,11 @@ def parse_check(raw: Any, *, where: str = "check") -> Check:
         problems.append(f"{where}.formula: required, a formula string")
     inputs: dict[str, CheckInput] = {}
     pairs: dict[str, tuple[int, int]] = {}
-    raw_inputs = raw.get("inputs", {})
-    if type(raw_inputs) is not dict and not isinstance(raw_inputs, Mapping):
+    raw_inputs = raw.get("inputs")
+    if raw_inputs is None:
+        problems.append(f"{where}.inputs: required, an object of name -> decimal string ({{}} for none)")
+        raw_inputs = {}
+    elif type(raw_inputs) is not dict and not isinstance(raw_inputs, Mapping):
         problems.append(f"{where}.inputs: must be an object of name -> decimal string")
         raw_inputs = {}
     if len(raw_inputs) > MAX_INPUTS:

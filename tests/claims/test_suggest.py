@@ -1,0 +1,50 @@
+"""Suggestions from claim text: narrow, marked as suggestions, never verdicts."""
+
+from __future__ import annotations
+
+from provenance.claims.model import Claim, parse_check
+from provenance.claims.suggest import find_lists, find_numbers, suggest, suggest_for_claim
+
+
+def kinds(text: str) -> dict[str, dict[str, object]]:
+    return {s.kind: s.check for s in suggest_for_claim(Claim("c1", text, None))}
+
+
+def test_numbers_glued_to_letters_are_not_numbers() -> None:
+    found = [n.text for n in find_numbers("L2 level, GPT4 and XTREME-R report 8.2 and 7.5% on v1.1")]
+    assert found == ["8.2", "7.5"]
+    assert find_numbers("7.5% gain")[0].percent
+
+
+def test_lists() -> None:
+    text = "gains of 8.2, 7.5, and 7.0 points and later 3"
+    numbers = find_numbers(text)
+    assert [[n.text for n in run] for run in find_lists(text, numbers)] == [["8.2", "7.5", "7.0"]]
+
+
+def test_mean_sum_difference_percent() -> None:
+    assert kinds("Scores of 8.2, 7.5, and 7.0 points, 7.57 points on average.")["mean"]["expected"] == "7.57"
+    assert kinds("Improvements of 3.1, 2.9 and 4.0 points, 10.0 in total.")["sum"]["inputs"] == {"x1": "3.1", "x2": "2.9", "x3": "4.0"}
+    assert kinds("improving by 8.7 points, 0.5 points more than SQuAD (8.2).")["difference"]["expected"] == "0.5"
+    pct = kinds("FiD reaches 51.4 versus 44.5, a 15.5% relative gain.")["percent_change"]
+    assert pct["inputs"] == {"x1": "44.5", "x2": "51.4"} and pct["precision"] == 1
+
+
+def test_suggested_checks_parse_and_are_unconfirmed() -> None:
+    for suggestion in suggest([Claim("c1", "Scores of 8.2, 7.5, and 7.0 points, 7.57 points on average.", None)]):
+        doc = suggestion.to_json()
+        assert doc["suggested"] is True and doc["confirmed"] is False
+        parse_check(doc["check"])
+
+
+def test_nothing_for_claims_with_checks_or_without_numbers() -> None:
+    check = parse_check({"formula": "a", "inputs": {"a": "1"}, "expected": "1", "precision": 0})
+    assert suggest_for_claim(Claim("c1", "8.2, 7.5 and 7.0, 7.57 on average", check)) == []
+    assert suggest_for_claim(Claim("c2", "No numbers here.", None)) == []
+    assert suggest_for_claim(Claim("c3", "", None)) == []
+
+
+def test_many_numbers_do_not_explode() -> None:
+    text = ", ".join(str(i) for i in range(1, 400)) + " on average 200"
+    found = suggest_for_claim(Claim("c1", text, None))
+    assert any(s.kind == "mean" for s in found)
