@@ -532,9 +532,6 @@ def remove_key(
         if keyid not in metadata["roles"][r]["keyids"]:
             raise InputError(f"key {keyid[:16]} is not trusted for {r}", remedy="check `provenance trust show`")
         metadata["roles"][r]["keyids"] = [k for k in metadata["roles"][r]["keyids"] if k != keyid]
-        spec = metadata["roles"][r]
-        if spec["keyids"] and spec["threshold"] > len(spec["keyids"]):
-            spec["threshold"] = len(spec["keyids"])
     if not any(keyid in metadata["roles"][r]["keyids"] for r in ROLES):
         entry = metadata["keys"].pop(keyid)
         entry["revoked_at"] = format_time(now)
@@ -583,13 +580,15 @@ def sign_latest(document: Mapping[str, Any], signers: Sequence[SigningKey], *, n
 
 
 def _check_thresholds(metadata: Mapping[str, Any]) -> None:
+    """Refuse a version whose thresholds cannot be met; never lower a threshold silently."""
     for role in ROLES:
         spec = metadata["roles"][role]
         n = len(spec["keyids"])
         if spec["threshold"] < 1 or (n and spec["threshold"] > n) or (role == "root" and not n):
             raise InputError(
                 f"role {role} would need {spec['threshold']} of {n} key(s)",
-                remedy="keep each threshold between 1 and the number of keys (and at least one root key)",
+                remedy="keep at least one root key and each threshold between 1 and the number of keys "
+                "(lower it first with `provenance trust set-threshold`)",
             )
 
 

@@ -345,3 +345,12 @@ def test_every_schema_property_has_a_description(name: str) -> None:
 
     walk(load_schema(name), "$")
     assert missing == []
+
+
+def test_removing_a_key_never_lowers_a_threshold_silently() -> None:
+    doc = tr.init_trust_root([k(1), k(2)], threshold=2, now=NOW)
+    with pytest.raises(InputError, match="set-threshold"):
+        tr.remove_key(doc, k(2).keyid, [k(1), k(2)], now=NOW)
+    doc = tr.set_threshold(doc, "root", 1, [k(1), k(2)], now=NOW)
+    doc = tr.remove_key(doc, k(2).keyid, [k(1), k(2)], now=NOW)
+    assert tr.verify_chain_document(doc, now=NOW).latest.roles["root"] == tr.Role((k(1).keyid,), 1)
