@@ -29,7 +29,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from archive.atomic import fsync_dir
-from provenance.errors import InputError
+from provenance.claims.engine import compare
+from provenance.errors import InputError, ProvenanceError
 from provenance.jsonio import canonical_bytes
 from provenance.lean import grammar
 from provenance.lean.encoding import (
@@ -332,8 +333,9 @@ def spec_from_check(check: Any) -> CheckSpec:
 def items_from(claims: Sequence[Any], verdicts: Sequence[Any]) -> tuple[list[EmitItem], list[Skipped]]:
     """Pair claims with their exact verdicts (by claim id) and encode those that were decided.
 
-    Only ``verified`` and ``falsified`` exact verdicts get a theorem (the claim
-    or its negation); the rest are listed as skipped with the reason.
+    ``verified`` and ``falsified`` exact verdicts get a theorem (the claim or its
+    negation), and so do ``inconclusive`` ones whose arithmetic was decided (only
+    the scope was not); the rest are listed as skipped with the reason.
     """
     by_id = {v.claim_id: v for v in verdicts}
     items: list[EmitItem] = []
@@ -347,7 +349,17 @@ def items_from(claims: Sequence[Any], verdicts: Sequence[Any]) -> tuple[list[Emi
         if verdict is None:
             skipped.append(Skipped(claim.id, "no exact verdict for this claim"))
             continue
-        if verdict.status not in ("verified", "falsified"):
+        expected: Expected
+        if verdict.status in ("verified", "falsified"):
+            expected = verdict.status
+        elif verdict.status == "inconclusive" and getattr(verdict, "computed", None) is not None:
+            # The arithmetic was decided (the scope was not, e.g. a source digest mismatch): prove the arithmetic.
+            try:
+                expected = "verified" if compare(claim.check).holds else "falsified"
+            except ProvenanceError as exc:
+                skipped.append(Skipped(claim.id, f"the exact check failed: {exc}"))
+                continue
+        else:
             skipped.append(Skipped(claim.id, f"the exact check ended {verdict.status}, so there is nothing to prove"))
             continue
         try:
@@ -356,7 +368,7 @@ def items_from(claims: Sequence[Any], verdicts: Sequence[Any]) -> tuple[list[Emi
             skipped.append(Skipped(claim.id, f"not encodable in the Lean templates: {exc.message}"))
             continue
         raw = claim.check.raw if claim.check.raw else {}
-        items.append(EmitItem(claim.id, dict(raw), statement, verdict.status))
+        items.append(EmitItem(claim.id, dict(raw), statement, expected))
     return items, skipped
 
 

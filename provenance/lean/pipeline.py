@@ -287,8 +287,15 @@ def apply_lean(
     workdir: Path | None = None,
     runner: LeanRunner | None = None,
     toolchain: Toolchain | None = None,
+    project_dir: Path | None = None,
 ) -> list[Verdict]:
-    """Verdicts backed by Lean where it ran (see the module docstring for the policy)."""
+    """Verdicts backed by Lean where it ran (see the module docstring for the policy).
+
+    ``verdicts`` are the exact engine's. The Lean project is built in a
+    temporary directory, or kept in ``project_dir`` (e.g. a bundle's
+    ``data/lean``) so that the files the verdicts cite (``lean/Claims/...``,
+    with their sha256) are the files shipped.
+    """
     if mode not in ("auto", "off", "require"):
         raise InputError(f"unknown Lean mode {mode!r}", remedy="use auto, off or require")
     if mode == "off":
@@ -300,9 +307,9 @@ def apply_lean(
             raise ToolMissing("lean not found on PATH (--lean require)", remedy=INSTALL_HINT)
         return [_not_run(v, NO_LEAN) for v in verdicts]
     with tempfile.TemporaryDirectory(prefix="provenance-lean-", dir=workdir) as tmp:
-        project_dir = Path(tmp) / "lean"
-        emitted = emit_project(claims, verdicts, project_dir)
-        checked = check_project(project_dir, toolchain=toolchain, runner=runner,
+        target = project_dir if project_dir is not None else Path(tmp) / "lean"
+        emitted = emit_project(claims, verdicts, target)
+        checked = check_project(target, toolchain=toolchain, runner=runner,
                                 sandboxed=runner is not None, jobs=jobs, timeout=timeout) if emitted.theorems else None
     by_claim = {c.theorem.claim_id: c for c in checked.checks} if checked else {}
     skipped = {s.claim_id: s.reason for s in emitted.skipped}
@@ -328,6 +335,10 @@ def _lean_verdict(verdict: Verdict, check: TheoremCheck, toolchain: Toolchain, m
         "lines": [theorem.start, theorem.end],
         "statement": "claim" if theorem.expected == "verified" else "negation of the claim",
     }
+    if result.accepted and verdict.status not in ("verified", "falsified"):
+        lean.update(status="accepted", reason=f"{result.reason}; the arithmetic is proved, the verdict's scope is not")
+        return replace(verdict, lean=lean,
+                       artifacts=(*verdict.artifacts, Artifact("lean", lean["file"], check.file_sha256)))
     if result.accepted:
         lean.update(status="accepted", reason=result.reason)
         what = "the claim" if theorem.expected == "verified" else "the negation of the claim"

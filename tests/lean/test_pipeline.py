@@ -298,3 +298,20 @@ def test_lean_sandbox_request_mounts(tmp_path: Path) -> None:
     lines = result.stdout.decode().split()
     assert lines[:3] == ["toolchain", "theorem", "readonly"]
     assert lines[-1] == "1"  # only the private loopback
+
+
+def test_inconclusive_scope_still_gets_its_arithmetic_proved(tmp_path: Path) -> None:
+    (tmp_path / "data.csv").write_text("a,b\n1,3\n")
+    doc = {"claims": [{"id": "s1", "text": "", "check": {
+        "formula": "a + b",
+        "inputs": {"a": {"value": "1", "source": {"file": "data.csv", "sha256": "0" * 64, "locator": "row 1"}}, "b": "3"},
+        "expected": "4", "precision": 0}}]}
+    claims = load_claims(doc)
+    verdicts = check_claims(claims, now=NOW, base_dir=tmp_path)
+    assert verdicts[0].status == "inconclusive"
+    kept = tmp_path / "kept"
+    (out,) = apply_lean(claims, verdicts, "auto", runner=SampleReplay(None), toolchain=SAMPLE_TOOLCHAIN, project_dir=kept)
+    assert out.status == "inconclusive" and out.method == "exact"
+    assert out.lean is not None and out.lean["status"] == "accepted" and "scope is not" in out.lean["reason"]
+    cited = kept / out.lean["file"].removeprefix("lean/")
+    assert hashlib.sha256(cited.read_bytes()).hexdigest() == out.lean["file_sha256"]
