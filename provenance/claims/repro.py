@@ -137,7 +137,14 @@ class ReproRun:
 
 def parse_outputs(stdout: bytes) -> dict[str, str]:
     """The script's ``{name: decimal string}``; one :class:`InputError` lists every bad entry."""
-    doc = loads_strict(stdout, source="script output")
+    try:
+        doc = loads_strict(stdout, source="script output")
+    except InputError as exc:
+        raise InputError(
+            exc.message,
+            where=exc.where,
+            remedy="print only the JSON object {name: decimal string} on stdout (log to stderr)",
+        ) from None
     if not isinstance(doc, dict):
         raise InputError("script output must be one JSON object {name: decimal string}", where="script output", remedy="print json.dumps({...})")
     problems = []

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import resource
 import shutil
 import signal
@@ -235,6 +236,18 @@ class BubblewrapSandbox:
         if found is None:
             raise ToolMissing("bubblewrap (bwrap) is not installed", remedy=BWRAP_INSTALL_HINT)
         self.bwrap = found
+        self._options: frozenset[str] | None = None
+
+    def options(self) -> frozenset[str]:
+        """The long options this bwrap knows (older releases lack ``--size`` and ``--json-status-fd``)."""
+        if self._options is None:
+            try:
+                proc = subprocess.run([self.bwrap, "--help"], capture_output=True, timeout=10, check=False)
+                text = (proc.stdout + proc.stderr).decode("utf-8", "replace")
+            except (OSError, subprocess.TimeoutExpired):
+                text = ""
+            self._options = frozenset(re.findall(r"(--[a-z][a-z-]+)", text))
+        return self._options
 
     def version(self) -> str:
         try:
@@ -267,14 +280,16 @@ class BubblewrapSandbox:
             elif host.is_dir():
                 cmd += ["--ro-bind", str(host), f"/{top}"]
         cmd += ["--proc", "/proc", "--dev", "/dev"]
-        cmd += ["--size", str(request.tmp_size_mb * 1024 * 1024), "--tmpfs", "/tmp"]
+        if "--size" in self.options():
+            cmd += ["--size", str(request.tmp_size_mb * 1024 * 1024)]
+        cmd += ["--tmpfs", "/tmp"]  # without --size (bwrap < 0.7) only RLIMIT_FSIZE bounds each file
         for bind in request.ro_binds:
             cmd += ["--ro-bind", str(bind.source.resolve()), bind.target]
         env = {**DEFAULT_ENV, **request.env}
         for key, value in sorted(env.items()):
             cmd += ["--setenv", key, value]
         cmd += ["--chdir", request.cwd]
-        if status_fd is not None:
+        if status_fd is not None and "--json-status-fd" in self.options():
             cmd += ["--json-status-fd", str(status_fd)]
         return [*cmd, "--", *request.argv]
 
@@ -296,7 +311,10 @@ class BubblewrapSandbox:
         returncode, stdout, stderr, timed_out, truncated, seconds = result
         records = [json.loads(line) for line in status.splitlines() if line.strip().startswith("{")]
         child_pids = [int(r["child-pid"]) for r in records if "child-pid" in r]
-        started = bool(child_pids)
+        if "--json-status-fd" in self.options():
+            started = bool(child_pids)
+        else:  # an old bwrap: its own setup errors are the only stderr lines starting "bwrap:"
+            started = not (returncode == 1 and stderr.startswith(b"bwrap: "))
         if timed_out and child_pids:
             _reap_namespace(child_pids[0])
         if not started and not timed_out:

@@ -40,3 +40,30 @@ def test_environment_is_cleared(tmp_path: Path, monkeypatch: object) -> None:
     finally:
         del os.environ["PROVENANCE_SECRET_FOR_TEST"]
     assert b"PROVENANCE_SECRET_FOR_TEST" not in result.stdout
+
+
+def fake_bwrap(tmp_path: Path, help_text: str) -> Path:
+    """A stand-in `bwrap` that fails the way bwrap does where user namespaces are forbidden."""
+    path = tmp_path / "bwrap"
+    path.write_text(
+        "#!/bin/sh\n"
+        f"if [ \"$1\" = --help ]; then echo '{help_text}'; exit 0; fi\n"
+        "echo 'bwrap: No permissions to creating new namespace, likely because the kernel does not allow non-privileged user namespaces.' >&2\n"
+        "exit 1\n",
+        encoding="utf-8",
+    )
+    path.chmod(0o755)
+    return path
+
+
+def test_sandbox_that_cannot_start_is_a_tool_error_not_a_script_failure(tmp_path: Path) -> None:
+    import pytest
+
+    from provenance.sandbox import BubblewrapSandbox, SandboxError
+
+    for help_text in ("--json-status-fd FD --size BYTES", "usage: bwrap [OPTIONS]"):
+        sandbox = BubblewrapSandbox(bwrap=str(fake_bwrap(tmp_path, help_text)))
+        with pytest.raises(SandboxError) as info:
+            sandbox.run(SandboxRequest(argv=("/bin/true",)))
+        assert "could not create the sandbox" in str(info.value) and info.value.exit_code == 3
+        assert ("--size" in sandbox.command(SandboxRequest(argv=("x",)))) == ("--size" in help_text)
