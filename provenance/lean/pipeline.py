@@ -26,7 +26,7 @@ from __future__ import annotations
 import hashlib
 import tempfile
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -84,6 +84,7 @@ class Project:
     theorems: tuple[MapTheorem, ...]
     file_sha256: Mapping[str, str]
     skipped: tuple[Skipped, ...]
+    items: Mapping[str, EmitItem] = field(default_factory=dict, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +161,7 @@ def load_project(root: Path) -> Project:
     if not isinstance(files, dict) or not isinstance(theorems, dict):
         raise _bad("files and theorems must be objects", where)
     entries: list[MapTheorem] = []
+    by_name: dict[str, EmitItem] = {}
     digests: dict[str, str] = {}
     modules: list[str] = []
     for rel, info in sorted(files.items()):
@@ -194,6 +196,7 @@ def load_project(root: Path) -> Project:
             raise _bad("differs from the file its claims-map.json entries generate", str(path))
         for (name, item), spot in zip(items, placed, strict=True):
             entries.append(MapTheorem(name, item.claim_id, rel, spot.start, spot.end, item.expected, item.check))
+            by_name[name] = item
         digests[rel] = digest
         modules.append(rel.removesuffix(".lean").replace("/", "."))
     root_module = root / f"{ROOT_MODULE}.lean"
@@ -208,7 +211,7 @@ def load_project(root: Path) -> Project:
         Skipped(str(s.get("claim_id")), str(s.get("reason")))
         for s in skipped_raw if isinstance(s, dict)
     ) if isinstance(skipped_raw, list) else ()
-    return Project(root, tuple(entries), digests, skipped)
+    return Project(root, tuple(entries), digests, skipped, by_name)
 
 
 def _module_path(rel: str) -> bool:
@@ -268,9 +271,38 @@ def check_project(
     for rel, run in zip(files, runs, strict=True):
         theorems = by_file[rel]
         results = judge(run, [TheoremRange(t.name, t.start, t.end) for t in theorems], timeout=timeout)
+        if run.timed_out and len(theorems) > 1:
+            half = len(theorems) // 2
+            found: dict[str, TheoremResult] = {}
+            for part in (theorems[:half], theorems[half:]):
+                found.update(bisect_timeouts(runner, [(t.name, project.items[t.name]) for t in part], timeout))
+            results = [found[t.name] for t in theorems]
         for theorem, result in zip(theorems, results, strict=True):
             checks.append(TheoremCheck(theorem, result, project.file_sha256[rel]))
     return ProjectCheck(project, toolchain, sandboxed, tuple(checks))
+
+
+BISECTED = " (checked alone or in a smaller batch after its file timed out)"
+
+
+def bisect_timeouts(runner: LeanRunner, items: Sequence[tuple[str, EmitItem]], timeout: float) -> dict[str, TheoremResult]:
+    """Re-check ``items`` as a file of their own; while it times out, split it in halves.
+
+    The theorems are rendered by the same templates (grammar-checked), so each
+    statement is byte-identical to its line in the original file; only the
+    line numbers differ, and the judge uses the new ones.
+    """
+    with tempfile.TemporaryDirectory(prefix="provenance-lean-bisect-") as tmp:
+        rel = "Claims/C0001.lean"
+        text, placed = render_claim_file(list(items), file=rel)
+        (Path(tmp) / "Claims").mkdir()
+        (Path(tmp) / rel).write_text(text, encoding="utf-8")
+        run = runner.run(LeanRequest(Path(tmp), rel, timeout))
+        results = judge(run, [TheoremRange(p.name, p.start, p.end) for p in placed], timeout=timeout)
+    if run.timed_out and len(items) > 1:
+        half = len(items) // 2
+        return {**bisect_timeouts(runner, items[:half], timeout), **bisect_timeouts(runner, items[half:], timeout)}
+    return {r.name: replace(r, reason=r.reason + BISECTED) for r in results}
 
 
 def _not_run(verdict: Verdict, reason: str) -> Verdict:

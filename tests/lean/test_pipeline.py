@@ -315,3 +315,43 @@ def test_inconclusive_scope_still_gets_its_arithmetic_proved(tmp_path: Path) -> 
     assert out.lean is not None and out.lean["status"] == "accepted" and "scope is not" in out.lean["reason"]
     cited = kept / out.lean["file"].removeprefix("lean/")
     assert hashlib.sha256(cited.read_bytes()).hexdigest() == out.lean["file_sha256"]
+
+
+class PoisonReplay:
+    """Replays message samples for a file, except that any batch holding ``poison`` times out."""
+
+    def __init__(self, poison: str) -> None:
+        self.poison = poison
+        self.runs = 0
+
+    def run(self, request: LeanRequest) -> RunFacts:
+        from provenance.lean.grammar import check_claim_file
+
+        self.runs += 1
+        text = (request.project / request.file).read_text()
+        theorems = check_claim_file(text)
+        if any(t.name == self.poison for t in theorems):
+            return RunFacts(None, "", "", True)
+        first_axioms = theorems[-1].end + 2
+        lines = [json.dumps({"severity": "information", "pos": {"line": first_axioms + i, "column": 0},
+                             "fileName": request.file, "data": f"'{t.name}' does not depend on any axioms"})
+                 for i, t in enumerate(theorems)]
+        return RunFacts(0, "\n".join(lines) + "\n", "", False)
+
+
+def test_timed_out_batch_is_bisected_down_to_the_slow_theorem(tmp_path: Path) -> None:
+    doc = {"claims": [
+        {"id": f"k{i}", "text": "", "check": {"formula": "a + b", "inputs": {"a": str(i), "b": "1"}, "expected": str(i + 1), "precision": 0}}
+        for i in range(40)
+    ]}
+    claims = load_claims(doc)
+    out = tmp_path / "p"
+    emit_project(claims, check_claims(claims, now=NOW), out)
+    names = list(json.loads((out / "claims-map.json").read_text())["theorems"])
+    runner = PoisonReplay(names[17])
+    result = check_project(out, toolchain=SAMPLE_TOOLCHAIN, runner=runner, timeout=5)
+    by_name = {c.theorem.name: c.result for c in result.checks}
+    assert by_name[names[17]].outcome == "unchecked" and not by_name[names[17]].accepted
+    others = [r for n, r in by_name.items() if n != names[17]]
+    assert len(others) == 39 and all(r.accepted and "after its file timed out" in r.reason for r in others)
+    assert runner.runs <= 1 + 2 * 7  # one batch, then at most two runs per halving level
