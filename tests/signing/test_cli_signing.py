@@ -165,3 +165,52 @@ def test_bad_envelope_is_one_line_exit_2(setup: Path) -> None:
     (setup / "bad.json").write_text('{"payload": "abc", "payloadType": "x", "signatures": [{"sig": "AAAA"}]}')
     proc = run(setup, "verify-signature", "bad.json", "--trust", "trust.json")
     assert proc.returncode == 2 and "base64" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def _run_on_terminal(cwd: Path, args: list[str], answers: list[str]) -> tuple[int, str]:
+    """Run the CLI with a pseudo-terminal as its controlling terminal, answering each prompt in turn."""
+    import fcntl
+    import select
+    import termios
+
+    master, slave = os.openpty()
+
+    def make_controlling_terminal() -> None:
+        os.setsid()
+        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PROVENANCE_")}
+    proc = subprocess.Popen([sys.executable, "-m", "provenance", *args], cwd=cwd, env=env, stdin=slave,
+                            stdout=slave, stderr=slave, preexec_fn=make_controlling_terminal)
+    os.close(slave)
+    seen = b""
+    pending = list(answers)
+    while True:
+        ready, _, _ = select.select([master], [], [], 120)
+        if not ready:
+            proc.kill()
+            break
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not chunk:
+            break
+        seen += chunk
+        if pending and seen.rstrip().endswith(b":"):
+            os.write(master, pending.pop(0).encode() + b"\n")
+            seen += b"<answered>"
+    os.close(master)
+    return proc.wait(timeout=120), seen.decode(errors="replace")
+
+
+def test_passphrase_prompt_on_a_terminal(tmp_path: Path) -> None:
+    code, output = _run_on_terminal(tmp_path, ["keys", "generate", "--out", "k"], ["correct horse", "correct horse"])
+    assert code == 0, output
+    assert "passphrase" in output.lower() and "correct horse" not in output  # hidden input
+    from provenance.signing.keys import load_signing_key
+
+    load_signing_key(tmp_path / "k", b"correct horse")
+    code, output = _run_on_terminal(tmp_path, ["sign", "k.pub", "--key", "k", "-o", "s.json"], ["correct horse"])
+    assert code == 0, output
+    assert (tmp_path / "s.json").is_file()

@@ -40,6 +40,26 @@ def test_rfc8032_test1_known_answer() -> None:
     key.public.verify(RFC8032_SIG, b"")
 
 
+RFC8032_MORE = [  # TEST 2 and TEST 3 of RFC 8032 section 7.1: (secret, public, message, signature)
+    ("4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb",
+     "3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c", "72",
+     "92a009a9f0d4cab8720e820b5f642540a2b27b5416503f8fb3762223ebdb69da"
+     "085ac1e43e15996e458f3613d0f11d8c387b2eaeb4302aeeb00d291612bb0c00"),
+    ("c5aa8df43f9f837bedb7442f31dcb7b166d38535076f094b85ce3a2e0b4458f7",
+     "fc51cd8e6218a1a38da47ed00230f0580816ed13ba3303ac5deb911548908025", "af82",
+     "6291d657deec24024827e69c3abe01a30ce548a284743a445e3680d7db5ac3ac"
+     "18ff9b538d16f290ae67f760984dc6594a7c15e9716ed28dc027beceea1ec40a"),
+]
+
+
+@pytest.mark.parametrize(("sk", "pk", "msg", "sig"), RFC8032_MORE)
+def test_rfc8032_more_known_answers(sk: str, pk: str, msg: str, sig: str) -> None:
+    key = SigningKey.from_seed(bytes.fromhex(sk))
+    assert key.public.raw.hex() == pk
+    assert key.sign(bytes.fromhex(msg)).hex() == sig
+    PublicKey.from_raw(bytes.fromhex(pk)).verify(bytes.fromhex(sig), bytes.fromhex(msg))
+
+
 def test_keyid_is_sha256_of_raw_public_key() -> None:
     assert keyid_of(RFC8032_PK) == hashlib.sha256(RFC8032_PK).hexdigest()
     assert SigningKey.from_seed(RFC8032_SK).keyid == hashlib.sha256(RFC8032_PK).hexdigest()
