@@ -239,6 +239,19 @@ class CompactTree:
         self._stack.append(node)
         self._size += 1
 
+    def append_subtree(self, node: bytes, height: int) -> None:
+        """Add a perfect subtree of ``2**height`` leaves with root ``node``; the size must be a multiple of it."""
+        if self._size % (1 << height):
+            raise ProofError(
+                f"a subtree of {1 << height} leaves cannot follow {self._size} leaves", remedy="append aligned subtrees"
+            )
+        n = self._size >> height
+        while n & 1:
+            node = node_hash(self._stack.pop(), node)
+            n >>= 1
+        self._stack.append(node)
+        self._size += 1 << height
+
     def root(self) -> bytes:
         """``MTH`` of every leaf appended so far."""
         if not self._stack:

@@ -166,3 +166,19 @@ def test_root_matches_recursive_definition() -> None:
     for n in range(0, 70):
         data = [bytes([i]) for i in range(n)]
         assert merkle.root([merkle.leaf_hash(x) for x in data]) == mth(data)
+
+
+@settings(max_examples=60, deadline=None)
+@given(height=st.integers(0, 5), chunks=st.integers(0, 9), tail=st.integers(0, 40))
+def test_compact_tree_from_aligned_subtrees_matches_root(height: int, chunks: int, tail: int) -> None:
+    size = 1 << height
+    hashes = [merkle.leaf_hash(i.to_bytes(4, "big")) for i in range(chunks * size + tail)]
+    tree = merkle.CompactTree()
+    for c in range(chunks):
+        tree.append_subtree(merkle.root(hashes[c * size : (c + 1) * size]), height)
+    for h in hashes[chunks * size :]:
+        tree.append(h)
+    assert tree.size == len(hashes) and tree.root() == merkle.root(hashes)
+    if tail % size and height:
+        with pytest.raises(ProofError):
+            tree.append_subtree(merkle.EMPTY_ROOT, height)
