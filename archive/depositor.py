@@ -154,6 +154,8 @@ class Depositor:
             j.update(publish=publish, phase="metadata_set" if j.phase == "draft_ready" else None)
         if j.phase == "published":
             return j.summary()
+        if j.phase == "discarded":
+            raise DepositError(f"{j.path}: this deposit was discarded", remedy="deposit the bundle again")
         self._check_files_readable()
         if j.phase in ("prepared", "creating"):
             self._create()
@@ -177,6 +179,28 @@ class Depositor:
                 return j.summary()
         if j.phase == "publishing":
             self._publish()
+        return j.summary()
+
+    def discard(self) -> dict[str, Any]:
+        """Abandon an unpublished deposit: drop its draft (if one was made) and close the journal."""
+        j = self.journal
+        if j.phase == "published":
+            raise DepositError(f"{j.path}: already published as {j.data.get('doi')}; published versions stay",
+                               remedy="deposit a corrected bundle as a new version")
+        if j.phase == "discarded":
+            return j.summary()
+        dep_id = j.deposition_id
+        if dep_id is None and j.phase == "creating" and not j.data.get("previous"):
+            found = self.repo.find_draft_by_marker(str(j.data["marker"]))
+            dep_id = found.id if found is not None else None
+        if dep_id is not None:
+            current = self.repo.get(dep_id)
+            if current.published:
+                self._finish_published(current)
+                raise DepositError(f"deposition {dep_id} was published meanwhile as {current.doi}",
+                                   remedy="published versions stay; the journal now records it")
+            self.repo.discard(dep_id)
+        j.update(phase="discarded")
         return j.summary()
 
     # -- steps ------------------------------------------------------------------

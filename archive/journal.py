@@ -27,8 +27,9 @@ from archive.errors import ArchiveError, ArchiveInputError
 
 JOURNAL_CONTRACT = "deposit-journal-v1"
 REGISTRY_CONTRACT = "deposit-registry-v1"
-PHASES = ("prepared", "creating", "created", "uploaded", "metadata_set", "publishing", "published", "draft_ready")
-FINAL_PHASES = frozenset({"published", "draft_ready"})
+PHASES = ("prepared", "creating", "created", "uploaded", "metadata_set", "publishing", "published", "draft_ready",
+          "discarded")
+FINAL_PHASES = frozenset({"published", "draft_ready", "discarded"})
 
 
 def utc_now() -> str:

@@ -19,7 +19,13 @@ from rich.progress import (
 from rich.table import Table
 
 from provenance.cli.output import console, err_console, json_option_help, print_json
-from provenance.deposit.workflow import ProgressFn, deposit_bundle, resume_deposit
+from provenance.deposit.workflow import (
+    ProgressFn,
+    deposit_bundle,
+    discard_deposit,
+    list_journals,
+    resume_deposit,
+)
 
 
 class _DepositGroup(click.Group):
@@ -83,6 +89,8 @@ def deposit_group() -> None:
     \b
     provenance deposit BUNDLE [--to local|zenodo|zenodo-sandbox|URL] [--publish] [--json]
     provenance deposit resume [JOURNAL]
+    provenance deposit discard [JOURNAL]
+    provenance deposit list
 
     The Zenodo token comes from ZENODO_ACCESS_TOKEN or ~/.config/provenance/zenodo.json (mode 0600).
     The local archive publishes by default; on Zenodo pass --publish (it cannot be undone).
@@ -130,6 +138,39 @@ def resume_cmd(journal: str | None, archive_dir: str | None, journal_dir: str | 
         print_json(summary)
     else:
         _show(summary)
+    return 0
+
+
+@deposit_group.command("discard")
+@click.argument("journal", required=False, type=click.Path(exists=True, dir_okay=False))
+@click.option("--archive-dir", type=click.Path(file_okay=False), help="The local archive directory to search.")
+@click.option("--journal-dir", type=click.Path(file_okay=False), help="Where deposit journals are kept.")
+@click.option("--json", "as_json", is_flag=True, help=json_option_help())
+def discard_cmd(journal: str | None, archive_dir: str | None, journal_dir: str | None, as_json: bool) -> int:
+    """Abandon an unpublished deposit: discard its draft and close its journal."""
+    summary = discard_deposit(journal, archive_dir=archive_dir, journal_dir=journal_dir)
+    if as_json:
+        print_json(summary)
+    else:
+        _show(summary)
+    return 0
+
+
+@deposit_group.command("list")
+@click.option("--archive-dir", type=click.Path(file_okay=False), help="The local archive directory to search.")
+@click.option("--journal-dir", type=click.Path(file_okay=False), help="Where deposit journals are kept.")
+@click.option("--json", "as_json", is_flag=True, help=json_option_help())
+def list_cmd(archive_dir: str | None, journal_dir: str | None, as_json: bool) -> int:
+    """List deposit journals (finished and unfinished) and their phases."""
+    items = list_journals(archive_dir=archive_dir, journal_dir=journal_dir)
+    if as_json:
+        print_json(items)
+        return 0
+    table = Table("record", "phase", "DOI", "target", "journal")
+    for it in items:
+        target = it["target"].get("name") or it["target"].get("url") or it["target"].get("dir")
+        table.add_row(str(it["record_id"]), str(it["phase"]), str(it["doi"] or "-"), str(target), str(it["journal"]))
+    console.print(table)
     return 0
 
 

@@ -255,6 +255,14 @@ def deposit_bundle(
                             hook=crash_hook_from_env(e)).run(publish=publish)
         return {**summary, "status": "resumed-" + summary["phase"]}
 
+    for other in find_journals(jdir):
+        if (other.phase not in ("published", "discarded") and other.data.get("record_id") == info.record_id
+                and target_key(other.target) == target_key(described)):
+            raise InputError(
+                f"another deposit of record {info.record_id} is unfinished (bundle {other.data.get('bundle_id')})",
+                where=str(other.path),
+                remedy="finish it with `provenance deposit resume` or drop it with `provenance deposit discard`",
+            )
     latest = registry.lookup(target_key(described), info.record_id)
     if latest and latest.get("bundle_id") == info.bundle_id:
         return {"status": "already-deposited", "record_id": info.record_id, "bundle_id": info.bundle_id,
@@ -317,6 +325,48 @@ def unfinished_journals(dirs: Sequence[Path]) -> list[Journal]:
     return list(found.values())
 
 
+def _pick(journal: str | os.PathLike[str] | None, env: Mapping[str, str],
+          archive_dir: str | os.PathLike[str] | None, journal_dir: str | os.PathLike[str] | None) -> Journal:
+    if journal is not None:
+        return Journal.load(journal)
+    pending = unfinished_journals(journal_dirs(env, archive_dir, journal_dir))
+    if not pending:
+        raise InputError("no unfinished deposit journal found", where="resume",
+                         remedy="give the journal path, or --archive-dir/--journal-dir where it lives")
+    if len(pending) > 1:
+        listed = ", ".join(str(j.path) for j in pending)
+        raise InputError(f"{len(pending)} unfinished deposits: {listed}", where="resume",
+                         remedy="name the journal")
+    return pending[0]
+
+
+def list_journals(*, env: Mapping[str, str] | None = None, archive_dir: str | os.PathLike[str] | None = None,
+                  journal_dir: str | os.PathLike[str] | None = None) -> list[dict[str, Any]]:
+    """Every deposit journal in the known places, as summaries."""
+    e = dict(os.environ if env is None else env)
+    seen: dict[Path, dict[str, Any]] = {}
+    for d in journal_dirs(e, archive_dir, journal_dir):
+        for j in find_journals(d):
+            seen[j.path.resolve()] = j.summary()
+    return list(seen.values())
+
+
+def discard_deposit(
+    journal: str | os.PathLike[str] | None = None,
+    *,
+    archive_dir: str | os.PathLike[str] | None = None,
+    journal_dir: str | os.PathLike[str] | None = None,
+    env: Mapping[str, str] | None = None,
+    client_kwargs: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Abandon an unpublished deposit: its draft is discarded and its journal closed."""
+    e = dict(os.environ if env is None else env)
+    j = _pick(journal, e, archive_dir, journal_dir)
+    repo, registry, _ = _open(_target_from_journal(j), e, client_kwargs)
+    summary = Depositor(repo, j, registry=registry).discard()
+    return {**summary, "status": summary["phase"]}
+
+
 def resume_deposit(
     journal: str | os.PathLike[str] | None = None,
     *,
@@ -329,18 +379,7 @@ def resume_deposit(
 ) -> dict[str, Any]:
     """Continue the deposit of ``journal`` (or of the one unfinished journal found) to its end."""
     e = dict(os.environ if env is None else env)
-    if journal is None:
-        pending = unfinished_journals(journal_dirs(e, archive_dir, journal_dir))
-        if not pending:
-            raise InputError("no unfinished deposit journal found", where="resume",
-                             remedy="give the journal path, or --archive-dir/--journal-dir where it lives")
-        if len(pending) > 1:
-            listed = ", ".join(str(j.path) for j in pending)
-            raise InputError(f"{len(pending)} unfinished deposits: {listed}", where="resume",
-                             remedy="name the journal to resume")
-        j = pending[0]
-    else:
-        j = Journal.load(journal)
+    j = _pick(journal, e, archive_dir, journal_dir)
     target = _target_from_journal(j)
     repo, registry, _ = _open(target, e, client_kwargs)
     summary = Depositor(repo, j, registry=registry, progress=progress, hook=crash_hook_from_env(e)).run(

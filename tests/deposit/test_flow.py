@@ -202,3 +202,30 @@ def test_write_only_token_gets_a_clear_permission_error(standin: Standin, bundle
     assert proc.returncode == 2
     assert "403" in proc.stderr and "deposit:actions" in proc.stderr
     assert standin.published() == []
+
+
+def test_discard_drops_the_draft_and_a_new_deposit_can_start(standin: Standin, tmp_path: Path) -> None:
+    from provenance.deposit.workflow import discard_deposit, list_journals
+
+    env = env_for(tmp_path)
+    draft = deposit_bundle(make_bundle(tmp_path / "b1"), to=standin.url, env=env)
+    assert draft["phase"] == "draft_ready"
+    with pytest.raises(InputError, match="unfinished"):
+        deposit_bundle(make_bundle(tmp_path / "b2", revision=2), to=standin.url, env=env, publish=True)
+    gone = discard_deposit(draft["journal"], env=env)
+    assert gone["phase"] == "discarded" and standin.state()["depositions"] == {}
+    with pytest.raises(Exception, match="discarded"):
+        resume_deposit(draft["journal"], env=env)
+    out = deposit_bundle(tmp_path / "b2", to=standin.url, env=env, publish=True)
+    check_one_published(standin, out)
+    phases = sorted(j["phase"] for j in list_journals(env=env))
+    assert phases == ["discarded", "published"]
+
+
+def test_published_deposit_cannot_be_discarded(tmp_path: Path) -> None:
+    from archive.depositor import DepositError
+    from provenance.deposit.workflow import discard_deposit
+
+    out = deposit_bundle(make_bundle(tmp_path / "b1"), archive_dir=tmp_path / "a", env={})
+    with pytest.raises(DepositError, match="already published"):
+        discard_deposit(out["journal"], env={})
