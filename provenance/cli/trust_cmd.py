@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,10 +26,7 @@ def parse_when(value: str | None, option: str) -> datetime | None:
 
 def trust_state_from(option: Path | None) -> tr.TrustState | None:
     """The rollback-protection state file: ``--trust-state`` or ``PROVENANCE_TRUST_STATE``, else none."""
-    if option is not None:
-        return tr.TrustState(option)
-    env = os.environ.get(tr.STATE_ENV)
-    return tr.TrustState(env) if env else None
+    return tr.TrustState(option) if option is not None else tr.TrustState.from_env()
 
 
 def load_trust_for_audit(path: Path, *, state_file: Path | None, at: datetime | None = None) -> tr.TrustRoot:

@@ -297,7 +297,13 @@ def load_trust_chain(
     known: TrustChain | None = None,
     state: TrustState | None = None,
 ) -> TrustChain:
-    """Read and verify ``trust-root.json``; with ``known`` or ``state``, refuse rollbacks and forks."""
+    """Read and verify ``trust-root.json``; with ``known`` or ``state``, refuse rollbacks and forks.
+
+    ``state`` defaults to the :class:`TrustState` file named by ``PROVENANCE_TRUST_STATE``
+    when that is set, so every auditor command gets rollback protection from one setting.
+    """
+    if state is None:
+        state = TrustState.from_env()
     document = load_json_file(path)
     chain = verify_chain_document(document, now=now, source=str(path))
     if known is not None:
@@ -341,6 +347,12 @@ class TrustState:
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
+
+    @classmethod
+    def from_env(cls) -> TrustState | None:
+        """The state file named by ``PROVENANCE_TRUST_STATE``, or None when it is unset."""
+        value = os.environ.get(STATE_ENV)
+        return cls(value) if value else None
 
     def _read(self) -> dict[str, Any]:
         if not self.path.exists():

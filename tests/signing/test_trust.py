@@ -354,3 +354,14 @@ def test_removing_a_key_never_lowers_a_threshold_silently() -> None:
     doc = tr.set_threshold(doc, "root", 1, [k(1), k(2)], now=NOW)
     doc = tr.remove_key(doc, k(2).keyid, [k(1), k(2)], now=NOW)
     assert tr.verify_chain_document(doc, now=NOW).latest.roles["root"] == tr.Role((k(1).keyid,), 1)
+
+
+def test_state_file_from_environment_protects_every_loader(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    new = base_chain()
+    old = dict(new, chain=new["chain"][:1])
+    (tmp_path / "new.json").write_text(json.dumps(new))
+    (tmp_path / "old.json").write_text(json.dumps(old))
+    monkeypatch.setenv(tr.STATE_ENV, str(tmp_path / "seen.json"))
+    assert tr.load_trust_root(tmp_path / "new.json", now=NOW).version == 3
+    with pytest.raises(RollbackError):
+        tr.load_trust_root(tmp_path / "old.json", now=NOW)
