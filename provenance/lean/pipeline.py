@@ -24,6 +24,7 @@ compares bytes, checks every line against the template grammar, then runs
 from __future__ import annotations
 
 import hashlib
+import re
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -36,6 +37,7 @@ from provenance.errors import InputError, ProvenanceError, ToolMissing
 from provenance.jsonio import load_json_file
 from provenance.lean import grammar
 from provenance.lean.emit import (
+    LAKEFILE,
     MAP_FORMAT,
     ROOT_MODULE,
     EmitItem,
@@ -61,6 +63,7 @@ from provenance.lean.runner import (
 )
 
 Mode = Literal["auto", "off", "require"]
+_TOOLCHAIN_LINE = re.compile(r"leanprover/lean4:v[0-9]+\.[0-9]+\.[0-9]+(?:-rc[0-9]+)?\n", re.ASCII)
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,11 +202,19 @@ def load_project(root: Path) -> Project:
             by_name[name] = item
         digests[rel] = digest
         modules.append(rel.removesuffix(".lean").replace("/", "."))
+    # lakefile.lean is Lean code that `lake` runs: it must be our fixed text, byte for byte.
+    lakefile = root / "lakefile.lean"
+    if not lakefile.is_file() or lakefile.read_bytes() != LAKEFILE.encode("utf-8"):
+        raise _bad("lakefile.lean is missing or not the generated one", str(lakefile))
+    toolchain_file = root / "lean-toolchain"
+    if not toolchain_file.is_file() or _TOOLCHAIN_LINE.fullmatch(toolchain_file.read_text(encoding="utf-8")) is None:
+        raise _bad("lean-toolchain is missing or not one leanprover/lean4:vX.Y.Z line", str(toolchain_file))
     root_module = root / f"{ROOT_MODULE}.lean"
-    if root_module.is_file():
-        found = grammar.check_root_module(root_module.read_text(encoding="utf-8"), where=str(root_module))
-        if sorted(found) != sorted(modules):
-            raise _bad("root module does not import exactly the claim files", str(root_module))
+    if not root_module.is_file():
+        raise _bad("the root module is missing", str(root_module))
+    found = grammar.check_root_module(root_module.read_text(encoding="utf-8"), where=str(root_module))
+    if sorted(found) != sorted(modules):
+        raise _bad("root module does not import exactly the claim files", str(root_module))
     if len({t.name for t in entries}) != len(theorems):
         raise _bad("theorems lists entries that no file holds", where)
     skipped_raw = doc.get("skipped", [])
@@ -215,8 +226,6 @@ def load_project(root: Path) -> Project:
 
 
 def _module_path(rel: str) -> bool:
-    import re
-
     return re.fullmatch(r"Claims/C[0-9]{4}\.lean", rel, re.ASCII) is not None
 
 

@@ -108,6 +108,9 @@ def _rehash(project: Path, rel: str) -> None:
         "change_check",
         "drop_file",
         "rename_theorem",
+        "lakefile_runs_code",
+        "toolchain_option",
+        "root_imports_more",
     ],
 )
 def test_tampered_projects_are_refused(tmp_path: Path, tamper: str) -> None:
@@ -132,6 +135,14 @@ def test_tampered_projects_are_refused(tmp_path: Path, tamper: str) -> None:
         (project / "claims-map.json").write_text(json.dumps(doc))
     elif tamper == "drop_file":
         path.unlink()
+    elif tamper == "lakefile_runs_code":
+        with open(project / "lakefile.lean", "a") as handle:
+            handle.write('\n#eval IO.Process.run { cmd := "sh", args := #["-c", "id"] }\n')
+    elif tamper == "toolchain_option":
+        (project / "lean-toolchain").write_text("leanprover/lean4:v4.19.0 -D debug.skipKernelTC=true\n")
+    elif tamper == "root_imports_more":
+        with open(project / "Claims.lean", "a") as handle:
+            handle.write("import Claims.C0002\n")
     elif tamper == "rename_theorem":
         doc["theorems"]["claim_0000000000000000"] = doc["theorems"].pop(first)
         (project / "claims-map.json").write_text(json.dumps(doc))
