@@ -54,6 +54,7 @@ class DepositOptions:
     upload_type: str = "dataset"
     publication_type: str | None = None
     checkpoint: str | None = None
+    correction: Mapping[str, Any] | None = None
 
 
 def _creator(author: Any, index: int, problems: list[str]) -> dict[str, Any] | None:
@@ -116,6 +117,18 @@ def _description(manifest: Mapping[str, Any], options: DepositOptions) -> str:
         "<p>This deposit is a verified-claims bundle (BagIt 1.0 bag holding an RO-Crate 1.2, with a DSSE "
         f"attestation). Bundle id (sha256 of tagmanifest-sha256.txt): <code>{options.bundle_id}</code>.</p>"
     )
+    corr = options.correction
+    if corr:
+        raw_reason = corr.get("reason")
+        why: Mapping[str, Any] = raw_reason if isinstance(raw_reason, Mapping) else {}
+        bits = [f"<p><strong>{html.escape(str(corr.get('type', 'correction')).replace('_', ' ').capitalize())}"
+                f" (correction record {html.escape(str(corr.get('seq', '?')))}):</strong>"]
+        for label, key in (("What was wrong", "what_was_wrong"), ("What changed", "what_changed")):
+            if isinstance(corr.get(key), str) and corr[key].strip():
+                bits.append(f" {label}: {html.escape(corr[key].strip())}.")
+        if isinstance(why.get("text"), str):
+            bits.append(f" Reason ({html.escape(str(why.get('category', '')))}): {html.escape(why['text'])}.")
+        parts.append("".join(bits) + "</p>")
     if options.checkpoint:
         parts.append(f"<p>Correction log checkpoint carried by this version: <code>{html.escape(options.checkpoint)}"
                      "</code>.</p>")
@@ -175,6 +188,9 @@ def build_metadata(manifest: Mapping[str, Any], options: DepositOptions) -> dict
     verdict = manifest.get("gate_verdict")
     if isinstance(verdict, Mapping) and verdict.get("status"):
         notes.append(f"Gate verdict: {verdict['status']}.")
+    if options.correction:
+        notes.append(f"Carries correction record {options.correction.get('seq', '?')} "
+                     f"({options.correction.get('type', 'correction')}).")
     if isinstance(manifest.get("submitted"), str):
         notes.append(f"Record submitted {manifest['submitted']}.")
 

@@ -17,6 +17,7 @@ with SIGKILL at that step.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import os
@@ -43,6 +44,7 @@ from provenance.deposit.metadata import DepositOptions, build_metadata, bundle_h
 from provenance.errors import InputError
 
 CRASH_ENV = "PROVENANCE_DEPOSIT_CRASH_AT"
+CORRECTIONS_LOG = "data/corrections/corrections.jsonl"  # as provenance.bundle.layout places it
 MANIFEST_CONTRACT = "paper-manifest-v1.1"
 ProgressFn = Callable[[str, int, int], None]
 
@@ -59,6 +61,7 @@ class BundleInfo:
     attestation: tuple[str, bytes] | None = None
     checkpoint: str | None = None
     epoch: int = 315532800
+    correction: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -85,7 +88,7 @@ def _keep(name: str) -> bool:
     if not name.startswith("data/"):
         return True
     base = name.rsplit("/", 1)[-1]
-    return (base.endswith(".json") and "manifest" in base) or "checkpoint" in base
+    return (base.endswith(".json") and "manifest" in base) or "checkpoint" in base or name == CORRECTIONS_LOG
 
 
 def _checkpoint_line(data: bytes) -> str | None:
@@ -93,6 +96,22 @@ def _checkpoint_line(data: bytes) -> str | None:
     if len(lines) >= 3 and lines[1].strip().isdigit():
         return f"{lines[0].strip()} size {lines[1].strip()} root {lines[2].strip()}"
     return None
+
+
+def latest_correction(log: bytes) -> Mapping[str, Any] | None:
+    """The newest correction record in a carried log (the payload of its last DSSE envelope), if readable.
+
+    Used only to describe the new version; the log's signatures are checked by ``provenance verify``.
+    """
+    lines = [line for line in log.splitlines() if line.strip()]
+    if not lines:
+        return None
+    try:
+        envelope = json.loads(lines[-1])
+        record = json.loads(base64.b64decode(envelope["payload"], validate=True))
+    except (ValueError, KeyError, TypeError):
+        return None
+    return record if isinstance(record, dict) and record.get("contract") == "correction-record-v1" else None
 
 
 def read_bundle(path: str | os.PathLike[str]) -> BundleInfo:
@@ -150,11 +169,12 @@ def read_bundle(path: str | os.PathLike[str]) -> BundleInfo:
             checkpoint = _checkpoint_line(report.contents[name])
             if checkpoint:
                 break
+    correction = latest_correction(report.contents[CORRECTIONS_LOG]) if CORRECTIONS_LOG in report.contents else None
     epoch = 315532800
     if not p.is_file():
         mtimes = [int((p / n).stat().st_mtime) for n in report.files]
         epoch = max([epoch, *mtimes])
-    return BundleInfo(p, record_id, bundle_id, manifest, p.is_file(), attestation, checkpoint, epoch)
+    return BundleInfo(p, record_id, bundle_id, manifest, p.is_file(), attestation, checkpoint, epoch, correction)
 
 
 def resolve_target(to: str, archive_dir: str | os.PathLike[str] | None = None) -> Target:
@@ -278,6 +298,7 @@ def deposit_bundle(
         communities=tuple(communities),
         license=license,
         checkpoint=info.checkpoint,
+        correction=info.correction,
     )
     metadata = build_metadata(info.manifest, options)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
 from typing import Any
@@ -46,7 +47,13 @@ def make_bundle(dest: Path, *, record_id: str = "SRCH:2A059E4E", revision: int =
         PayloadItem("results/values.json", data=json.dumps({"revision": revision}).encode() + extra_payload),
     ]
     if checkpoint:
-        payload.append(PayloadItem("corrections/checkpoint.txt",
+        record = {"contract": "correction-record-v1", "seq": revision - 1, "type": "correction",
+                  "what_was_wrong": "The mean was stated as 9.30", "what_changed": "It now reads 9.03",
+                  "reason": {"category": "honest_error", "text": "transposed digits"}}
+        envelope = {"payloadType": "application/vnd.provenance-archive.correction+json",
+                    "payload": base64.b64encode(json.dumps(record).encode()).decode(), "signatures": []}
+        payload.append(PayloadItem("corrections/corrections.jsonl", data=(json.dumps(envelope) + "\n").encode()))
+        payload.append(PayloadItem("corrections/corrections.jsonl.checkpoint",
                                    data=f"provenance-archive.dev/log/{record_id}\n{revision}\nq83pJ0...=\n\n".encode()))
     write_bag(
         dest, payload,

@@ -58,6 +58,8 @@ def test_whole_flow_then_a_new_version(standin: Standin, tmp_path: Path) -> None
     assert {"identifier": v1["doi"], "relation": "isNewVersionOf"} in new["metadata"]["related_identifiers"]
     assert new["metadata"]["version"] == "2"
     assert "checkpoint" in new["metadata"]["description"]
+    assert "What changed: It now reads 9.03" in new["metadata"]["description"]
+    assert "transposed digits" in new["metadata"]["description"]
     again = deposit_bundle(tmp_path / "b2", to=standin.url, env=env, publish=True)
     assert again["status"] == "already-deposited" and len(standin.published()) == 2
 
