@@ -75,6 +75,9 @@ def run_command(
     console.print(f"{script.name}: {sealed}, {run.result.wall_seconds:.2f} s, exit status {run.result.returncode}")
     if run.error is not None:
         err_console.print(f"[red]failed:[/red] {run.error}")
+        tail = run.result.stderr.decode("utf-8", "replace").strip().splitlines()[-8:]
+        for line in tail:
+            err_console.print(f"  [dim]{line}[/dim]", markup=True, highlight=False)
     else:
         assert run.outputs is not None
         for key, value in run.outputs.items():

@@ -6,7 +6,7 @@ runners:
 * :class:`BubblewrapSandbox`: new user, pid, net, ipc, uts and cgroup
   namespaces (so no network but a private loopback), all capabilities dropped,
   uid/gid 65534, only ``/usr`` (and its ``/bin``, ``/lib`` links) plus the
-  request's read-only binds visible, a private size-limited ``/tmp``, a fresh
+  request's read-only binds visible, a read-only root, a private size-limited ``/tmp``, a fresh
   ``/proc`` and minimal ``/dev``, environment cleared. Limits: wall-clock
   timeout (the whole sandbox is killed), address space (``RLIMIT_AS``), file
   size (``RLIMIT_FSIZE``), no core dumps; output is captured to files and cut
@@ -285,6 +285,7 @@ class BubblewrapSandbox:
         cmd += ["--tmpfs", "/tmp"]  # without --size (bwrap < 0.7) only RLIMIT_FSIZE bounds each file
         for bind in request.ro_binds:
             cmd += ["--ro-bind", str(bind.source.resolve()), bind.target]
+        cmd += ["--remount-ro", "/"]  # the sandbox's own root tmpfs: nothing but /tmp is writable
         env = {**DEFAULT_ENV, **request.env}
         for key, value in sorted(env.items()):
             cmd += ["--setenv", key, value]

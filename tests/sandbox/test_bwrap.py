@@ -206,3 +206,19 @@ def _without_bwrap() -> BubblewrapSandbox:
 def test_interpreter_is_this_python() -> None:
     request = python_request(Path(__file__), data=None, timeout=1, memory_mb=None)
     assert request.argv[0] == str(Path(sys.executable).resolve())
+
+
+def test_system_and_script_are_read_only(host: Path) -> None:
+    code = (
+        "import sys\n"
+        "for target in ['/usr/lib/planted', sys.argv[0], '/planted']:\n"
+        "    try:\n"
+        "        open(target, 'a').write('x')\n"
+        "        print('WROTE', target)\n"
+        "    except OSError as exc:\n"
+        "        print('refused', target, exc.errno)\n"
+    )
+    result = run_script(host, code)
+    assert result.ok, result.stderr
+    assert b"WROTE" not in result.stdout and result.stdout.count(b"refused") == 3
+    assert not Path("/usr/lib/planted").exists() and not Path("/planted").exists()
