@@ -231,3 +231,15 @@ def test_published_deposit_cannot_be_discarded(tmp_path: Path) -> None:
     out = deposit_bundle(make_bundle(tmp_path / "b1"), archive_dir=tmp_path / "a", env={})
     with pytest.raises(DepositError, match="already published"):
         discard_deposit(out["journal"], env={})
+
+
+def test_delete_that_answers_500_after_deleting_is_judged_by_relisting(standin: Standin, tmp_path: Path) -> None:
+    env = env_for(tmp_path)
+    deposit_bundle(make_bundle(tmp_path / "b1"), to=standin.url, env=env, publish=True)
+    standin.faults({"method": "DELETE", "path_regex": "/files/", "every": 1,
+                    "action": {"type": "succeed_then_status", "code": 500}})
+    v2 = deposit_bundle(make_bundle(tmp_path / "b2", revision=2), to=standin.url, env=env, publish=True)
+    assert v2["phase"] == "published"
+    new = next(d for d in standin.published() if str(d["id"]) == v2["deposition_id"])
+    assert sorted(new["files"]) == sorted(f["key"] for f in v2["files"])
+    assert len(standin.state()["fault_log"]) == 2  # both inherited files were deleted through a 500
