@@ -254,45 +254,72 @@ def _sha(v: Any) -> bool:
     return isinstance(v, str) and len(v) == 64 and _HEX.issuperset(v)
 
 
+def _state_ok(v: Any) -> bool:
+    if type(v) is not dict or v.get("status") not in _STATUSES:
+        return False
+    values = v.get("values")
+    if values is None:
+        return "values" not in v
+    return type(values) is dict and all(x is None or type(x) is str for x in values.values())
+
+
 def _shape_ok(r: Any) -> bool:
     """True when the schema accepts ``r``; the fast path of :func:`shape_problems` (same rules)."""
-    if not isinstance(r, dict):
+    if type(r) is not dict:
         return False
-    seq = r.get("seq")
-    ctype = r.get("type")
-    t = r.get("target")
-    reason = r.get("reason")
-    ib = r.get("issued_by")
-    sup = r.get("supersedes", 0)
-    wc = r.get("what_changed")
-    ev = r.get("evidence")
-    claims = r.get("claims")
-    log = r.get("log")
-    return (
-        r.get("contract") == CONTRACT
-        and isinstance(seq, int) and not isinstance(seq, bool) and 0 <= seq <= 9007199254740991
+    g = r.get
+    seq = g("seq")
+    ctype = g("type")
+    log = g("log")
+    prev = g("prev", 0)
+    if not (
+        g("contract") == CONTRACT
+        and type(seq) is int and 0 <= seq <= 9007199254740991
         and ctype in _TYPES
-        and r.get("severity") == ("error" if ctype in ERROR_TYPES else "alert")
-        and "prev" in r and (r["prev"] is None if seq == 0 else _sha(r["prev"]))
-        and isinstance(log, str) and 1 <= len(log) <= 255 and _LOG.fullmatch(log) is not None
-        and _match(_UUID, r.get("id"))
-        and _s(r.get("what_was_wrong"), 1)
-        and _match(_UTC_TIME, r.get("issued_at"))
-        and isinstance(t, dict)
+        and g("severity") == ("error" if ctype in ERROR_TYPES else "alert")
+        and (prev is None if seq == 0 else _sha(prev))
+        and type(log) is str and 1 <= len(log) <= 255 and _LOG.fullmatch(log) is not None
+        and _match(_UUID, g("id"))
+        and _s(g("what_was_wrong"), 1)
+        and _match(_UTC_TIME, g("issued_at"))
+        and ("notice_text" not in r or type(r["notice_text"]) is str)
+    ):
+        return False
+    t = g("target")
+    if not (
+        type(t) is dict
         and _s(t.get("record_id"), 1) and len(t["record_id"]) <= 200
         and (t.get("doi") is None or _match(_DOI, t["doi"]))
         and (t.get("bundle_id") is None or _match(_BUNDLE, t["bundle_id"]))
         and ("claims" not in t or _str_list(t["claims"]))
         and ("paths" not in t or _str_list(t["paths"]))
-        and isinstance(claims, list) and all(_claim_change(c) for c in claims)
-        and isinstance(wc, list) and len(wc) >= 1 and all(_change(c) for c in wc)
-        and isinstance(reason, dict) and reason.get("category") in _CATEGORIES and _s(reason.get("text"), 1)
-        and isinstance(ib, dict) and _sha(ib.get("keyid")) and ib.get("role") == "corrector"
+    ):
+        return False
+    claims = g("claims")
+    if type(claims) is not list:
+        return False
+    for c in claims:
+        if not (
+            type(c) is dict
+            and _s(c.get("claim_id"), 1) and len(c["claim_id"]) <= 200
+            and _state_ok(c.get("before")) and _state_ok(c.get("after"))
+            and ("replacement_claim_id" not in c or _s(c["replacement_claim_id"], 1))
+        ):
+            return False
+    wc = g("what_changed")
+    if type(wc) is not list or not wc or not all(_change(c) for c in wc):
+        return False
+    reason = g("reason")
+    ib = g("issued_by")
+    sup = g("supersedes", 0)
+    ev = g("evidence")
+    return (
+        type(reason) is dict and reason.get("category") in _CATEGORIES and _s(reason.get("text"), 1)
+        and type(ib) is dict and _sha(ib.get("keyid")) and ib.get("role") == "corrector"
         and ("name" not in ib or _s(ib["name"], 1))
         and ("orcid" not in ib or _match(_ORCID, ib["orcid"]))
-        and (sup is None or (isinstance(sup, dict) and _int(sup.get("seq")) and sup["seq"] >= 0 and _sha(sup.get("sha256"))))
-        and isinstance(ev, list) and all(isinstance(e, dict) and _s(e.get("name"), 1) and _sha(e.get("sha256")) for e in ev)
-        and ("notice_text" not in r or isinstance(r["notice_text"], str))
+        and (sup is None or (type(sup) is dict and type(sup.get("seq")) is int and sup["seq"] >= 0 and _sha(sup.get("sha256"))))
+        and type(ev) is list and all(type(e) is dict and _s(e.get("name"), 1) and _sha(e.get("sha256")) for e in ev)
     )
 
 
