@@ -116,33 +116,36 @@ def render_theorem(name: str, statement: Statement, expected: Expected) -> list[
 _SAFE_INT = 2**53 - 1
 
 
-def _plain_json(obj: Any) -> bool:
+def _plain_json(obj: Any, depth: int = 0) -> bool:
     """True when ``obj`` holds only strings, safe integers, bools, None, lists and dicts whose keys sort the
     same by code point as by UTF-16 unit (no key has a character above U+D7FF): then the stdlib's sorted
     compact JSON is byte-identical to RFC 8785."""
-    stack = [obj]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, dict):
-            for key, value in item.items():
-                if not isinstance(key, str) or not (key.isascii() or all(ord(ch) <= 0xD7FF for ch in key)):
-                    return False
-                stack.append(value)
-        elif isinstance(item, list):
-            stack.extend(item)
-        elif isinstance(item, int) and not isinstance(item, bool):
-            if abs(item) > _SAFE_INT:  # RFC 8785 refuses integers beyond IEEE-754 doubles' exact range
+    kind = type(obj)
+    if kind is str or kind is bool or obj is None:
+        return True
+    if kind is int:
+        return bool(-_SAFE_INT <= obj <= _SAFE_INT)  # RFC 8785 refuses integers beyond doubles' exact range
+    if depth > 64:
+        return False
+    if kind is dict:
+        for key, value in obj.items():
+            if type(key) is not str or not (key.isascii() or all(ord(ch) <= 0xD7FF for ch in key)):
                 return False
-        elif not (item is None or isinstance(item, str | bool)):
-            return False
-    return True
+            if not _plain_json(value, depth + 1):
+                return False
+        return True
+    if kind is list:
+        return all(_plain_json(item, depth + 1) for item in obj)
+    return False
 
 
 def canonical_json_bytes(obj: Any) -> bytes:
     """RFC 8785 bytes of ``obj`` (a fast path for plain documents; :func:`canonical_bytes` otherwise)."""
     if _plain_json(obj):
-        text = json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-        return text.encode("utf-8", "surrogatepass")
+        try:
+            return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate: let the reference implementation decide
+            pass
     return canonical_bytes(obj)
 
 
@@ -284,8 +287,8 @@ def plan_project(items: Sequence[EmitItem], skipped: Sequence[Skipped] = ()) -> 
                 "statement": "the claim's condition" if t.expected == "verified" else "the negation of the claim's condition",
                 "form": t.form,
                 "side_conditions": len(by_name[t.name].statement.side),
-                "policy": dict(by_name[t.name].statement.policy),
-                "check": dict(by_name[t.name].check),
+                "policy": by_name[t.name].statement.policy,
+                "check": by_name[t.name].check,
             }
             for t in placed
         },
