@@ -134,19 +134,23 @@ def _print_findings(report: LogReport) -> None:
         err_console.print(f"[{style}]{escape(str(f))}[/{style}]")
 
 
-def _resolve(target: Path) -> tuple[bytes, bytes | None, str]:
-    """Log bytes, checkpoint bytes and a label for a LOG path or a BUNDLE (its log beside it, else the carried one)."""
+def _resolve(target: Path) -> tuple[bytes, bytes | None, str, bytes | None]:
+    """Log bytes, checkpoint bytes, a label, and an anchor checkpoint for a LOG or a BUNDLE.
+
+    For a bundle: its log beside it, anchored by the checkpoint the bundle carries
+    (the deposited state the log must extend); else the carried log itself.
+    """
     if bundle_target.is_bundle(target):
         bt = bundle_target.read_bundle_target(target)
         if bt.log_path.exists():
             files = read_log(bt.log_path)
-            return files.entries, files.checkpoint, str(bt.log_path)
+            return files.entries, files.checkpoint, str(bt.log_path), bt.carried_checkpoint
         if bt.carried_log is None:
             raise InputError("the bundle has no correction log (beside it or inside it)", where=str(target),
                              remedy="append the first correction with `provenance correct append BUNDLE ...`")
-        return bt.carried_log, bt.carried_checkpoint, f"{target}!{bundle_target.LOG_MEMBER}"
+        return bt.carried_log, bt.carried_checkpoint, f"{target}!{bundle_target.LOG_MEMBER}", None
     files = read_log(target)
-    return files.entries, files.checkpoint, str(target)
+    return files.entries, files.checkpoint, str(target), None
 
 
 def register(group: click.Group) -> None:
@@ -205,7 +209,7 @@ def register(group: click.Group) -> None:
         signer = load_signing_key(key_path)
         log_key = load_signing_key(log_key_path)
         bundle_id = None
-        seeded = False
+        seed = None
         log_path = target
         manifest_vals: dict[str, dict[str, str | None]] = {}
         if manifest_path is not None:
@@ -224,9 +228,10 @@ def register(group: click.Group) -> None:
             record_id = record_id or bt.record_id
             bundle_id = bt.bundle_id
             log_path = bt.log_path
-            seeded = bundle_target.seed_log(bt)
-        if log_path.exists() and log_path.stat().st_size:
-            _, logged_record = log_identity(log_path.read_bytes())
+            seed = bundle_target.carried(bt)
+        existing = log_path.read_bytes() if log_path.is_file() and log_path.stat().st_size else (seed[0] if seed else b"")
+        if existing:
+            _, logged_record = log_identity(existing)
             if record_id is not None and logged_record is not None and record_id != logged_record:
                 raise InputError(f"this log is for record {logged_record!r}, not {record_id!r}", where=str(log_path),
                                  remedy="give the log of that record")
@@ -266,7 +271,8 @@ def register(group: click.Group) -> None:
             paths=tuple(dict.fromkeys(paths)), issuer_name=issuer_name, issuer_orcid=issuer_orcid,
             supersedes_seq=supersedes, evidence=_evidence(evidence), notice_text=notice,
         )
-        result = append_correction(log_path, request, signer=signer, log_key=log_key, trust=trust, origin=origin)
+        result = append_correction(log_path, request, signer=signer, log_key=log_key, trust=trust, origin=origin,
+                                   seed=seed)
         if as_json:
             print_json({
                 "log": str(log_path),
@@ -277,7 +283,7 @@ def register(group: click.Group) -> None:
                 "root": base64.b64encode(result.root).decode("ascii"),
                 "line_sha256": result.line_sha256,
                 "created": result.created,
-                "seeded_from_bundle": seeded,
+                "seeded_from_bundle": result.seeded,
                 "repaired_torn_bytes": result.repaired_bytes,
                 "roles_checked": trust is not None,
                 "checkpoint": result.checkpoint.decode("utf-8"),
@@ -307,14 +313,16 @@ def register(group: click.Group) -> None:
                    origin: str | None, workers: int | None, as_json: bool) -> int:
         """Verify LOG (or a BUNDLE's log): signatures, chain, Merkle root, checkpoint, consistency with --since.
 
-        Exit 0 when it verifies, 1 when any check fails. Without --trust the
-        signatures are not checked and the result says so.
+        For a BUNDLE whose log lives beside it, the checkpoint the bundle carries is
+        the default --since: the log must extend what was deposited. Exit 0 when it
+        verifies, 1 when any check fails. Without --trust the signatures are not
+        checked and the result says so.
         """
         trust = _load_trust(trust_path)
-        entries, checkpoint, label = _resolve(target)
+        entries, checkpoint, label, anchor = _resolve(target)
         if checkpoint_file is not None:
             checkpoint = checkpoint_file.read_bytes()
-        report = verify_log(entries, checkpoint, trust=trust, since_checkpoint=since.read_bytes() if since else None,
+        report = verify_log(entries, checkpoint, trust=trust, since_checkpoint=since.read_bytes() if since else anchor,
                             origin=origin, workers=workers)
         if as_json:
             doc = report.as_json()
@@ -346,8 +354,8 @@ def register(group: click.Group) -> None:
         --trust the log is verified first (exit 1 if it fails).
         """
         trust = _load_trust(trust_path)
-        entries, checkpoint, label = _resolve(target)
-        report = verify_log(entries, checkpoint, trust=trust)
+        entries, checkpoint, label, anchor = _resolve(target)
+        report = verify_log(entries, checkpoint, trust=trust, since_checkpoint=anchor)
         view = report.status
         if as_json:
             doc = view.as_json()
@@ -370,7 +378,7 @@ def register(group: click.Group) -> None:
 
         Check it with `provenance correct verify-proof PROOF --trust TRUST`.
         """
-        entries, checkpoint, label = _resolve(target)
+        entries, checkpoint, label, _ = _resolve(target)
         report = verify_log(entries, checkpoint, trust=None)
         lines, _ = split_lines(entries)
         doc = proof_document(report, seq, checkpoint)

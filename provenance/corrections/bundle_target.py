@@ -17,7 +17,6 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from archive.atomic import atomic_write_bytes
 from provenance.corrections.errors import LogInputError
 
 BAG_INFO = "bag-info.txt"
@@ -115,14 +114,11 @@ def read_bundle_target(bundle: str | os.PathLike[str]) -> BundleTarget:
     )
 
 
-def seed_log(target: BundleTarget) -> bool:
-    """Copy the bundle's carried log beside it when no log exists there yet; True if it did."""
-    if target.log_path.exists() or target.carried_log is None:
-        return False
+def carried(target: BundleTarget) -> tuple[bytes, bytes] | None:
+    """The log and checkpoint the bundle carries, to seed the log beside it (None when it carries none)."""
+    if target.carried_log is None:
+        return None
     if target.carried_checkpoint is None:
         raise LogInputError("the bundle carries a correction log without its checkpoint",
                             where=f"{target.path}/{CHECKPOINT_MEMBER}", remedy="rebuild the bundle")
-    checkpoint = target.log_path.with_name(target.log_path.name + ".checkpoint")
-    atomic_write_bytes(checkpoint, target.carried_checkpoint, 0o644)
-    atomic_write_bytes(target.log_path, target.carried_log, 0o644)
-    return True
+    return target.carried_log, target.carried_checkpoint

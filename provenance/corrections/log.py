@@ -659,6 +659,7 @@ class AppendResult:
     record: Mapping[str, Any]
     repaired_bytes: int
     created: bool
+    seeded: bool = False
 
 
 def _payload_of(line: bytes, seq: int) -> dict[str, Any]:
@@ -698,13 +699,16 @@ def append_correction(
     trust: TrustRoot | None,
     origin: str | None = None,
     issued_at: str | None = None,
+    seed: tuple[bytes, bytes] | None = None,
 ) -> AppendResult:
     """Append one signed correction record to ``log_path`` and write a new checkpoint.
 
     The signer must hold the ``corrector`` role and ``log_key`` the ``log`` role in
     ``trust`` (checked when ``trust`` is given). The existing log must match its
     checkpoint (signed by ``log_key`` or a trusted log key); entries after the
-    checkpoint must verify. A torn last line is cut off first. Raises
+    checkpoint must verify. A torn last line is cut off first. ``seed`` (log
+    bytes, checkpoint bytes), e.g. the log a bundle carries, fills an empty log
+    under the lock before the append, so the history continues. Raises
     :class:`LogCheckFailed` rather than extend a log that does not verify.
     """
     path = Path(log_path)
@@ -729,11 +733,17 @@ def append_correction(
 
     with _locked(path) as fd:
         data = _read_fd(fd)
+        seeded = False
+        if not data and seed is not None and seed[0]:
+            _write_all(fd, seed[0])
+            os.fsync(fd)
+            atomic_write_bytes(checkpoint_path(path), seed[1], 0o644)
+            data, seeded = seed[0], True
         lines, torn = split_lines(data)
         if torn:
             os.ftruncate(fd, len(data) - torn)
             os.fsync(fd)
-        created = not lines
+        created = not lines or seeded
         cp_file = checkpoint_path(path)
         cp_bytes = cp_file.read_bytes() if cp_file.exists() else None
         leaf_hashes = [merkle.leaf_hash(line) for line in lines]
@@ -815,6 +825,7 @@ def append_correction(
         return AppendResult(
             seq=seq, origin=origin, line_sha256=hashlib.sha256(line).hexdigest(), size=tree.size,
             root=tree.root(), checkpoint=cp_out, record=record, repaired_bytes=torn, created=created,
+            seeded=seeded,
         )
 
 

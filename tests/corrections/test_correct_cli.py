@@ -193,3 +193,19 @@ def test_bundle_log_is_seeded_from_the_carried_log_and_zip_is_read_without_extra
     assert not (tmp_path / "v2").exists()  # nothing was extracted
     shown = as_json(run("correct", "show", zpath, "--trust", env.trust_path, "--json"))
     assert shown["claims"] == {"c1": "CORRECTED", "c2": "CORRECTED"}
+
+
+def test_bundle_log_that_rewrote_the_deposited_history_fails_verify(env: Env, tmp_path: Path) -> None:
+    first = _bag(tmp_path / "v1", "SRCH:2A059E4E")
+    assert append(env, first, "--claim", "c1").returncode == 0
+    assert append(env, first, "--claim", "c2").returncode == 0
+    log = tmp_path / "v1.corrections.jsonl"
+    second = _bag(tmp_path / "v2", "SRCH:2A059E4E", (log.read_bytes(), checkpoint_path(log).read_bytes()))
+    beside = tmp_path / "v2.corrections.jsonl"
+    # Someone rebuilds the log beside v2 from scratch (a fork of the deposited history), validly signed.
+    assert append(env, beside, "--claim", "c9", "--record-id", "SRCH:2A059E4E").returncode == 0
+    assert append(env, beside, "--claim", "c8").returncode == 0
+    assert run("correct", "verify", beside, "--trust", env.trust_path).returncode == 0  # alone it looks fine
+    proc = run("correct", "verify", second, "--trust", env.trust_path, "--json")
+    assert proc.returncode == 1
+    assert {"fork"} <= {f["code"] for f in as_json(proc)["findings"]}
