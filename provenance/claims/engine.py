@@ -142,7 +142,7 @@ def _render_like_pair(n: int, d: int, expected: str, *, differ: bool) -> str:
     text = render_pair(n, d, places)
     if differ:
         extra = places
-        while text == expected and extra < places + 30:
+        while text == expected and extra < places + 400:  # value != expected, so some digit differs
             extra += 1
             text = render_pair(n, d, extra)
     return text

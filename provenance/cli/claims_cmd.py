@@ -108,7 +108,11 @@ def check_command(
         counts: dict[str, int] = {}
         for v in verdicts:
             counts[v.status] = counts.get(v.status, 0) + 1
-        console.print(", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
+        unchecked = sum(1 for c in claims if c.check is None and c.check_error is None)
+        line = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
+        if unchecked:
+            line += f"; {unchecked} claims without a check (`provenance claims suggest {file}` proposes some)"
+        console.print(line)
     return exit_code_for(verdicts)
 
 

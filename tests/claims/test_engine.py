@@ -217,3 +217,23 @@ def test_precision_bound_is_exact_and_inclusive(expected: str, places: int, abov
 
 def parse(text: str) -> Fraction:
     return parse_check({"formula": "x", "inputs": {"x": text}, "expected": text, "precision": 0}).input_values()["x"]
+
+
+@settings(max_examples=300)
+@given(small_decimals, small_decimals, nonneg)
+def test_falsified_reason_never_shows_the_expected_number(value: str, expected: str, tol: str) -> None:
+    check = {"formula": "x", "inputs": {"x": value}, "expected": expected, "tolerance": {"absolute": tol}}
+    verdict = check_claim(claim(check), now=NOW)
+    shown = verdict.reason.split()[1]
+    if verdict.status == "falsified":
+        assert shown != expected
+        assert verdict.reason.startswith(f"Computed {shown} does not match expected {expected} (tolerance={tol})")
+    else:
+        assert verdict.reason.startswith(f"Computed {shown} matches expected {expected}")
+
+
+def test_regression_tiny_difference_far_beyond_the_stated_decimals() -> None:
+    value = "7.6" + "0" * 60 + "1"
+    verdict = check_claim(claim({"formula": "x", "inputs": {"x": value}, "expected": "7.6", "tolerance": {"absolute": "0"}}), now=NOW)
+    assert verdict.status == "falsified"
+    assert verdict.reason.split()[1] != "7.6"
