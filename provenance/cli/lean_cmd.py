@@ -15,7 +15,7 @@ from provenance.jsonio import load_json_file
 from provenance.lean.emit import emit_project
 from provenance.lean.pipeline import check_project, load_project
 from provenance.lean.reader import read_file
-from provenance.lean.runner import INSTALL_HINT, find_lean
+from provenance.lean.runner import INSTALL_HINT, locate_lean
 
 
 @click.group("lean")
@@ -100,9 +100,9 @@ def check_command(directory: Path, jobs: int, timeout: float, as_json: bool) -> 
     3 no Lean toolchain.
     """
     load_project(directory)  # bad input is exit 2 even where Lean is missing
-    toolchain = find_lean()
+    toolchain, why = locate_lean()
     if toolchain is None:
-        err_console.print(f"error: lean not found on PATH; Lean not run; {INSTALL_HINT}")
+        err_console.print(f"error: {why.removeprefix('Lean not run: ')}; Lean not run; {INSTALL_HINT}")
         return 3
     if not as_json:
         err_console.print(f"Checking with {toolchain.version_line} ...")

@@ -58,7 +58,7 @@ from provenance.lean.runner import (
     SubprocessLeanRunner,
     Toolchain,
     bubblewrap_sandbox,
-    find_lean,
+    locate_lean,
     run_many,
 )
 
@@ -265,9 +265,9 @@ def check_project(
     """Validate ``root`` and run Lean on every claim file; :class:`ToolMissing` without a toolchain."""
     project = load_project(root)
     if toolchain is None:
-        toolchain = find_lean()
+        toolchain, why = locate_lean()
         if toolchain is None:
-            raise ToolMissing("lean not found on PATH", remedy=INSTALL_HINT)
+            raise ToolMissing(why.removeprefix("Lean not run: "), remedy=INSTALL_HINT)
     if runner is None:
         runner, sandboxed = make_runner(toolchain)
     by_file: dict[str, list[MapTheorem]] = {}
@@ -341,12 +341,13 @@ def apply_lean(
         raise InputError(f"unknown Lean mode {mode!r}", remedy="use auto, off or require")
     if mode == "off":
         return list(verdicts)
+    why = NO_LEAN
     if toolchain is None:
-        toolchain = find_lean()
+        toolchain, why = locate_lean()
     if toolchain is None:
         if mode == "require":
-            raise ToolMissing("lean not found on PATH (--lean require)", remedy=INSTALL_HINT)
-        return [_not_run(v, NO_LEAN) for v in verdicts]
+            raise ToolMissing(why.removeprefix("Lean not run: ") + " (--lean require)", remedy=INSTALL_HINT)
+        return [_not_run(v, why) for v in verdicts]
     with tempfile.TemporaryDirectory(prefix="provenance-lean-", dir=workdir) as tmp:
         target = project_dir if project_dir is not None else Path(tmp) / "lean"
         emitted = emit_project(claims, verdicts, target)

@@ -78,26 +78,36 @@ def _clean_env(env: Mapping[str, str]) -> dict[str, str]:
 
 def find_lean(path: str | None = None) -> Toolchain | None:
     """The toolchain behind ``lean`` on ``PATH`` (or ``path``), or ``None`` when there is none that runs."""
+    return locate_lean(path)[0]
+
+
+def locate_lean(path: str | None = None) -> tuple[Toolchain | None, str]:
+    """The toolchain, or ``None`` and why: :data:`NO_LEAN` when absent, else what failed when it does not run."""
     exe = shutil.which("lean", path=path)
     if exe is None:
-        return None
+        return None, NO_LEAN
     neutral = Path(tempfile.gettempdir())
     try:
         prefix_out = _quiet_run([exe, "--print-prefix"], cwd=neutral, timeout=60)
         if prefix_out.returncode != 0 or not prefix_out.stdout.strip():
-            return None
+            return None, _broken(exe, "--print-prefix", prefix_out.stderr)
         prefix = Path(prefix_out.stdout.strip().splitlines()[-1])
         real = prefix / "bin" / "lean"
         if not real.is_file():
             real = Path(exe)
         version_out = _quiet_run([str(real), "--version"], cwd=neutral, timeout=60)
-    except (OSError, subprocess.TimeoutExpired):
-        return None
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return None, _broken(exe, "--print-prefix", str(exc))
     line = version_out.stdout.strip().splitlines()[0] if version_out.stdout.strip() else ""
     match = _VERSION.search(line)
     if version_out.returncode != 0 or match is None:
-        return None
-    return Toolchain(real, prefix, match.group("v"), line)
+        return None, _broken(str(real), "--version", version_out.stderr or line)
+    return Toolchain(real, prefix, match.group("v"), line), ""
+
+
+def _broken(exe: str, option: str, detail: str) -> str:
+    first = " ".join(detail.split())[:200] or "no message"
+    return f"Lean not run: `{exe} {option}` failed ({first}); check the elan toolchain (elan show)"
 
 
 def require_lean(path: str | None = None) -> Toolchain:
