@@ -225,3 +225,27 @@ def test_fast_canonical_json_equals_rfc8785(value: Any) -> None:
             canonical_json_bytes(doc)
         return
     assert canonical_json_bytes(doc) == expected
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(["1", "0", "23", "(", ")", " + ", " * ", "+", " ", "007"]), min_size=1, max_size=14).map("".join))
+def test_grammar_accepts_only_what_the_reader_understands(expr: str) -> None:
+    """Every expression the grammar admits parses in the independent reader (the reader is never surprised)."""
+    from provenance.lean.grammar import atom_ok
+
+    line = f"({expr} : Nat) ≤ 1"
+    if atom_ok(line):
+        text = f"theorem claim_0123456789abcdef :\n    {line} := by\n  decide\n\n#print axioms claim_0123456789abcdef\n"
+        (theorem,) = read_file(text).theorems
+        assert theorem.name == "claim_0123456789abcdef"
+
+
+def test_bare_mean_input_order_survives_the_claims_map(tmp_path: Path) -> None:
+    """Regression: a key-sorted claims map reordered a bare mean's inputs, so regeneration no longer matched."""
+    doc = _doc([{"id": "m", "text": "", "check": {"formula": "mean", "inputs": {"zeta": "3", "alpha": "1"}, "expected": "2", "precision": 0}}])
+    _emit(doc, tmp_path / "p")
+    from provenance.lean.pipeline import load_project
+
+    (theorem,) = load_project(tmp_path / "p").theorems
+    assert list(theorem.check["inputs"]) == ["zeta", "alpha"]
+    assert "((3 + 1) * 10 : Nat)" in (tmp_path / "p" / "Claims" / "C0001.lean").read_text()
