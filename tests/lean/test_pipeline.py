@@ -366,3 +366,15 @@ def test_timed_out_batch_is_bisected_down_to_the_slow_theorem(tmp_path: Path) ->
     others = [r for n, r in by_name.items() if n != names[17]]
     assert len(others) == 39 and all(r.accepted and "after its file timed out" in r.reason for r in others)
     assert runner.runs <= 1 + 2 * 7  # one batch, then at most two runs per halving level
+
+
+def test_lean_verdicts_validate_against_verdict_schema(tmp_path: Path, no_lean_path: Path) -> None:
+    from provenance.schemas import validate
+
+    claims, verdicts = _claims_and_verdicts()
+    project = _project(tmp_path)
+    c2 = next(n for n, e in json.loads((project / "claims-map.json").read_text())["theorems"].items() if e["claim_id"] == "c2")
+    produced = apply_lean(claims, verdicts, "auto", runner=SampleReplay(c2), toolchain=SAMPLE_TOOLCHAIN)
+    produced += apply_lean(claims, verdicts, "auto")  # no lean on PATH: not_run
+    for verdict in produced:
+        assert validate(verdict.to_json(), "verdict-v1") == [], verdict.claim_id
