@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -15,10 +16,24 @@ from provenance.claims.model import Claim, load_claims
 from provenance.claims.suggest import suggest
 from provenance.claims.verdict import Verdict
 from provenance.cli.output import console, err_console, json_option_help, print_json
-from provenance.errors import ToolMissing
+from provenance.errors import InputError, ToolMissing
 from provenance.jsonio import load_json_file
 
 _STYLE = {"verified": "green", "falsified": "red", "inconclusive": "yellow", "error": "magenta"}
+
+
+def verdict_clock() -> datetime:
+    """When verdicts are reached: ``SOURCE_DATE_EPOCH`` when set (reproducible output), else now (UTC)."""
+    raw = os.environ.get("SOURCE_DATE_EPOCH")
+    if raw is None or raw == "":
+        return datetime.now(UTC)
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 12:
+        raise InputError(
+            f"SOURCE_DATE_EPOCH={raw[:20]!r} is not a number of seconds",
+            where="environment",
+            remedy="set it to a Unix time in seconds or unset it",
+        )
+    return datetime.fromtimestamp(int(raw), UTC)
 
 
 def load_claims_file(path: Path) -> list[Claim]:
@@ -95,7 +110,7 @@ def check_command(
     Exit 0 when all are verified, 1 when any is falsified, inconclusive or in error, 2 for unusable input.
     """
     claims = load_claims_file(file)
-    now = datetime.now(UTC)
+    now = verdict_clock()
     verdicts = check_claims(claims, now=now, base_dir=base_dir if base_dir is not None else file.parent)
     verdicts = apply_lean_step(claims, verdicts, lean_mode, jobs=lean_jobs, timeout=lean_timeout)
     if as_json:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import click
 
 from provenance.claims.repro import apply_repro, run_repro
-from provenance.cli.claims_cmd import exit_code_for, load_claims_file, verdict_table
+from provenance.cli.claims_cmd import exit_code_for, load_claims_file, verdict_clock, verdict_table
 from provenance.cli.output import console, err_console, json_option_help, print_json
 from provenance.sandbox.runner import BubblewrapSandbox, HostRunner, Sandbox
 
@@ -63,7 +62,7 @@ def run_command(
         sandbox = bwrap
         runner_name = bwrap.version()
     run = run_repro(script, data=data, sandbox=sandbox, timeout=timeout, memory_mb=memory_mb, runner_name=runner_name)
-    verdicts = apply_repro(claims, run, now=datetime.now(UTC)) if claims else []
+    verdicts = apply_repro(claims, run, now=verdict_clock()) if claims else []
     code = 1 if run.error is not None else exit_code_for(verdicts)
     if claims and run.error is None and not verdicts:
         code = 1

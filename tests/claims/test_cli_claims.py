@@ -111,3 +111,20 @@ def test_suggest_marks_suggestions(tmp_path: Path) -> None:
     assert skeleton["complete"] is False and skeleton["check"]["expected"] == "5.4"
     table = run("claims", "suggest", str(tmp_path / "s.json"))
     assert table.returncode == 0 and "unconfirmed" in table.stdout
+
+
+def test_source_date_epoch_makes_output_reproducible(seed_claims_path: Path) -> None:
+    import os as _os
+
+    env = {**_os.environ, "SOURCE_DATE_EPOCH": "1790000000", "COLUMNS": "250"}
+    outs = [
+        subprocess.run([*PROVENANCE, "claims", "check", str(seed_claims_path), "--json", "--lean", "off"],
+                       capture_output=True, text=True, cwd=REPO, env=env, timeout=120, check=False).stdout
+        for _ in range(2)
+    ]
+    assert outs[0] == outs[1]
+    assert json.loads(outs[0])[0]["evaluated_at"] == "2026-09-21T14:13:20Z"
+    env["SOURCE_DATE_EPOCH"] = "soon"
+    bad = subprocess.run([*PROVENANCE, "claims", "check", str(seed_claims_path)], capture_output=True, text=True,
+                         cwd=REPO, env=env, timeout=120, check=False)
+    assert bad.returncode == 2 and "SOURCE_DATE_EPOCH" in bad.stderr
