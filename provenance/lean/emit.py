@@ -21,6 +21,7 @@ import contextlib
 import hashlib
 import json
 import os
+import secrets
 import shutil
 import tempfile
 from collections.abc import Mapping, Sequence
@@ -408,7 +409,7 @@ def write_project(plan: ProjectPlan, out_dir: Path) -> EmitResult:
             fsync_dir(sub)
         old: Path | None = None
         if out_dir.exists():
-            old = parent / f".{out_dir.name}.old-{os.getpid()}"
+            old = parent / f".{out_dir.name}.old-{os.getpid()}-{secrets.token_hex(4)}"
             os.rename(out_dir, old)
         os.rename(tmp, out_dir)
         fsync_dir(parent)
