@@ -267,6 +267,7 @@ class BubblewrapSandbox:
             "--uid", str(SANDBOX_UID),
             "--gid", str(SANDBOX_UID),
             "--cap-drop", "ALL",
+            *(["--disable-userns"] if "--disable-userns" in self.options() else []),  # no nested namespaces
             "--die-with-parent",
             "--new-session",
             "--hostname", "sandbox",

@@ -222,3 +222,12 @@ def test_system_and_script_are_read_only(host: Path) -> None:
     assert result.ok, result.stderr
     assert b"WROTE" not in result.stdout and result.stdout.count(b"refused") == 3
     assert not Path("/usr/lib/planted").exists() and not Path("/planted").exists()
+
+
+@pytest.mark.skipif(not Path("/usr/bin/unshare").exists(), reason="util-linux unshare is not installed")
+def test_no_nested_user_namespaces(host: Path) -> None:
+    sandbox = BubblewrapSandbox()
+    if "--disable-userns" not in sandbox.options():
+        pytest.skip("this bwrap has no --disable-userns")
+    result = sandbox.run(SandboxRequest(argv=("/usr/bin/unshare", "-U", "-r", "/bin/true")))
+    assert not result.ok and "unshare failed" in result.stderr.decode()
