@@ -6,8 +6,8 @@ into a verdict automatically. The heuristics are deliberately narrow: a list of
 numbers with an average stated beside it (``mean``), three numbers where one is
 exactly the difference of two others (``difference``), a percentage that is the
 relative change between two other numbers (``percent_change``), a list with a
-stated total (``sum``), and an average stated alone (a ``mean`` skeleton whose
-inputs the person fills in).
+stated total (``sum``), and an average or a change stated alone (a ``mean`` or
+``difference`` skeleton whose inputs the person fills in, marked incomplete).
 """
 
 from __future__ import annotations
@@ -24,7 +24,9 @@ from provenance.claims.model import Claim
 MAX_NUMBERS = 40
 """Claims with more numbers than this get only list-based suggestions (pair searches are skipped)."""
 
-_NUMBER = re.compile(r"(?<![A-Za-z0-9_.])(-?[0-9]+(?:\.[0-9]+)?)(?![0-9]*[A-Za-z_])(\s*%|\s*percent)?", re.ASCII)
+_NUMBER = re.compile(
+    r"(?<![A-Za-z0-9_.])(-?[0-9]+(?:\.[0-9]+)?)(?![0-9.]*[A-Za-z_])(?!\.[0-9])(\s*%|\s*percent\b)?", re.ASCII
+)
 _LIST_SEP = re.compile(r"^\s*(,\s*(and\s+|or\s+)?|\s+and\s+|\s+or\s+|\s*/\s*|\s*;\s*)$", re.ASCII)
 _UNIT = re.compile(r"^\s*(points?|pts|pp|percentage points|%)?\s*$", re.ASCII)
 _MEAN_WORDS = re.compile(r"\b(average|averages|averaged|averaging|mean|on average)\b", re.IGNORECASE)
@@ -202,6 +204,33 @@ def _percent_changes(claim: Claim, numbers: list[Number]) -> list[Suggestion]:
     return out
 
 
+_CHANGE = re.compile(
+    r"\b(?:improv\w*|gain\w*|increas\w*|rais\w*|boost\w*|outperform\w*)\s+(?:of\s+|by\s+)?(?:about\s+|roughly\s+)?"
+    r"(-?[0-9]+(?:\.[0-9]+)?)(?!\.?[0-9])(\s*%|\s*percent\b)?(?![0-9.]*[A-Za-z_])",
+    re.IGNORECASE | re.ASCII,
+)
+
+
+def _change_skeletons(claim: Claim, text: str) -> list[Suggestion]:
+    out = []
+    for match in _CHANGE.finditer(text):
+        amount = match.group(1)
+        relative = bool(match.group(2))
+        formula = "percent_change(before, after)" if relative else "difference(after, before)"
+        check = {"formula": formula, "inputs": {}, "expected": amount, "precision": decimal_places(amount)}
+        out.append(
+            Suggestion(
+                claim.id,
+                "percent_change" if relative else "difference",
+                f"the stated change {amount} ({_snippet(text, match.start(), match.end())})",
+                check,
+                complete=False,
+                notes=("The values compared are not both in the claim text: add inputs 'after' and 'before'.",),
+            )
+        )
+    return out
+
+
 def suggest_for_claim(claim: Claim) -> list[Suggestion]:
     """Suggested checks for one claim (empty when it already has a check or its text has no usable numbers)."""
     if claim.check is not None or claim.check_error is not None or not claim.text:
@@ -214,6 +243,8 @@ def suggest_for_claim(claim: Claim) -> list[Suggestion]:
     found = _aggregate(claim, text, numbers, lists, "mean") + _aggregate(claim, text, numbers, lists, "sum")
     if len(numbers) <= MAX_NUMBERS:
         found += _differences(claim, numbers) + _percent_changes(claim, numbers)
+    if not any(s.kind in ("difference", "mean", "sum") for s in found):
+        found += _change_skeletons(claim, text)
     unique: dict[str, Suggestion] = {}
     for suggestion in found:
         key = repr(sorted(suggestion.check.items(), key=lambda kv: kv[0]))

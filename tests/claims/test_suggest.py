@@ -48,3 +48,16 @@ def test_many_numbers_do_not_explode() -> None:
     text = ", ".join(str(i) for i in range(1, 400)) + " on average 200"
     found = suggest_for_claim(Claim("c1", text, None))
     assert any(s.kind == "mean" for s in found)
+
+
+def test_change_stated_alone_gives_an_incomplete_skeleton() -> None:
+    found = suggest_for_claim(Claim("c1", "Multi-task training performs best, improving by 8.7 points.", None))
+    assert [(s.kind, s.complete, s.check["expected"]) for s in found] == [("difference", False, "8.7")]
+    relative = suggest_for_claim(Claim("c2", "a gain of 3.2% on XNLI", None))
+    assert [(s.kind, s.check["formula"], s.check["expected"]) for s in relative] == [("percent_change", "percent_change(before, after)", "3.2")]
+
+
+def test_regression_number_followed_by_letters_is_not_cut_short() -> None:
+    # "3.2x" once matched as "3" because the look-ahead let the regex backtrack into the decimals
+    assert [n.text for n in find_numbers("3.2x faster, 8.2. And v1.1, 4.5% and 7 percent")] == ["8.2", "4.5", "7"]
+    assert suggest_for_claim(Claim("c1", "improves 2.5x", None)) == []
