@@ -217,7 +217,7 @@ def _change_skeletons(claim: Claim, text: str) -> list[Suggestion]:
         amount = match.group(1)
         relative = bool(match.group(2))
         formula = "percent_change(before, after)" if relative else "difference(after, before)"
-        check = {"formula": formula, "inputs": {}, "expected": amount, "precision": decimal_places(amount)}
+        check: dict[str, Any] = {"formula": formula, "inputs": {}, "expected": amount, "precision": decimal_places(amount)}
         out.append(
             Suggestion(
                 claim.id,
