@@ -19,6 +19,7 @@ import argparse
 import base64
 import json
 import os
+import resource
 import statistics
 import sys
 import tempfile
@@ -31,11 +32,23 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from provenance.corrections import merkle, note
 from provenance.corrections.log import append_correction, checkpoint_path, verify_log
-from provenance.corrections.record import PAYLOAD_TYPE, ClaimChange, CorrectionRequest, build_record, origin_for
+from provenance.corrections.record import (
+    PAYLOAD_TYPE,
+    ClaimChange,
+    CorrectionRequest,
+    build_record,
+    origin_for,
+)
 from provenance.jsonio import canonical_bytes
 from provenance.signing.dsse import pae
 from provenance.signing.keys import SigningKey, generate_key
-from provenance.signing.trust import TrustRoot, add_key, init_trust_root, load_trust_root, write_trust_document
+from provenance.signing.trust import (
+    TrustRoot,
+    add_key,
+    init_trust_root,
+    load_trust_root,
+    write_trust_document,
+)
 
 VERIFY_TARGET = 1.5
 APPEND_TARGET = 25.0  # ours / bare sign+write+fsync: at most this many times the bare minimum
@@ -144,10 +157,17 @@ def main() -> int:
         entries, checkpoint, pairs = make_log(n, corrector, log_key)
         print(f"generated {n:,} signed entries ({len(entries) / n:.0f} bytes each) in {time.perf_counter() - t0:.1f} s")
 
+        peer_cpu0 = time.process_time()
         peer = bare_verify(pairs, corrector.public.raw)
+        peer_cpu = time.process_time() - peer_cpu0
+        children0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu0 = time.process_time()
         t0 = time.perf_counter()
         report = verify_log(entries, checkpoint, trust=trust)
         ours = time.perf_counter() - t0
+        main_cpu = time.process_time() - cpu0
+        children1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        child_cpu = (children1.ru_utime + children1.ru_stime) - (children0.ru_utime + children0.ru_stime)
         if not report.ok or report.findings:
             print("verification failed unexpectedly:", [str(f) for f in report.findings[:5]])
             return 1
@@ -156,8 +176,19 @@ def main() -> int:
         print(f"bare Ed25519 verify, one core:       {peer:7.2f} s ({n / peer:,.0f}/s)")
         print(f"verify_log, {cores} core(s), all checks:  {ours:7.2f} s ({n / ours:,.0f}/s)")
         print(f"speed-up {ratio:.2f}x (target >= {VERIFY_TARGET}x)  {'met' if ratio >= VERIFY_TARGET else 'NOT met'}")
-        rows.append({"figure": f"verify {n:,}-entry correction log (s)", "ours": round(ours, 3), "peer": round(peer, 3),
+        rows.append({"figure": f"verify {n:,}-entry correction log, wall (s)", "ours": round(ours, 3), "peer": round(peer, 3),
                      "ratio": round(ratio, 3), "target": VERIFY_TARGET, "met": ratio >= VERIFY_TARGET})
+        # On a shared machine the other core is often busy, so wall time cannot show what two
+        # cores give. The critical path in CPU seconds can: the main process plus one worker's
+        # share (pool.map hands out chunks on demand, so the workers' loads are balanced).
+        workers = min(len(os.sched_getaffinity(0)), 2) if child_cpu > 0 else 1
+        critical = main_cpu + child_cpu / workers
+        cpu_ratio = peer_cpu / critical
+        print(f"CPU seconds: bare {peer_cpu:.2f}; ours main {main_cpu:.2f} + workers {child_cpu:.2f} "
+              f"-> critical path on {workers} core(s) {critical:.2f}; ratio {cpu_ratio:.2f}")
+        rows.append({"figure": f"verify {n:,}-entry correction log, critical-path CPU (s)", "ours": round(critical, 3),
+                     "peer": round(peer_cpu, 3), "ratio": round(cpu_ratio, 3), "target": VERIFY_TARGET,
+                     "met": cpu_ratio >= VERIFY_TARGET})
 
         prefix = min(1000, n)
         rounds = 10 if args.quick else 30

@@ -50,7 +50,7 @@ from provenance.corrections.record import (
     record_findings,
     utc_now,
 )
-from provenance.corrections.status import StatusView, current_status
+from provenance.corrections.status import StatusView, claim_statuses, current_status
 from provenance.errors import InputError, ProvenanceError
 from provenance.jsonio import canonical_bytes, loads_strict
 from provenance.signing.dsse import MAX_SIGNATURES, pae, parse_envelope, sign_envelope, verify_envelope
@@ -682,7 +682,9 @@ def _fast_payload(line: bytes, seq: int) -> dict[str, Any]:
     checkpoint go through the full strict check.
     """
     try:
-        record = json.loads(base64.b64decode(json.loads(line)["payload"]))
+        m = _ENVELOPE_LINE.fullmatch(line)
+        payload_b64 = m.group(1) if m is not None else json.loads(line)["payload"]
+        record = json.loads(base64.b64decode(payload_b64))
     except (ValueError, KeyError, TypeError):
         return _payload_of(line, seq)  # raises with a precise message
     if not isinstance(record, dict):
@@ -789,8 +791,7 @@ def append_correction(
 
         seq = len(lines)
         prev_sha = hashlib.sha256(lines[-1]).hexdigest() if lines else None
-        status = current_status(records)
-        claim_before = {cid: status.claim_status(cid) for cid in {c.claim_id for c in request.claims}}
+        claim_before = claim_statuses(records, {c.claim_id for c in request.claims}) if request.claims else {}
         sup_sha = None
         if request.supersedes_seq is not None:
             if not 0 <= request.supersedes_seq < seq:

@@ -14,7 +14,7 @@ Rules (documented in ``provenance correct show --help``):
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -110,49 +110,69 @@ class StatusView:
         return {"status": self.status, "count": self.count, "correction_contract": "correction-record-v1"}
 
 
-def current_status(records: Sequence[Mapping[str, Any]]) -> StatusView:
-    """Fold verified correction records (in log order) into a :class:`StatusView`."""
+def _superseded(records: Sequence[Mapping[str, Any]]) -> dict[int, int]:
     superseded_by: dict[int, int] = {}
     for rec in records:
         sup = rec.get("supersedes")
         if isinstance(sup, Mapping) and isinstance(sup.get("seq"), int):
             superseded_by.setdefault(sup["seq"], rec["seq"])
+    return superseded_by
+
+
+def _fold(records: Sequence[Mapping[str, Any]], superseded_by: Mapping[int, int]) -> tuple[str, str, dict[str, str], int]:
+    """Record status, record-wide claim status, named claims' statuses, and how many records count."""
     status = "CURRENT"
     all_claims = "CURRENT"
     claims: dict[str, str] = {}
-    history: list[HistoryItem] = []
     counting = 0
     for rec in records:
-        seq = rec["seq"]
-        named = tuple(str(c) for c in rec.get("target", {}).get("claims", []))
-        history.append(
-            HistoryItem(
-                seq=seq,
-                type=rec["type"],
-                severity=rec.get("severity", ""),
-                issued_at=rec.get("issued_at", ""),
-                issued_by=str(rec.get("issued_by", {}).get("name") or rec.get("issued_by", {}).get("keyid", "")),
-                claims=named,
-                reason_category=rec.get("reason", {}).get("category", ""),
-                reason_text=rec.get("reason", {}).get("text", ""),
-                what_was_wrong=rec.get("what_was_wrong", ""),
-                superseded_by=superseded_by.get(seq),
-            )
-        )
-        for change in rec.get("claims", []):
+        changes = rec.get("claims") or ()
+        for change in changes:
             claims.setdefault(change["claim_id"], "CURRENT")
-        if seq in superseded_by:
+        if rec["seq"] in superseded_by:
             continue
         counting += 1
-        status = _worse(RECORD_EFFECT.get(rec["type"], "CORRECTED"), status, RECORD_STATUSES)
-        if not named and rec["type"] in _RECORD_WIDE_CLAIM_EFFECT:
-            all_claims = _worse(_RECORD_WIDE_CLAIM_EFFECT[rec["type"]], all_claims, CLAIM_STATUSES)
-        for change in rec.get("claims", []):
+        rtype = rec["type"]
+        status = _worse(RECORD_EFFECT.get(rtype, "CORRECTED"), status, RECORD_STATUSES)
+        if rtype in _RECORD_WIDE_CLAIM_EFFECT and not rec.get("target", {}).get("claims"):
+            all_claims = _worse(_RECORD_WIDE_CLAIM_EFFECT[rtype], all_claims, CLAIM_STATUSES)
+        for change in changes:
             cid = change["claim_id"]
             after = change.get("after", {}).get("status", "CORRECTED")
             if claims.get(cid) in _TERMINAL and after not in _TERMINAL:
                 continue
             claims[cid] = after
+    return status, all_claims, claims, counting
+
+
+def claim_statuses(records: Sequence[Mapping[str, Any]], claim_ids: Iterable[str]) -> dict[str, str]:
+    """The current status of each of ``claim_ids`` (the fold of :func:`current_status`, without the history)."""
+    _, all_claims, claims, _ = _fold(records, _superseded(records))
+    return {cid: _worse(claims.get(cid, "CURRENT"), all_claims, CLAIM_STATUSES) for cid in claim_ids}
+
+
+def current_status(records: Sequence[Mapping[str, Any]]) -> StatusView:
+    """Fold verified correction records (in log order) into a :class:`StatusView`."""
+    superseded_by = _superseded(records)
+    status, all_claims, claims, counting = _fold(records, superseded_by)
+    history: list[HistoryItem] = []
+    for rec in records:
+        issued_by = rec.get("issued_by", {})
+        reason = rec.get("reason", {})
+        history.append(
+            HistoryItem(
+                seq=rec["seq"],
+                type=rec["type"],
+                severity=rec.get("severity", ""),
+                issued_at=rec.get("issued_at", ""),
+                issued_by=str(issued_by.get("name") or issued_by.get("keyid", "")),
+                claims=tuple(str(c) for c in rec.get("target", {}).get("claims", [])),
+                reason_category=reason.get("category", ""),
+                reason_text=reason.get("text", ""),
+                what_was_wrong=rec.get("what_was_wrong", ""),
+                superseded_by=superseded_by.get(rec["seq"]),
+            )
+        )
     effective = {cid: _worse(st, all_claims, CLAIM_STATUSES) for cid, st in sorted(claims.items())}
     record_id = records[-1].get("target", {}).get("record_id") if records else None
     return StatusView(record_id, status, effective, all_claims, counting, tuple(history))
