@@ -16,11 +16,20 @@ from provenance.errors import InputError
 from provenance.jsonio import load_json_file, write_json
 from provenance.signing import intoto
 from provenance.signing import source_provenance as sp
-from provenance.signing.keys import ROLES
+from provenance.signing.dsse import add_signatures
+from provenance.signing.keys import ROLES, SigningKey
 
 
 def _format_time(t: datetime) -> str:
     return t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _require_trusted(signers: list[SigningKey], paths: tuple[Path, ...], trust_path: Path, role: str) -> None:
+    trusted, _ = load_trust_for_audit(trust_path, state_file=None).keys_for(role)
+    for key, path in zip(signers, paths, strict=True):
+        if key.keyid not in trusted:
+            raise InputError(f"key {key.keyid[:16]} is not trusted for role {role} in {trust_path}",
+                             where=str(path), remedy="use a trusted key, or add it with `provenance trust add-key`")
 
 
 def register(group: click.Group) -> None:
@@ -42,12 +51,18 @@ def register(group: click.Group) -> None:
     @click.option("--lean-version", default=None, help="With --source-provenance: the Lean version used, if any.")
     @click.option("--base", default=None, type=click.Path(file_okay=False, exists=True, path_type=Path),
                   help="Subject names are paths relative to this directory (default: here).")
+    @click.option("--trust", "trust_path", default=None, type=click.Path(dir_okay=False, exists=True, path_type=Path),
+                  help="Refuse to sign unless each key is trusted for --role in this trust root.")
+    @click.option("--role", default="attestor", show_default=True, type=click.Choice(ROLES),
+                  help="With --trust: the role the keys must hold.")
     @click.option("--json", "as_json", is_flag=True, help=json_option_help())
     def sign(files: tuple[Path, ...], keys: tuple[Path, ...], out: Path, predicate_type: str | None,
              predicate_file: Path | None, manifest_file: Path | None, inputs: tuple[Path, ...],
-             lean_version: str | None, base: Path | None, as_json: bool) -> int:
+             lean_version: str | None, base: Path | None, trust_path: Path | None, role: str, as_json: bool) -> int:
         """Sign FILES: a DSSE envelope over an in-toto Statement v1 naming each file and its sha256."""
         signers = [load_key_for_signing(k) for k in keys]
+        if trust_path is not None:
+            _require_trusted(signers, keys, trust_path, role)
         now = datetime.now(UTC)
         subjects = intoto.subjects_for_files(list(files), base=base)
         if manifest_file is not None:
@@ -80,6 +95,33 @@ def register(group: click.Group) -> None:
             console.print(f"signed {len(subjects)} file(s) with {len(signers)} key(s) -> {out}")
             for name, digest in subjects:
                 console.print(f"  {digest[:16]}  {name}")
+        return 0
+
+    @group.command("add-signature")
+    @click.argument("envelope", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+    @click.option("--key", "keys", multiple=True, required=True, type=click.Path(dir_okay=False, exists=True, path_type=Path),
+                  help="Private key to add a signature with (repeat).")
+    @click.option("-o", "--out", "out", default=None, type=click.Path(dir_okay=False, path_type=Path),
+                  help="Write the envelope here (default: replace ENVELOPE atomically).")
+    @click.option("--trust", "trust_path", default=None, type=click.Path(dir_okay=False, exists=True, path_type=Path),
+                  help="Refuse unless each key is trusted for --role in this trust root.")
+    @click.option("--role", default="attestor", show_default=True, type=click.Choice(ROLES),
+                  help="With --trust: the role the keys must hold.")
+    @click.option("--json", "as_json", is_flag=True, help=json_option_help())
+    def add_signature(envelope: Path, keys: tuple[Path, ...], out: Path | None, trust_path: Path | None, role: str,
+                      as_json: bool) -> int:
+        """Add signatures to ENVELOPE over the same bytes (k-of-n signing by separate key holders)."""
+        signers = [load_key_for_signing(k) for k in keys]
+        if trust_path is not None:
+            _require_trusted(signers, keys, trust_path, role)
+        document = load_json_file(envelope)
+        updated = add_signatures(document, signers)
+        write_json(out or envelope, updated)
+        keyids = [s.get("keyid", "") for s in updated["signatures"]]
+        if as_json:
+            print_json({"envelope": str(out or envelope), "keyids": keyids})
+        else:
+            console.print(f"{out or envelope}: {len(keyids)} signature(s)")
         return 0
 
     @group.command("verify-signature")

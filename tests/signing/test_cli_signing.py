@@ -214,3 +214,21 @@ def test_passphrase_prompt_on_a_terminal(tmp_path: Path) -> None:
     code, output = _run_on_terminal(tmp_path, ["sign", "k.pub", "--key", "k", "-o", "s.json"], ["correct horse"])
     assert code == 0, output
     assert (tmp_path / "s.json").is_file()
+
+
+def test_sign_refuses_a_key_not_trusted_for_the_role(setup: Path) -> None:
+    proc = run(setup, "sign", "a.txt", "--key", "root1.key", "-o", "x.json", "--trust", "trust.json")
+    assert proc.returncode == 2 and "not trusted for role attestor" in proc.stderr
+    assert not (setup / "x.json").exists()
+
+
+def test_add_signature_reaches_a_threshold_of_two(setup: Path) -> None:
+    ok(setup, "keys", "generate", "--out", "att2.key", "--role", "attestor")
+    ok(setup, "trust", "add-key", "trust.json", "--role", "attestor", "--public-key", "att2.key.pub",
+       "--threshold", "2", "--sign-with", "root1.key", "--sign-with", "root2.key")
+    ok(setup, "sign", "a.txt", "--key", "att.key", "-o", "a.dsse.json")
+    proc = run(setup, "verify-signature", "a.dsse.json", "a.txt", "--trust", "trust.json")
+    assert proc.returncode == 1 and "threshold is 2" in proc.stderr
+    ok(setup, "add-signature", "a.dsse.json", "--key", "att2.key", "--trust", "trust.json")
+    result = ok(setup, "verify-signature", "a.dsse.json", "a.txt", "--trust", "trust.json")
+    assert len(result["keyids"]) == 2
