@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import os
 import shutil
 import stat
@@ -183,3 +184,17 @@ def load_public_key_pem(pem: bytes) -> bytes:
 
     loaded = serialization.load_pem_public_key(pem)
     return loaded.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+
+
+WYCHEPROOF = json.loads((Path(__file__).parent / "wycheproof_ed25519_subset.json").read_text())
+
+
+@pytest.mark.parametrize("case", WYCHEPROOF["tests"], ids=lambda c: f"tc{c['tcId']}-{c['result']}")
+def test_wycheproof_eddsa_subset(case: dict[str, object]) -> None:
+    key = PublicKey.from_raw(bytes.fromhex(WYCHEPROOF["pk"]))
+    sig, msg = bytes.fromhex(str(case["sig"])), bytes.fromhex(str(case["msg"]))
+    if case["result"] == "valid":
+        key.verify(sig, msg)
+    else:
+        with pytest.raises(BadSignature):
+            key.verify(sig, msg)
