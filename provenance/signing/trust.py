@@ -586,6 +586,17 @@ def sign_latest(document: Mapping[str, Any], signers: Sequence[SigningKey], *, n
     chain_doc = list(document.get("chain", []))
     if not chain_doc:
         raise MalformedTrustRoot("the trust root has no versions", remedy="run `provenance trust init`")
+    # Only root keys of the newest version or of the one before it can count; refuse others.
+    allowed: set[str] = set()
+    for envelope in chain_doc[-2:]:
+        parsed = parse_envelope(envelope, where="trust root")
+        metadata = loads_strict(parsed.payload, source="trust root")
+        if isinstance(metadata, dict) and isinstance(metadata.get("roles"), dict):
+            allowed.update(metadata["roles"].get("root", {}).get("keyids", []))
+    for key in signers:
+        if key.keyid not in allowed:
+            raise InputError(f"key {key.keyid[:16]} is not a root key of the newest two versions",
+                             remedy="sign with a root key (`provenance trust show --all-versions`)")
     out = dict(document)
     out["chain"] = [*chain_doc[:-1], add_signatures(chain_doc[-1], signers)]
     return out

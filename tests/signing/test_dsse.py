@@ -259,3 +259,13 @@ def test_property_sign_verify_round_trip_and_any_bit_flip_fails(
         e["payload"] = base64.b64encode(bytes(data)).decode()
         with pytest.raises(SignatureError):
             verify_envelope(e, trusted(1, 2, 3, 4, 5), 1)
+
+
+@settings(max_examples=200, deadline=None)
+@given(data=st.binary(max_size=80), urlsafe=st.booleans(), cut=st.integers(1, 3))
+def test_property_strict_base64_round_trip_and_truncation(data: bytes, urlsafe: bool, cut: int) -> None:
+    text = (base64.urlsafe_b64encode if urlsafe else base64.b64encode)(data).decode()
+    assert b64decode_strict(text, where="x") == data
+    if len(text) >= cut:
+        with pytest.raises(InvalidBase64):
+            b64decode_strict(text[:-cut], where="x")

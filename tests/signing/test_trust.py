@@ -365,3 +365,10 @@ def test_state_file_from_environment_protects_every_loader(tmp_path: Path, monke
     assert tr.load_trust_root(tmp_path / "new.json", now=NOW).version == 3
     with pytest.raises(RollbackError):
         tr.load_trust_root(tmp_path / "old.json", now=NOW)
+
+
+def test_sign_latest_refuses_keys_that_are_not_root_keys() -> None:
+    doc = tr.init_trust_root([k(1), k(2)], threshold=2, now=NOW)
+    doc = tr.add_key(doc, "log", k(3).public, [k(1)], now=NOW, partial=True)
+    with pytest.raises(InputError, match="not a root key"):
+        tr.sign_latest(doc, [k(3)], now=NOW)
