@@ -19,12 +19,11 @@ from provenance.corrections.log import (
     append_correction,
     checkpoint_path,
     log_identity,
-    proof_document,
     read_log,
     split_lines,
     verify_log,
-    verify_proof_document,
 )
+from provenance.corrections.proofs import consistency_document, proof_document, verify_proof_document
 from provenance.corrections.record import (
     CLAIM_STATUSES,
     COPE_CATEGORIES,
@@ -34,7 +33,7 @@ from provenance.corrections.record import (
 )
 from provenance.corrections.status import StatusView
 from provenance.errors import InputError
-from provenance.jsonio import load_json_file
+from provenance.jsonio import load_json_file, write_json
 from provenance.signing.keys import load_signing_key
 from provenance.signing.trust import TrustRoot, load_trust_root
 
@@ -369,26 +368,37 @@ def register(group: click.Group) -> None:
 
     @correct.command("prove")
     @click.argument("target", type=click.Path(exists=True, path_type=Path))
-    @click.argument("seq", type=click.IntRange(min=0))
+    @click.argument("seq", type=click.IntRange(min=0), required=False)
+    @click.option("--from-checkpoint", "from_checkpoint", default=None,
+                  type=click.Path(dir_okay=False, exists=True, path_type=Path),
+                  help="Prove instead that the current checkpoint extends this older one (consistency proof).")
     @click.option("-o", "--out", "out", default=None, type=click.Path(dir_okay=False, path_type=Path),
                   help="Write the proof here (default: print it).")
     @_json
-    def prove_cmd(target: Path, seq: int, out: Path | None, as_json: bool) -> int:
-        """An RFC 6962 inclusion proof of entry SEQ against the log's checkpoint, for auditors.
+    def prove_cmd(target: Path, seq: int | None, from_checkpoint: Path | None, out: Path | None, as_json: bool) -> int:
+        """An RFC 6962 proof for auditors: entry SEQ is in the checkpointed log, or (--from-checkpoint)
+        the current checkpoint extends an older one.
 
         Check it with `provenance correct verify-proof PROOF --trust TRUST`.
         """
+        if (seq is None) == (from_checkpoint is None):
+            raise InputError("give either SEQ (inclusion) or --from-checkpoint (consistency)",
+                             remedy="e.g. `provenance correct prove LOG 3`")
         entries, checkpoint, label, _ = _resolve(target)
         report = verify_log(entries, checkpoint, trust=None)
-        lines, _ = split_lines(entries)
-        doc = proof_document(report, seq, checkpoint)
-        doc["entry"] = lines[seq].decode("utf-8")
+        if from_checkpoint is not None:
+            doc = consistency_document(report, from_checkpoint.read_bytes(), checkpoint)
+            what = f"consistency proof {doc['size1']} -> {doc['size2']}"
+        else:
+            assert seq is not None
+            lines, _ = split_lines(entries)
+            doc = proof_document(report, seq, checkpoint)
+            doc["entry"] = lines[seq].decode("utf-8")
+            what = f"inclusion proof of entry {seq} (tree size {doc['tree_size']})"
         if out is not None:
-            from provenance.jsonio import write_json
-
             write_json(out, doc)
             if not as_json:
-                console.print(f"inclusion proof of entry {seq} in {escape(label)} (tree size {doc['tree_size']}) written to {escape(str(out))}")
+                console.print(f"{what} for {escape(label)} written to {escape(str(out))}")
         if as_json or out is None:
             print_json(doc)
         return 0
@@ -396,22 +406,30 @@ def register(group: click.Group) -> None:
     @correct.command("verify-proof")
     @click.argument("proof_path", type=click.Path(dir_okay=False, exists=True, path_type=Path))
     @_trust
+    @click.option("--since", "since", default=None, type=click.Path(dir_okay=False, exists=True, path_type=Path),
+                  help="For a consistency proof: the older checkpoint you trust (must be the proof's starting point).")
     @_json
-    def verify_proof_cmd(proof_path: Path, trust_path: Path | None, as_json: bool) -> int:
-        """Check an inclusion proof made by `correct prove`: checkpoint signature, root, path, entry bytes."""
+    def verify_proof_cmd(proof_path: Path, trust_path: Path | None, since: Path | None, as_json: bool) -> int:
+        """Check a proof made by `correct prove`: checkpoint signatures, roots, the Merkle path, the entry's bytes."""
         trust = _load_trust(trust_path)
         doc = load_json_file(proof_path)
         if not isinstance(doc, Mapping):
-            raise InputError("not an inclusion proof", where=str(proof_path), remedy="give a file made by `provenance correct prove`")
+            raise InputError("not a proof", where=str(proof_path), remedy="give a file made by `provenance correct prove`")
         entry = doc.get("entry")
-        check = verify_proof_document(doc, trust=trust, entry_line=entry.encode("utf-8") if isinstance(entry, str) else None)
+        check = verify_proof_document(doc, trust=trust, entry_line=entry.encode("utf-8") if isinstance(entry, str) else None,
+                                      trusted_old_checkpoint=since.read_bytes() if since else None)
         if as_json:
-            print_json({"ok": True, "origin": check.origin, "seq": check.seq, "tree_size": check.tree_size,
+            print_json({"ok": True, "kind": check.kind, "origin": check.origin, "seq": check.seq,
+                        "old_size": check.old_size, "tree_size": check.tree_size,
                         "root": base64.b64encode(check.root).decode("ascii"),
                         "checkpoint_verified": check.checkpoint_verified, "entry_matched": check.entry_matched})
         else:
             if not check.checkpoint_verified:
-                err_console.print("[yellow]warning: checkpoint signature not checked (no --trust)[/yellow]")
-            console.print(f"[green]included[/green]: entry {check.seq} is in log {escape(check.origin)} "
-                          f"at tree size {check.tree_size}")
+                err_console.print("[yellow]warning: checkpoint signatures not checked (no --trust)[/yellow]")
+            if check.kind == "consistency":
+                console.print(f"[green]consistent[/green]: log {escape(check.origin)} at size {check.tree_size} "
+                              f"extends its checkpoint of size {check.old_size}")
+            else:
+                console.print(f"[green]included[/green]: entry {check.seq} is in log {escape(check.origin)} "
+                              f"at tree size {check.tree_size}")
         return 0

@@ -26,8 +26,10 @@ import fcntl
 import functools
 import hashlib
 import json
+import multiprocessing
 import os
 import re
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -387,12 +389,30 @@ def _check_chunk(job: _Job) -> _ChunkResult:
     return _ChunkResult(entries, merkle.root([e.leaf for e in entries]))
 
 
+# Jobs handed to forked workers: they inherit this list (copy-on-write) instead of
+# receiving every line through a pipe. Set only while a pool runs.
+_FORK_JOBS: list[_Job] = []
+
+
+def _check_forked_chunk(index: int) -> _ChunkResult:
+    return _check_chunk(_FORK_JOBS[index])
+
+
 def _run_jobs(jobs: list[_Job], workers: int | None) -> list[_ChunkResult]:
     total = sum(len(j.lines) for j in jobs)
     n_workers = workers if workers is not None else len(os.sched_getaffinity(0))
     if n_workers <= 1 or total < PARALLEL_MIN_ENTRIES or len(jobs) == 1:
         return [_check_chunk(job) for job in jobs]
-    with ProcessPoolExecutor(max_workers=min(n_workers, len(jobs))) as pool:
+    n_workers = min(n_workers, len(jobs))
+    if "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1:
+        global _FORK_JOBS
+        _FORK_JOBS = jobs
+        try:
+            with ProcessPoolExecutor(max_workers=n_workers, mp_context=multiprocessing.get_context("fork")) as pool:
+                return list(pool.map(_check_forked_chunk, range(len(jobs))))
+        finally:
+            _FORK_JOBS = []
+    with ProcessPoolExecutor(max_workers=n_workers) as pool:
         return list(pool.map(_check_chunk, jobs))
 
 
@@ -853,77 +873,6 @@ def require_ok(report: LogReport, *, where: str) -> LogReport:
     more = f" (+{len(report.errors) - 10} more)" if len(report.errors) > 10 else ""
     raise LogCheckFailed(f"correction log fails verification: {listed}{more}", where=where,
                          remedy="do not trust this log; restore it from its last deposit")
-
-
-def proof_document(report: LogReport, seq: int, checkpoint_text: bytes | None) -> dict[str, Any]:
-    """An inclusion proof of entry ``seq`` in the tree of the checkpoint (or the whole log)."""
-    size = report.checkpoint.size if report.checkpoint is not None else report.size
-    if not 0 <= seq < size:
-        raise LogInputError(f"entry {seq} is not in the checkpointed tree of size {size}",
-                            remedy=f"give a seq below {size}")
-    hashes = list(report.leaf_hashes)
-    proof = merkle.inclusion_proof(hashes, seq, size)
-    return {
-        "contract": "correction-inclusion-proof-v1",
-        "origin": report.origin,
-        "seq": seq,
-        "tree_size": size,
-        "leaf_hash": base64.b64encode(hashes[seq]).decode("ascii"),
-        "line_sha256": report.line_hashes[seq],
-        "root": base64.b64encode(merkle.root(hashes, size)).decode("ascii"),
-        "proof": [base64.b64encode(h).decode("ascii") for h in proof],
-        "checkpoint": checkpoint_text.decode("utf-8") if checkpoint_text is not None else None,
-    }
-
-
-@dataclass(frozen=True)
-class ProofCheck:
-    """What an inclusion-proof check established."""
-
-    origin: str
-    seq: int
-    tree_size: int
-    root: bytes
-    checkpoint_verified: bool
-    entry_matched: bool
-
-
-def verify_proof_document(
-    doc: Mapping[str, Any], *, trust: TrustRoot | None, entry_line: bytes | None = None
-) -> ProofCheck:
-    """Check an inclusion proof: its checkpoint (under a trusted log key), the root, and the path.
-
-    ``entry_line``, when given, must be the entry's exact log line. Raises on any failure.
-    """
-    try:
-        seq, size = int(doc["seq"]), int(doc["tree_size"])
-        leaf = base64.b64decode(doc["leaf_hash"], validate=True)
-        root = base64.b64decode(doc["root"], validate=True)
-        proof = [base64.b64decode(h, validate=True) for h in doc["proof"]]
-        cp_text = doc.get("checkpoint")
-    except (KeyError, TypeError, ValueError) as exc:
-        raise LogInputError(f"malformed inclusion proof ({exc})", remedy="give a file made by `provenance correct prove`") from None
-    if entry_line is not None and merkle.leaf_hash(entry_line) != leaf:
-        raise ProofError(f"the given entry does not hash to the proof's leaf {seq}", remedy="give the exact log line of that entry")
-    checkpoint_verified = False
-    origin = str(doc.get("origin") or "")
-    if cp_text is not None:
-        cp_bytes = str(cp_text).encode("utf-8")
-        if trust is not None:
-            keys, _ = _role_keys(trust, "log")
-            cp, _ = note.verify_checkpoint(cp_bytes, [k.raw for k in keys.values()], origin=origin or None)
-            checkpoint_verified = True
-        else:
-            cp = note.parse_checkpoint_text(note.parse_note(cp_bytes).text)
-        if cp.size != size or cp.root != root:
-            raise ProofError(f"proof is for tree size {size} but the checkpoint is for size {cp.size} with another root",
-                             remedy="fetch a proof made against this checkpoint")
-        origin = cp.origin
-    elif trust is not None:
-        raise LogInputError("the proof carries no checkpoint to verify against the trust root",
-                            remedy="make the proof from a log with a checkpoint")
-    merkle.verify_inclusion(seq, size, leaf, proof, root)
-    return ProofCheck(origin, seq, size, root, checkpoint_verified, entry_line is not None)
 
 
 def log_identity(entries_bytes: bytes) -> tuple[str | None, str | None]:

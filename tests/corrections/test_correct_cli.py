@@ -209,3 +209,18 @@ def test_bundle_log_that_rewrote_the_deposited_history_fails_verify(env: Env, tm
     proc = run("correct", "verify", second, "--trust", env.trust_path, "--json")
     assert proc.returncode == 1
     assert {"fork"} <= {f["code"] for f in as_json(proc)["findings"]}
+
+
+def test_consistency_proof_through_the_cli(env: Env, tmp_path: Path) -> None:
+    log = tmp_path / "c.jsonl"
+    assert append(env, log, "--claim", "c1", "--record-id", "R1").returncode == 0
+    old = tmp_path / "old.checkpoint"
+    old.write_bytes(checkpoint_path(log).read_bytes())
+    for claim in ("c2", "c3"):
+        assert append(env, log, "--claim", claim).returncode == 0
+    proof = tmp_path / "consistency.json"
+    assert run("correct", "prove", log, "--from-checkpoint", old, "-o", proof).returncode == 0
+    checked = run("correct", "verify-proof", proof, "--trust", env.trust_path, "--since", old, "--json")
+    assert checked.returncode == 0, checked.stderr
+    assert as_json(checked)["kind"] == "consistency" and as_json(checked)["old_size"] == 1
+    assert run("correct", "prove", log).returncode == 2

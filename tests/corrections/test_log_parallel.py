@@ -11,7 +11,8 @@ import pytest
 
 from provenance.corrections import merkle
 from provenance.corrections.errors import ProofError
-from provenance.corrections.log import CHUNK_ENTRIES, proof_document, verify_log, verify_proof_document
+from provenance.corrections.log import CHUNK_ENTRIES, verify_log
+from provenance.corrections.proofs import proof_document, verify_proof_document
 
 BENCH = Path(__file__).resolve().parents[2] / "bench" / "bench_corrections.py"
 
