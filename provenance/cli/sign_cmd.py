@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ from provenance.errors import InputError
 from provenance.jsonio import load_json_file, write_json
 from provenance.signing import intoto
 from provenance.signing import source_provenance as sp
-from provenance.signing.dsse import add_signatures
+from provenance.signing.dsse import add_signatures, verify_envelope
 from provenance.signing.keys import ROLES, SigningKey
 
 
@@ -132,6 +133,8 @@ def register(group: click.Group) -> None:
     @click.option("--role", default="attestor", show_default=True, type=click.Choice(ROLES),
                   help="Role whose keys and threshold the envelope must meet.")
     @click.option("--predicate-type", default=None, help="Require this predicateType.")
+    @click.option("--payload-type", default=intoto.PAYLOAD_TYPE, show_default=True,
+                  help="Required payloadType; anything but in-toto is verified as plain DSSE (no FILES).")
     @click.option("--trust-state", "trust_state", default=None, type=click.Path(dir_okay=False, path_type=Path),
                   help="Rollback protection: remember the newest trust root seen here (default: $PROVENANCE_TRUST_STATE).")
     @click.option("--at", default=None, help="Check the trust root's expiry at this time instead of now.")
@@ -139,12 +142,26 @@ def register(group: click.Group) -> None:
                   help="FILES are named relative to this directory (default: here).")
     @click.option("--json", "as_json", is_flag=True, help=json_option_help())
     def verify_signature(envelope: Path, files: tuple[Path, ...], trust_path: Path, role: str,
-                         predicate_type: str | None, trust_state: Path | None, at: str | None,
+                         predicate_type: str | None, payload_type: str, trust_state: Path | None, at: str | None,
                          base: Path | None, as_json: bool) -> int:
         """Verify ENVELOPE against the trust root's ROLE keys, and that each FILE's sha256 is a subject."""
         root = load_trust_for_audit(trust_path, state_file=trust_state, at=parse_when(at, "--at"))
         trusted, threshold = root.keys_for(role)
         document = load_json_file(envelope)
+        if payload_type != intoto.PAYLOAD_TYPE:
+            if files or predicate_type:
+                raise InputError("FILES and --predicate-type need an in-toto statement",
+                                 remedy=f"drop them, or verify a {intoto.PAYLOAD_TYPE} envelope")
+            plain = verify_envelope(document, trusted, threshold, expected_payload_type=payload_type,
+                                    revoked=root.revoked, where=str(envelope))
+            if as_json:
+                print_json({"ok": True, "envelope": str(envelope), "role": role, "threshold": threshold,
+                            "keyids": sorted(plain.keyids), "trust_root_version": root.version,
+                            "payloadType": plain.payload_type, "payload_sha256": hashlib.sha256(plain.payload).hexdigest()})
+            else:
+                console.print(f"OK {envelope}: {plain.payload_type} signed by {len(plain.keyids)} trusted {role} "
+                              f"key(s), threshold {threshold}, trust root version {root.version}")
+            return 0
         digests = dict(intoto.subjects_for_files(list(files), base=base)) if files else None
         verified = intoto.verify_statement_envelope(
             document, trusted, threshold, predicate_type=predicate_type, files=digests, revoked=root.revoked,

@@ -232,3 +232,17 @@ def test_add_signature_reaches_a_threshold_of_two(setup: Path) -> None:
     ok(setup, "add-signature", "a.dsse.json", "--key", "att2.key", "--trust", "trust.json")
     result = ok(setup, "verify-signature", "a.dsse.json", "a.txt", "--trust", "trust.json")
     assert len(result["keyids"]) == 2
+
+
+def test_verify_signature_of_a_plain_dsse_envelope(setup: Path) -> None:
+    from provenance.signing.dsse import sign_envelope
+    from provenance.signing.keys import load_signing_key
+
+    key = load_signing_key(setup / "att.key", b"pw")
+    envelope = sign_envelope(b"checkpoint text\n", "application/vnd.example.note", [key])
+    (setup / "note.json").write_text(json.dumps(envelope))
+    result = ok(setup, "verify-signature", "note.json", "--trust", "trust.json",
+                "--payload-type", "application/vnd.example.note")
+    assert result["payloadType"] == "application/vnd.example.note"
+    proc = run(setup, "verify-signature", "note.json", "--trust", "trust.json")
+    assert proc.returncode == 1 and "payloadType" in proc.stderr
