@@ -12,6 +12,7 @@ import click
 from rich.markup import escape
 from rich.table import Table
 
+from archive.atomic import atomic_write_bytes
 from provenance.cli.output import console, err_console, json_option_help, print_json
 from provenance.corrections import bundle_target
 from provenance.corrections.log import (
@@ -305,11 +306,14 @@ def register(group: click.Group) -> None:
                   help="An older checkpoint you trust: the log must be consistent with it.")
     @click.option("--checkpoint", "checkpoint_file", default=None, type=click.Path(dir_okay=False, exists=True, path_type=Path),
                   help="Checkpoint to verify against (default: LOG.checkpoint).")
+    @click.option("--state", "state", default=None, type=click.Path(dir_okay=False, path_type=Path),
+                  help="Auditor state: the last checkpoint verified (used as --since when present; "
+                       "replaced by the current checkpoint after a verification with --trust passes).")
     @click.option("--origin", default=None, help="Expected log origin.")
     @click.option("--workers", default=None, type=click.IntRange(min=1), help="Processes for signature checks (default: all cores).")
     @_json
     def verify_cmd(target: Path, trust_path: Path | None, since: Path | None, checkpoint_file: Path | None,
-                   origin: str | None, workers: int | None, as_json: bool) -> int:
+                   state: Path | None, origin: str | None, workers: int | None, as_json: bool) -> int:
         """Verify LOG (or a BUNDLE's log): signatures, chain, Merkle root, checkpoint, consistency with --since.
 
         For a BUNDLE whose log lives beside it, the checkpoint the bundle carries is
@@ -321,8 +325,10 @@ def register(group: click.Group) -> None:
         entries, checkpoint, label, anchor = _resolve(target)
         if checkpoint_file is not None:
             checkpoint = checkpoint_file.read_bytes()
-        report = verify_log(entries, checkpoint, trust=trust, since_checkpoint=since.read_bytes() if since else anchor,
-                            origin=origin, workers=workers)
+        older = since.read_bytes() if since else (state.read_bytes() if state is not None and state.exists() else anchor)
+        report = verify_log(entries, checkpoint, trust=trust, since_checkpoint=older, origin=origin, workers=workers)
+        if state is not None and report.ok and trust is not None and checkpoint is not None:
+            atomic_write_bytes(state, checkpoint, 0o644)
         if as_json:
             doc = report.as_json()
             doc["log"] = label

@@ -224,3 +224,19 @@ def test_consistency_proof_through_the_cli(env: Env, tmp_path: Path) -> None:
     assert checked.returncode == 0, checked.stderr
     assert as_json(checked)["kind"] == "consistency" and as_json(checked)["old_size"] == 1
     assert run("correct", "prove", log).returncode == 2
+
+
+def test_auditor_state_catches_a_later_rollback(env: Env, tmp_path: Path) -> None:
+    log = tmp_path / "c.jsonl"
+    for claim in ("c1", "c2"):
+        assert append(env, log, "--claim", claim, "--record-id", "R1").returncode == 0
+    before = (log.read_bytes(), checkpoint_path(log).read_bytes())
+    assert append(env, log, "--claim", "c3").returncode == 0
+    state = tmp_path / "auditor.checkpoint"
+    assert run("correct", "verify", log, "--trust", env.trust_path, "--state", state).returncode == 0
+    assert state.read_bytes() == checkpoint_path(log).read_bytes()
+    log.write_bytes(before[0])  # rolled back to a consistent, validly signed older state
+    checkpoint_path(log).write_bytes(before[1])
+    assert run("correct", "verify", log, "--trust", env.trust_path).returncode == 0  # alone: undetectable
+    proc = run("correct", "verify", log, "--trust", env.trust_path, "--state", state, "--json")
+    assert proc.returncode == 1 and "truncated" in {f["code"] for f in as_json(proc)["findings"]}
