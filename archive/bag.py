@@ -735,6 +735,8 @@ def _validate(
         small[name] = data
         return data
 
+    # problems per manifest file, to tell a changed manifest from a changed file
+    blame: dict[str, int] = {}
     # bagit.txt
     version: str | None = None
     bagit = read_small("bagit.txt", 4096)
@@ -763,14 +765,17 @@ def _validate(
             continue
         listed, problems = parse_manifest(text, name)
         findings.extend(problems)
+        blame[name] = len(problems)
         table: dict[str, str] = {}
         for entry_path, digest in listed:
             problem = _manifest_entry_problem(entry_path, digest, alg, is_tag)
             if problem:
                 findings.append(BagFinding(problem[0], entry_path, f"{name}: {problem[1]}"))
+                blame[name] += 1
                 continue
             if entry_path in table:
                 findings.append(BagFinding("duplicate", entry_path, f"{name}: listed more than once"))
+                blame[name] += 1
                 continue
             table[entry_path] = digest
         (tag_manifests if is_tag else payload_manifests)[alg] = table
@@ -793,14 +798,18 @@ def _validate(
     for alg, table in sorted(payload_manifests.items()):
         for listed_name in sorted(set(table) - payload_files):
             findings.append(BagFinding("missing", listed_name, f"listed in manifest-{alg}.txt but not in the bag"))
+            blame[f"manifest-{alg}.txt"] += 1
         for present in sorted(payload_files - set(table)):
             findings.append(BagFinding("unexpected", present, f"in data/ but not in manifest-{alg}.txt"))
+            blame[f"manifest-{alg}.txt"] += 1
     tag_files = {n for n in regular if not n.startswith("data/") and not _TAGMANIFEST_NAME.match(n)}
     for alg, table in sorted(tag_manifests.items()):
         for listed_name in sorted(set(table) - set(regular)):
             findings.append(BagFinding("missing", listed_name, f"listed in tagmanifest-{alg}.txt but not in the bag"))
+            blame[f"tagmanifest-{alg}.txt"] += 1
         for present in sorted(tag_files - set(table)):
             findings.append(BagFinding("unexpected", present, f"tag file not in tagmanifest-{alg}.txt"))
+            blame[f"tagmanifest-{alg}.txt"] += 1
     if oxums and len(oxums) == 1:
         _check_oxum(oxums[0], regular, payload_files, findings)
 
@@ -815,6 +824,7 @@ def _validate(
                 if got is None:
                     continue
                 if got.digests[alg] != expected:
+                    blame[f"{kind}-{alg}.txt"] += 1
                     findings.append(
                         BagFinding(
                             "mismatch",
@@ -822,6 +832,7 @@ def _validate(
                             f"{alg} in {kind}-{alg}.txt is {expected}, the file hashes to {got.digests[alg]}",
                         )
                     )
+    _blame_manifests(blame, findings)
     for name, data in small.items():
         kept.setdefault(name, data) if keep(name) else None
     return BagReport(
@@ -834,6 +845,23 @@ def _validate(
         tag_manifests=tag_manifests,
         version=version,
     )
+
+
+def _blame_manifests(blame: Mapping[str, int], findings: list[BagFinding]) -> None:
+    """Name a manifest as changed when it disagrees with the bag and a manifest of the same
+    kind with another algorithm agrees everywhere (so the files are intact, the manifest is not)."""
+    for prefix in ("manifest-", "tagmanifest-"):
+        names = sorted(n for n in blame if n.startswith(prefix))
+        clean = [n for n in names if blame[n] == 0]
+        for name in names:
+            if blame[name] and clean:
+                findings.append(
+                    BagFinding(
+                        "manifest-changed",
+                        name,
+                        f"disagrees with the bag in {blame[name]} place(s) where {clean[0]} agrees: this manifest was changed",
+                    )
+                )
 
 
 def _check_bagit_txt(data: bytes, findings: list[BagFinding]) -> str | None:

@@ -20,6 +20,7 @@ files (checked names, into a private temporary directory) when Lean re-checks th
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
@@ -57,7 +58,7 @@ from provenance.claims.model import Claim, load_claims
 from provenance.claims.verdict import Verdict
 from provenance.errors import InputError, ProvenanceError, ToolMissing
 from provenance.jsonio import loads_strict
-from provenance.schemas import validate
+from provenance.schemas import SchemaFinding, validate
 from provenance.signing.intoto import PAYLOAD_TYPE, parse_statement
 from provenance.signing.trust import TrustRoot
 
@@ -118,6 +119,37 @@ class VerifyReport:
             "summary": self.counts(),
             "findings": [f.to_json() for f in self.findings],
         }
+
+
+_MEMO_LIMIT = 256
+_schema_memo: dict[tuple[str, str], tuple[SchemaFinding, ...]] = {}
+_verdict_memo: dict[str, Verdict] = {}
+_lean_memo: dict[tuple[tuple[str, str], ...], tuple[int, str | None]] = {}
+
+
+def _memo_key(doc: Any) -> str:
+    return json.dumps(doc, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def _schema_findings(doc: Any, name: str) -> tuple[SchemaFinding, ...]:
+    """:func:`validate`, remembered by document content (schema validation dominates small bundles)."""
+    key = (name, _memo_key(doc))
+    found = _schema_memo.get(key)
+    if found is None:
+        if len(_schema_memo) >= _MEMO_LIMIT:
+            _schema_memo.clear()
+        found = _schema_memo[key] = tuple(validate(doc, name))
+    return found
+
+
+def _verdict_from_json(item: Any, *, where: str) -> Verdict:
+    key = _memo_key(item)
+    verdict = _verdict_memo.get(key)
+    if verdict is None:
+        if len(_verdict_memo) >= _MEMO_LIMIT:
+            _verdict_memo.clear()
+        verdict = _verdict_memo[key] = Verdict.from_json(item, where=where)
+    return verdict
 
 
 def _keep(name: str) -> bool:
@@ -327,7 +359,7 @@ def _check_source_provenance(bag: BagReport, sha256: Mapping[str, str], trust: T
         out.fail("source-provenance.signature", str(exc), SOURCE_PROVENANCE)
         return
     out.ok("source-provenance.signature", "signed by an attestor key of the trust root", SOURCE_PROVENANCE)
-    problems = validate(dict(statement.predicate), "source-provenance-v1")
+    problems = _schema_findings(dict(statement.predicate), "source-provenance-v1")
     for finding in problems:
         out.fail("schema.source-provenance-v1", str(finding), SOURCE_PROVENANCE)
     if not problems:
@@ -353,7 +385,7 @@ def _check_manifest(bag: BagReport, record_id: str | None, out: _Checklist) -> d
     doc = _json_doc(bag, MANIFEST, out)
     if doc is None:
         return None
-    problems = validate(doc, MANIFEST_CONTRACT)
+    problems = _schema_findings(doc, MANIFEST_CONTRACT)
     for finding in problems:
         out.fail(f"schema.{MANIFEST_CONTRACT}", str(finding), MANIFEST)
     if not problems:
@@ -463,12 +495,12 @@ def _verdicts(doc: Any, key: str, out: _Checklist) -> dict[str, Verdict]:
         out.fail("schema.verdict-v1", f"{key} is not a list", VERDICTS)
         return found
     for index, item in enumerate(raw):
-        problems = validate(item, "verdict-v1")
+        problems = _schema_findings(item, "verdict-v1")
         if problems:
             for finding in problems:
                 out.fail("schema.verdict-v1", f"{key}[{index}]: {finding}", VERDICTS)
             continue
-        verdict = Verdict.from_json(item, where=f"{VERDICTS}: {key}[{index}]")
+        verdict = _verdict_from_json(item, where=f"{VERDICTS}: {key}[{index}]")
         if verdict.claim_id in found:
             out.fail("verdicts", f"{key}: two verdicts for claim {verdict.claim_id}", VERDICTS)
         found[verdict.claim_id] = verdict
@@ -633,6 +665,19 @@ def _check_lean(
         if file is not None and sha256.get(f"data/{file}") != lean.get("file_sha256"):
             out.fail("lean.file", f"claim {cid}: the Lean file's sha256 is not the one its verdict records",
                      f"data/{file}")
+    memo_key = tuple((name, sha256.get(name, "")) for name in names)
+    memo = _lean_memo.get(memo_key)
+    needs_lean = lean_mode != "off" and toolchain is not None
+    if memo is not None and not needs_lean:
+        count, problem = memo
+        if problem is not None:
+            out.fail("lean.project", problem, LEAN_DIR)
+        else:
+            out.ok("lean.project", f"{count} theorem(s): every Lean file is exactly what its claims map "
+                   "generates and passes the template grammar", LEAN_DIR)
+            out.skip("lean.check", "Lean re-check turned off (--lean off)" if lean_mode == "off" else
+                     "Lean toolchain not installed: theorems not re-checked (--lean require makes this fatal)")
+        return
     with tempfile.TemporaryDirectory(prefix="provenance-verify-lean-") as tmp:
         root = Path(tmp) / "lean"
         for name in names:
@@ -642,8 +687,11 @@ def _check_lean(
         try:
             project = load_project(root)
         except ProvenanceError as exc:
-            out.fail("lean.project", f"the Lean project is not what its claims map generates: {exc.message}", LEAN_DIR)
+            problem = f"the Lean project is not what its claims map generates: {exc.message}"
+            _remember_lean(memo_key, 0, problem)
+            out.fail("lean.project", problem, LEAN_DIR)
             return
+        _remember_lean(memo_key, len(project.theorems), None)
         out.ok("lean.project", f"{len(project.theorems)} theorem(s): every Lean file is exactly what its claims map "
                "generates and passes the template grammar", LEAN_DIR)
         if lean_mode == "off":
@@ -669,6 +717,12 @@ def _check_lean(
         else:
             out.ok(f"lean.{cid}", f"Lean {toolchain.version} {now} {check.theorem.name} (axioms "
                    f"{', '.join(check.result.axioms or ()) or 'none'})", where)
+
+
+def _remember_lean(key: tuple[tuple[str, str], ...], count: int, problem: str | None) -> None:
+    if len(_lean_memo) >= _MEMO_LIMIT:
+        _lean_memo.clear()
+    _lean_memo[key] = (count, problem)
 
 
 # ------------------------------------------------------------------ corrections
