@@ -172,7 +172,8 @@ def verify_envelope(
     :class:`PayloadTypeMismatch`, :class:`BadSignature` (malformed signature),
     :class:`TamperedPayload` (a trusted key's signature does not cover these bytes),
     :class:`UntrustedKey`, :class:`RevokedKey`, :class:`DuplicateSignatures` or
-    :class:`ThresholdNotMet`; :class:`MalformedEnvelope`/:class:`InvalidBase64` for shape.
+    :class:`ThresholdNotMet`; :class:`KeyIdMismatch` if ``trusted`` maps an id to another key;
+    :class:`MalformedEnvelope`/:class:`InvalidBase64` for shape.
     """
     if threshold < 1:
         raise ValueError("threshold must be at least 1")
