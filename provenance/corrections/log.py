@@ -73,7 +73,7 @@ __all__ = [
 
 CHECKPOINT_SUFFIX = ".checkpoint"
 PARALLEL_MIN_ENTRIES = 2000
-CHUNK_HEIGHT = 11
+CHUNK_HEIGHT = 10
 CHUNK_ENTRIES = 1 << CHUNK_HEIGHT  # a power of two: each full chunk is a perfect Merkle subtree
 
 
