@@ -300,3 +300,54 @@ def test_writer_accepts_only_names_the_reader_considers_safe(parts: list[str]) -
     if writer_refusal(name) is None:
         assert unsafe_reason(name) is None
         assert "%" not in name and "\n" not in name and ".." not in name.split("/")
+
+
+_SAFE_SEGMENT = st.text(
+    alphabet=st.characters(whitelist_categories=("Lu", "Ll", "Nd"), whitelist_characters="-_. "),
+    min_size=1,
+    max_size=12,
+).filter(lambda s: s not in (".", "..") and not s.startswith("~") and s == s.strip())
+
+
+@settings(max_examples=200)
+@given(st.dictionaries(st.lists(_SAFE_SEGMENT, min_size=1, max_size=3).map(lambda p: "data/" + "/".join(p)),
+                       st.binary(min_size=32, max_size=32).map(bytes.hex), max_size=20))
+def test_manifest_format_and_parse_round_trip(entries: dict[str, str]) -> None:
+    from archive.bag import format_manifest, parse_manifest
+
+    parsed, problems = parse_manifest(format_manifest(entries), "manifest-sha256.txt")
+    assert problems == []
+    assert dict(parsed) == entries
+
+
+@settings(max_examples=200)
+@given(st.lists(st.tuples(st.from_regex(r"[A-Za-z][A-Za-z0-9-]{0,20}", fullmatch=True),
+                          st.text(alphabet=st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp")), max_size=60)
+                          .map(str.strip)), max_size=12))
+def test_bag_info_format_and_parse_round_trip_in_order(items: list[tuple[str, str]]) -> None:
+    from archive.bag import format_bag_info
+
+    parsed, problems = parse_bag_info(format_bag_info(items))
+    assert problems == []
+    assert parsed == items
+
+
+@settings(max_examples=100)
+@given(st.integers(min_value=0, max_value=10**6), st.sampled_from(["size", "sha", "path", "none"]))
+def test_crate_checker_catches_any_wrong_size_digest_or_path(size: int, change: str) -> None:
+    from archive.rocrate import CrateBuilder, CrateFile, PresentFile, check_crate
+
+    digest = "ab" * 32
+    builder = CrateBuilder(name="n", description="d", date_published="2026-01-01T00:00:00Z")
+    path = "../escape.txt" if change == "path" else "dir/file.txt"
+    if change == "path":
+        crate = builder.to_json()
+        crate["@graph"].append({"@id": path, "@type": "File", "contentSize": str(size), "sha256": digest})
+        crate["@graph"][1]["hasPart"] = [{"@id": path}]
+    else:
+        builder.add_file(CrateFile(path, size, digest))
+        crate = builder.to_json()
+    present_size = size + 1 if change == "size" else size
+    present_sha = "cd" * 32 if change == "sha" else digest
+    problems = check_crate(crate, {"dir/file.txt": PresentFile(present_size, present_sha)})
+    assert bool(problems) == (change != "none"), problems
