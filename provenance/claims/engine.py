@@ -224,12 +224,15 @@ def _source_scope(check: Check, hasher: SourceHasher | None) -> tuple[Scope, tup
         else:
             artifacts[src.file] = Artifact("source", src.file, actual)
     uncited = [name for name, src in sources if src is None]
+    unlocated = [name for name, src in cited if not src.locator]
     if mismatched:
         return "arithmetic", (), "source digest mismatch for " + ", ".join(mismatched), True
     if missing:
         return "arithmetic", (), "sources not checked: " + ", ".join(missing), False
     if uncited:
         return "arithmetic", (), "inputs without a source: " + ", ".join(uncited), False
+    if unlocated:
+        return "arithmetic", (), "sources without a locator: " + ", ".join(unlocated), False
     return "sourced", tuple(artifacts.values()), None, False
 
 

@@ -237,3 +237,11 @@ def test_regression_tiny_difference_far_beyond_the_stated_decimals() -> None:
     verdict = check_claim(claim({"formula": "x", "inputs": {"x": value}, "expected": "7.6", "tolerance": {"absolute": "0"}}), now=NOW)
     assert verdict.status == "falsified"
     assert verdict.reason.split()[1] != "7.6"
+
+
+def test_sourced_needs_a_locator(tmp_path: Path) -> None:
+    check = sourced(tmp_path, b"a,b\n8.7,8.2\n")
+    check["inputs"]["b"]["source"] = {k: v for k, v in check["inputs"]["b"]["source"].items() if k != "locator"}
+    verdict = check_claim(claim(check), now=NOW, base_dir=tmp_path)
+    assert (verdict.status, verdict.scope) == ("verified", "arithmetic")
+    assert "without a locator: b" in verdict.reason
