@@ -43,6 +43,7 @@ class KeyUse:
     keyids: tuple[str, ...]
     payload_type: str
     verified: bool | None
+    names: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -78,12 +79,13 @@ def _doc(contents: Mapping[str, bytes], name: str) -> Any:
         return None
 
 
-def _key_use(name: str, envelope: Any, verified: bool | None) -> KeyUse | None:
+def _key_use(name: str, envelope: Any, verified: bool | None, trust: TrustRoot | None) -> KeyUse | None:
     if not isinstance(envelope, Mapping):
         return None
     sigs = envelope.get("signatures")
     keyids = tuple(str(s.get("keyid", "")) for s in sigs if isinstance(s, Mapping)) if isinstance(sigs, list) else ()
-    return KeyUse(name, keyids, str(envelope.get("payloadType", "")), verified)
+    names = tuple(trust.names.get(k, "") for k in keyids) if trust is not None else ()
+    return KeyUse(name, keyids, str(envelope.get("payloadType", "")), verified, names)
 
 
 def load_report_data(path: str | os.PathLike[str], trust: TrustRoot | None = None) -> ReportData:
@@ -101,7 +103,7 @@ def load_report_data(path: str | os.PathLike[str], trust: TrustRoot | None = Non
         ok = None
         if verification is not None:
             ok = not any(f.file == name and f.id.endswith("signature") for f in verification.failures)
-        use = _key_use(name, _doc(contents, name), ok)
+        use = _key_use(name, _doc(contents, name), ok, trust)
         if use is not None:
             signatures.append(use)
     runs_doc = _doc(contents, REPRO_RUNS) or {}
@@ -345,8 +347,9 @@ def render_html(data: ReportData) -> str:
     for s in data.signatures:
         checked = "not checked (no trust root given)" if s.verified is None else ("valid, attestor key" if s.verified
                                                                                   else "INVALID")
+        keys = "<br>".join(_e(k) + (f" ({_e(n)})" if n else "") for k, n in zip(s.keyids, s.names or ("",) * len(s.keyids), strict=True))
         out.append(f"<tr><td><code>{_e(s.document)}</code></td><td><code>{_e(s.payload_type)}</code></td>"
-                   f'<td class="mono">{"<br>".join(_e(k) for k in s.keyids)}</td><td>{_e(checked)}</td></tr>')
+                   f'<td class="mono">{keys}</td><td>{_e(checked)}</td></tr>')
     out.append("</table>")
     out.append('<p class="muted">The attestation signs every file of the bag except the tag manifests and itself; '
                "the bundle id is the sha256 of tagmanifest-sha256.txt, which lists the attestation.</p>")
