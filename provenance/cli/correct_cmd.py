@@ -13,6 +13,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from archive.atomic import atomic_write_bytes
+from provenance.cli.keys_cmd import load_key_for_signing
 from provenance.cli.output import console, err_console, json_option_help, print_json
 from provenance.corrections import bundle_target
 from provenance.corrections.log import (
@@ -35,7 +36,6 @@ from provenance.corrections.record import (
 from provenance.corrections.status import StatusView
 from provenance.errors import InputError
 from provenance.jsonio import load_json_file, write_json
-from provenance.signing.keys import load_signing_key
 from provenance.signing.trust import TrustRoot, load_trust_root
 
 _STATUS_STYLE = {
@@ -102,7 +102,7 @@ def _status_cell(status: str) -> str:
     return f"[{style}]{status}[/{style}]" if style else status
 
 
-def _print_status(view: StatusView, report: LogReport) -> None:
+def _print_status(view: StatusView, report: LogReport, names: Mapping[str, str]) -> None:
     console.print(
         f"record {escape(str(view.record_id))}: {_status_cell(view.status)} "
         f"({view.count} correction(s) in force, {len(view.history)} entr{'y' if len(view.history) == 1 else 'ies'}; "
@@ -124,7 +124,7 @@ def _print_status(view: StatusView, report: LogReport) -> None:
         for h in view.history:
             sup = f" [dim](superseded by {h.superseded_by})[/dim]" if h.superseded_by is not None else ""
             table.add_row(str(h.seq), h.issued_at, h.type + sup, ", ".join(h.claims) or "(record)",
-                          escape(f"{h.reason_category}: {h.reason_text}"), escape(h.issued_by[:16]))
+                          escape(f"{h.reason_category}: {h.reason_text}"), escape(names.get(h.issued_by) or h.issued_by[:16]))
         console.print(table)
 
 
@@ -206,8 +206,8 @@ def register(group: click.Group) -> None:
     ) -> int:
         """Append one signed correction to LOG (a .jsonl file) or to the log of BUNDLE; write a new checkpoint."""
         trust = _load_trust(trust_path)
-        signer = load_signing_key(key_path)
-        log_key = load_signing_key(log_key_path)
+        signer = load_key_for_signing(key_path)
+        log_key = load_key_for_signing(log_key_path)
         bundle_id = None
         seed = None
         log_path = target
@@ -369,7 +369,7 @@ def register(group: click.Group) -> None:
             print_json(doc)
         else:
             _print_findings(report)
-            _print_status(view, report)
+            _print_status(view, report, trust.names if trust is not None else {})
         return 0 if report.ok else 1
 
     @correct.command("prove")
