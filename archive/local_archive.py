@@ -73,7 +73,7 @@ class LocalArchive:
     """A local, versioned, DOI-minting archive in one directory."""
 
     def __init__(self, root: str | os.PathLike[str], *, doi_prefix: str = DOI_PREFIX) -> None:
-        self.root = Path(root)
+        self.root = Path(root).absolute()  # record URLs are file: URIs, which must be absolute
         self.doi_prefix = doi_prefix
         try:
             (self.root / "objects").mkdir(parents=True, exist_ok=True)
