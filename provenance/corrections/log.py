@@ -29,6 +29,7 @@ import json
 import multiprocessing
 import os
 import re
+import stat
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -624,19 +625,31 @@ class LogFiles:
 
 
 def read_log(path: str | os.PathLike[str]) -> LogFiles:
-    """Read ``LOG`` and ``LOG.checkpoint``; a missing log is an :class:`InputError`."""
+    """Read ``LOG`` and ``LOG.checkpoint`` as one consistent snapshot; a missing log is an :class:`InputError`.
+
+    Holds a shared lock on the log while reading (appends hold it exclusively),
+    and reads the checkpoint first: an append writes its line before its
+    checkpoint, so the log read is never behind the checkpoint read.
+    """
     p = Path(path)
     try:
-        data = p.read_bytes()
+        fd = os.open(p, os.O_RDONLY | os.O_CLOEXEC)
     except FileNotFoundError:
         raise LogInputError("no such correction log", where=str(p), remedy="check the path (the first `correct append` creates it)") from None
     except IsADirectoryError:
         raise LogInputError("is a directory, not a correction log", where=str(p), remedy="give the .jsonl log file") from None
-    cp = checkpoint_path(p)
     try:
-        checkpoint = cp.read_bytes()
-    except FileNotFoundError:
-        checkpoint = None
+        if stat.S_ISDIR(os.fstat(fd).st_mode):
+            raise LogInputError("is a directory, not a correction log", where=str(p), remedy="give the .jsonl log file")
+        with contextlib.suppress(OSError):
+            fcntl.flock(fd, fcntl.LOCK_SH)
+        try:
+            checkpoint: bytes | None = checkpoint_path(p).read_bytes()
+        except FileNotFoundError:
+            checkpoint = None
+        data = _read_fd(fd)
+    finally:
+        os.close(fd)
     return LogFiles(p, data, checkpoint)
 
 

@@ -99,3 +99,19 @@ def test_kill_9_at_random_moments_never_loses_a_committed_entry(env: Env) -> Non
     assert report.size > max(committed)
     lines = files.entries.split(b"\n")
     assert all(hashlib.sha256(lines[s]).hexdigest() == sha for s, sha in committed.items())
+
+
+@pytest.mark.slow
+def test_verify_while_another_process_appends_sees_consistent_snapshots(env: Env) -> None:
+    env.append(claims=("seed",))
+    writer = _spawn(env, 80, "w")
+    checks = 0
+    while writer.poll() is None or checks == 0:
+        files = read_log(env.log)
+        report = verify_log(files.entries, files.checkpoint, trust=env.trust)
+        assert report.ok, [str(f) for f in report.errors]
+        assert {f.code for f in report.findings} <= {"uncheckpointed"}
+        checks += 1
+    assert writer.returncode == 0
+    files = read_log(env.log)
+    assert verify_log(files.entries, files.checkpoint, trust=env.trust).size == 81
