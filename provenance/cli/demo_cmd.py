@@ -146,12 +146,17 @@ def _bundle_deposit_verify(d: _Demo, version: int, manifest: str, extra: Sequenc
         f"Build and sign bundle version {version} (BagIt + RO-Crate + DSSE attestation)",
         ["bundle", "build", manifest, "--repro", d.rel(d.repo / "examples" / "repro"), "--key", "keys/attestor.key",
          "--trust", "trust-root.json", "-o", out, "--zip", *extra, "--json"],
+        show=False,
     ).json()
+    console.print(f"bundle id {built['bundle_id']}: {built['files']} files, claims {built['claims']}", markup=False)
     d.state[f"bundle_id_v{version}"] = built["bundle_id"]
     deposited = d.run(
         f"Deposit bundle version {version} to the embedded local archive",
         ["deposit", out, "--archive-dir", "archive", "--json"],
+        show=False,
     ).json()
+    console.print(f"[bold]deposited: DOI {deposited['doi']}[/bold] (concept DOI {deposited.get('concept_doi')}, "
+                  f"{deposited.get('status')}, {len(deposited.get('files', []))} files, md5s checked)")
     d.state[f"doi_v{version}"] = deposited["doi"]
     d.state[f"id_v{version}"] = str(deposited.get("deposition_id", deposited.get("id")))
     d.note(f"deposit v{version}", f"{deposited['doi']} (concept {deposited.get('concept_doi')}) bundle {built['bundle_id']}")
@@ -160,9 +165,9 @@ def _bundle_deposit_verify(d: _Demo, version: int, manifest: str, extra: Sequenc
           ["archive", "fetch", d.state[f"id_v{version}"], "-o", fetched, "--archive-dir", "archive"])
     d.run(f"Verify the archived copy offline (version {version})", ["verify", fetched, "--trust", "trust-root.json"])
     report = d.run("The same verification as JSON", ["verify", fetched, "--trust", "trust-root.json", "--json"], show=False).json()
-    findings = report.get("findings", [])
-    failed = sum(1 for f in findings if f.get("status") == "fail")
-    d.note(f"verify v{version}", f"{'OK' if report.get('ok') else 'FAILED'}: {len(findings)} findings, {failed} failed")
+    statuses = [f.get("status") for f in report.get("findings", [])]
+    counts = ", ".join(f"{statuses.count(s)} {s}" for s in ("ok", "fail", "skip"))
+    d.note(f"verify v{version}", f"{'VERIFIED' if report.get('ok') else 'FAILED'} (archived copy, offline): {counts}")
 
 
 def _first_version(d: _Demo) -> None:
@@ -180,8 +185,10 @@ def _correct(d: _Demo) -> None:
     )
     d.run("Verify the correction log: chain, signatures, Merkle root, checkpoint",
           ["correct", "verify", "corrections.jsonl", "--trust", "trust-root.json"])
-    d.run("Show the history and the current status of each claim", ["correct", "show", "corrections.jsonl"])
-    d.run("An inclusion proof of entry 0 an auditor can check", ["correct", "prove", "corrections.jsonl", "0"])
+    d.run("Show the history and the current status of each claim",
+          ["correct", "show", "corrections.jsonl", "--trust", "trust-root.json"])
+    d.run("Prove that entry 0 is in the log", ["correct", "prove", "corrections.jsonl", "0", "-o", "proof-0.json"])
+    d.run("Check that proof as an auditor", ["correct", "verify-proof", "proof-0.json", "--trust", "trust-root.json"])
     manifest = json.loads((d.workdir / "manifest.json").read_text(encoding="utf-8"))
     for claim in manifest["claims"]:
         if claim["id"] == "c5":
