@@ -225,8 +225,10 @@ def _strict_json(data: bytes) -> Any | None:
 
 
 def _b64(text: Any) -> bytes | None:
-    """Strict standard base64 (padded, no stray bits), or None."""
-    if not isinstance(text, str) or len(text) % 4:
+    """Strict standard base64 (padded, no stray bits), from str or ASCII bytes, or None."""
+    if isinstance(text, str):
+        text = text.encode("ascii", "replace")
+    if not isinstance(text, bytes) or len(text) % 4:
         return None
     try:
         raw = base64.b64decode(text, validate=True)
@@ -234,7 +236,7 @@ def _b64(text: Any) -> bytes | None:
         return None
     # Only the last quantum can hide non-zero padding bits; re-encode just that.
     tail = len(raw) % 3 or 3
-    if raw and base64.b64encode(raw[-tail:]).decode("ascii") != text[-4:]:
+    if raw and base64.b64encode(raw[-tail:]) != text[-4:]:
         return None
     return raw
 
@@ -289,8 +291,8 @@ def _fast_line(line: bytes, keys: Mapping[str, Ed25519PublicKey], threshold: int
     key = keys.get(keyid)
     if key is None:
         return None
-    payload = _b64(m.group(1).decode("ascii"))
-    sig = _b64(m.group(3).decode("ascii"))
+    payload = _b64(m.group(1))
+    sig = _b64(m.group(3))
     if payload is None or sig is None or not signature_is_canonical(sig):
         return None
     try:
@@ -298,6 +300,9 @@ def _fast_line(line: bytes, keys: Mapping[str, Ed25519PublicKey], threshold: int
     except InvalidSignature:
         return None
     return payload, (keyid,)
+
+
+_LEAF_PREFIX = hashlib.sha256(b"\x00")
 
 
 def _check_entries(job: _Job) -> list[_EntryResult]:
@@ -310,7 +315,9 @@ def _check_entries(job: _Job) -> list[_EntryResult]:
     for offset, line in enumerate(job.lines):
         seq = job.start + offset
         line_sha = sha256(line).hexdigest()
-        leaf = sha256(b"\x00" + line).digest()
+        leaf_h = _LEAF_PREFIX.copy()
+        leaf_h.update(line)
+        leaf = leaf_h.digest()
         problems: list[tuple[str, str]] = []
         record: dict[str, Any] | None = None
         signers: tuple[str, ...] = ()
