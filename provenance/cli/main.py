@@ -19,30 +19,51 @@ from archive.errors import ArchiveError
 from provenance import __version__
 from provenance.errors import ProvenanceError
 
-# Each module defines ``register(group)``; the order is the order of ``--help``.
-COMMAND_MODULES: tuple[str, ...] = (
-    "provenance.cli.ingest_cmd",
-    "provenance.cli.schema_cmd",
-    "provenance.cli.claims_cmd",
-    "provenance.cli.lean_cmd",
-    "provenance.cli.repro_cmd",
-    "provenance.cli.keys_cmd",
-    "provenance.cli.trust_cmd",
-    "provenance.cli.sign_cmd",
-    "provenance.cli.bundle_cmd",
-    "provenance.cli.verify_cmd",
-    "provenance.cli.report_cmd",
-    "provenance.cli.correct_cmd",
-    "provenance.cli.deposit_cmd",
-    "provenance.cli.archive_cmd",
-    "provenance.cli.zenodo_cmd",
-    "provenance.cli.demo_cmd",
-)
+# Command name -> the module whose ``register(group)`` defines it. Modules are
+# imported only when their command runs (or for the top-level --help), so a
+# command pays only for the libraries it uses.
+COMMANDS: dict[str, str] = {
+    "ingest": "provenance.cli.ingest_cmd",
+    "schema": "provenance.cli.schema_cmd",
+    "claims": "provenance.cli.claims_cmd",
+    "lean": "provenance.cli.lean_cmd",
+    "repro": "provenance.cli.repro_cmd",
+    "keys": "provenance.cli.keys_cmd",
+    "trust": "provenance.cli.trust_cmd",
+    "sign": "provenance.cli.sign_cmd",
+    "add-signature": "provenance.cli.sign_cmd",
+    "verify-signature": "provenance.cli.sign_cmd",
+    "bundle": "provenance.cli.bundle_cmd",
+    "verify": "provenance.cli.verify_cmd",
+    "report": "provenance.cli.report_cmd",
+    "correct": "provenance.cli.correct_cmd",
+    "deposit": "provenance.cli.deposit_cmd",
+    "archive": "provenance.cli.archive_cmd",
+    "zenodo": "provenance.cli.zenodo_cmd",
+    "demo": "provenance.cli.demo_cmd",
+}
 
 _verbose = False
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class _LazyGroup(click.Group):
+    """A group that imports a command's module the first time the command is looked up."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        module_name = COMMANDS.get(cmd_name)
+        if module_name is None:
+            return None
+        if cmd_name not in self.commands:
+            holder = click.Group()
+            importlib.import_module(module_name).register(holder)
+            self.commands.update(holder.commands)
+        return self.commands.get(cmd_name)
+
+
+@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="provenance")
 @click.option("--verbose", is_flag=True, help="Show a traceback on errors.")
 def cli(verbose: bool) -> None:
@@ -52,20 +73,6 @@ def cli(verbose: bool) -> None:
     """
     global _verbose
     _verbose = verbose
-
-
-def _register_all() -> None:
-    for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name == name:  # a command group that has not been written yet
-                continue
-            raise
-        module.register(cli)
-
-
-_register_all()
 
 
 def _fail(message: str, code: int, exc: BaseException | None = None) -> None:
