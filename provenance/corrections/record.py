@@ -248,11 +248,10 @@ def _match(rx: re.Pattern[str], v: Any) -> bool:
     return isinstance(v, str) and rx.fullmatch(v) is not None
 
 
-_HEX = frozenset("0123456789abcdef")
 
 
 def _sha(v: Any) -> bool:
-    return isinstance(v, str) and len(v) == 64 and _HEX.issuperset(v)
+    return type(v) is str and len(v) == 64 and _SHA.fullmatch(v) is not None
 
 
 def _state_ok(v: Any) -> bool:
@@ -261,7 +260,12 @@ def _state_ok(v: Any) -> bool:
     values = v.get("values")
     if values is None:
         return "values" not in v
-    return type(values) is dict and all(x is None or type(x) is str for x in values.values())
+    if type(values) is not dict:
+        return False
+    for x in values.values():
+        if x is not None and type(x) is not str:
+            return False
+    return True
 
 
 def _shape_ok(r: Any) -> bool:
@@ -308,8 +312,11 @@ def _shape_ok(r: Any) -> bool:
         ):
             return False
     wc = g("what_changed")
-    if type(wc) is not list or not wc or not all(_change(c) for c in wc):
+    if type(wc) is not list or not wc:
         return False
+    for change in wc:
+        if not _change(change):
+            return False
     reason = g("reason")
     ib = g("issued_by")
     sup = g("supersedes", 0)
@@ -320,12 +327,17 @@ def _shape_ok(r: Any) -> bool:
         and ("name" not in ib or _s(ib["name"], 1))
         and ("orcid" not in ib or _match(_ORCID, ib["orcid"]))
         and (sup is None or (type(sup) is dict and type(sup.get("seq")) is int and sup["seq"] >= 0 and _sha(sup.get("sha256"))))
-        and type(ev) is list and all(type(e) is dict and _s(e.get("name"), 1) and _sha(e.get("sha256")) for e in ev)
+        and type(ev) is list and (not ev or all(type(e) is dict and _s(e.get("name"), 1) and _sha(e.get("sha256")) for e in ev))
     )
 
 
 def _str_list(v: Any) -> bool:
-    return isinstance(v, list) and all(_s(x, 1) for x in v) and len(set(v)) == len(v)
+    if type(v) is not list:
+        return False
+    for x in v:
+        if type(x) is not str or not x:
+            return False
+    return len(v) < 2 or len(set(v)) == len(v)
 
 
 def _claim_state(v: Any) -> bool:
@@ -351,7 +363,8 @@ def _change(v: Any) -> bool:
         isinstance(v, dict)
         and _s(v.get("summary"), 1)
         and ("path" not in v or _s(v["path"], 1))
-        and all(k not in v or _match(_SHA, v[k]) for k in ("before_sha256", "after_sha256"))
+        and ("before_sha256" not in v or _sha(v["before_sha256"]))
+        and ("after_sha256" not in v or _sha(v["after_sha256"]))
     )
 
 
