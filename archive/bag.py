@@ -405,6 +405,11 @@ class PayloadItem:
 Finalizer = Callable[[Mapping[str, FileDigests]], Mapping[str, bytes]]
 
 
+#: Called once the payload files are copied and hashed, with their digests (names under
+#: ``data/``); returns more payload files (as bytes) that describe them, e.g. crate metadata.
+LatePayload = Callable[[Mapping[str, FileDigests]], Sequence[PayloadItem]]
+
+
 @dataclass(frozen=True)
 class WrittenBag:
     """What :func:`write_bag` produced: where, and the digests of every file in it."""
@@ -424,6 +429,7 @@ def write_bag(
     bag_info: Sequence[tuple[str, str]],
     tag_files: Mapping[str, bytes] | None = None,
     finalize: Finalizer | None = None,
+    late_payload: LatePayload | None = None,
     algorithms: Sequence[str] = ("sha256", "sha512"),
     workers: int | None = None,
     epoch: int | None = None,
@@ -434,7 +440,8 @@ def write_bag(
 
     The bag is built in ``<dest>.tmp-<uuid>`` beside ``dest`` and renamed into place;
     on any error nothing is left at ``dest``. Payload files are copied and hashed in
-    one read each, in parallel. ``bag_info`` is written in the given order after
+    one read each, in parallel; ``late_payload`` then adds files computed from their
+    digests (so no file is read twice). ``bag_info`` is written in the given order after
     ``Payload-Oxum`` is appended (a caller-given Payload-Oxum is refused). Files get
     mode 0644 and, when ``epoch`` is given, that mtime. ``after_build`` sees the
     finished temporary directory before the rename (e.g. to write a zip of it).
@@ -460,7 +467,7 @@ def write_bag(
     syncer = ThreadPoolExecutor(4, thread_name_prefix="fsync") if fsync else None
     try:
         try:
-            files = _write_into(tmp, payload, bag_info, extra_tags, finalize, algs, workers, syncer)
+            files = _write_into(tmp, payload, bag_info, extra_tags, finalize, late_payload, algs, workers, syncer)
         finally:
             if syncer is not None:
                 syncer.shutdown(wait=True)
@@ -520,6 +527,7 @@ def _write_into(
     bag_info: Sequence[tuple[str, str]],
     extra_tags: dict[str, bytes],
     finalize: Finalizer | None,
+    late_payload: LatePayload | None,
     algs: tuple[str, ...],
     workers: int | None,
     syncer: ThreadPoolExecutor | None,
@@ -563,6 +571,18 @@ def _write_into(
     for future in synced:
         future.result()
     files: dict[str, FileDigests] = {f"data/{it.name}": d for it, d in zip(order, digests, strict=True)}
+    if late_payload is not None:
+        late = list(late_payload(dict(files)))
+        _check_payload_names([*payload, *late])
+        for item in late:
+            if item.data is None:
+                raise ArchiveInputError(f"late payload {item.name!r} must be given as bytes")
+            dst = data_dir / item.name
+            dst.parent.mkdir(mode=0o755, parents=True, exist_ok=True)
+            _write_new(dst, item.data, fsync=syncer is not None)
+            multi = MultiHasher(algs)
+            multi.update(item.data)
+            files[f"data/{item.name}"] = multi.result()
 
     tags: dict[str, bytes] = {"bagit.txt": BAGIT_TXT}
     info = [*bag_info, ("Payload-Oxum", _oxum(files))]

@@ -8,6 +8,7 @@ attestation and the bundle id cover every file.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -499,38 +500,24 @@ def build_bundle(
     payload: list[PayloadItem] = [PayloadItem(name.removeprefix("data/"), data=data) for name, data in generated.items()]
     payload += repro.items + correction_items
 
-    # Digests of everything so far, for the source provenance and the crate.
-    from archive.hashing import MultiHasher, hash_files
-
-    sizes: dict[str, tuple[int, str]] = {}
-    path_items = [it for it in payload if it.path is not None]
-    digests = hash_files([it.path for it in path_items if it.path is not None], ("sha256",), workers=workers)
-    for it in payload:
-        if it.data is not None:
-            m = MultiHasher(("sha256",))
-            m.update(it.data)
-            d: FileDigests = m.result()
-        else:
-            assert it.path is not None
-            d = digests[os.fspath(it.path)]
-        sizes[f"data/{it.name}"] = (d.size, d["sha256"])
-
     inputs = [manifest_file] + ([claims_file] if claims_file else []) + repro.inputs
     if corrections_log is not None:
         inputs.append(Path(corrections_log))
-    predicate = build_source_provenance(
-        manifest, inputs, {name: sha for name, (_, sha) in sizes.items()}, now=now, lean_version=lean_version,
-        base=manifest_file.resolve().parent,
-    )
-    source_envelope = pretty_bytes(sign_source_provenance(predicate, [key]))
-    payload.append(PayloadItem(SOURCE_PROVENANCE.removeprefix("data/"), data=source_envelope))
-    m = MultiHasher(("sha256",))
-    m.update(source_envelope)
-    sp = m.result()
-    sizes[SOURCE_PROVENANCE] = (sp.size, sp["sha256"])
 
-    crate = _crate(manifest, sizes, now, repro.runs, verdicts, lean_version, sorted(lean_files), license_id)
-    payload.append(PayloadItem(CRATE.removeprefix("data/"), data=pretty_bytes(crate)))
+    def describe(files: Mapping[str, FileDigests]) -> list[PayloadItem]:
+        """Source provenance and crate metadata, from the digests of the payload just copied."""
+        sizes = {name: (d.size, d["sha256"]) for name, d in files.items()}
+        predicate = build_source_provenance(
+            manifest, inputs, {name: sha for name, (_, sha) in sizes.items()}, now=now, lean_version=lean_version,
+            base=manifest_file.resolve().parent,
+        )
+        envelope = pretty_bytes(sign_source_provenance(predicate, [key]))
+        sizes[SOURCE_PROVENANCE] = (len(envelope), hashlib.sha256(envelope).hexdigest())
+        crate = _crate(manifest, sizes, now, repro.runs, verdicts, lean_version, sorted(lean_files), license_id)
+        return [
+            PayloadItem(SOURCE_PROVENANCE.removeprefix("data/"), data=envelope),
+            PayloadItem(CRATE.removeprefix("data/"), data=pretty_bytes(crate)),
+        ]
 
     bag_info = [
         ("Source-Organization", GENERATOR),
@@ -576,11 +563,12 @@ def build_bundle(
         if zip_only:
             with tempfile.TemporaryDirectory(prefix=".bundle-", dir=out_path.parent) as scratch:
                 written = write_bag(Path(scratch) / out_path.stem, payload, bag_info=bag_info, finalize=finalize,
-                                    epoch=epoch_used, workers=workers, fsync=False, after_build=write_zip)
+                                    late_payload=describe, epoch=epoch_used, workers=workers, fsync=False,
+                                    after_build=write_zip)
                 shutil.rmtree(written.path)
         else:
-            written = write_bag(out_path, payload, bag_info=bag_info, finalize=finalize, epoch=epoch_used,
-                                workers=workers, after_build=write_zip)
+            written = write_bag(out_path, payload, bag_info=bag_info, finalize=finalize, late_payload=describe,
+                                epoch=epoch_used, workers=workers, after_build=write_zip)
     except ArchiveInputError as exc:
         if zip_path is not None and zip_result:
             zip_path.unlink(missing_ok=True)
