@@ -3,5 +3,19 @@
 Modules: :mod:`.merkle` (RFC 6962 hashing and proofs), :mod:`.note` (C2SP signed
 notes and checkpoints), :mod:`.record` (correction-record-v1 documents),
 :mod:`.log` (the JSONL log: locked appends, verification), :mod:`.status`
-(current status of a record and of each claim).
+(current status of a record and of each claim), :mod:`.proofs` (inclusion and
+consistency proofs for auditors), :mod:`.bundle_target` (a bundle as the target
+of a correction, and where its log lives).
+
+The calls other parts use::
+
+    from provenance.corrections.log import read_log, verify_log, append_correction
+    files = read_log("corrections.jsonl")               # bytes of LOG and LOG.checkpoint
+    report = verify_log(files.entries, files.checkpoint, trust=trust_root,
+                        since_checkpoint=None)          # pure, on bytes (zip members too)
+    report.ok, report.findings, report.status           # StatusView: .status, .claims, .history
+
+A bundle carries its log as ``data/corrections/corrections.jsonl`` and
+``data/corrections/corrections.jsonl.checkpoint``; between versions the log
+lives beside the bundle as ``<bundle>.corrections.jsonl``.
 """
