@@ -6,9 +6,10 @@ from pathlib import Path
 
 import click
 from rich.markup import escape
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
 
 from provenance.bundle.verify import VerifyReport, verify_bundle
-from provenance.cli.output import console, json_option_help, print_json
+from provenance.cli.output import console, err_console, json_option_help, print_json
 from provenance.cli.trust_cmd import load_trust_for_audit
 
 _MARK = {"ok": "[green]✓[/green]", "fail": "[bold red]✗[/bold red]", "skip": "[yellow]-[/yellow]"}
@@ -44,7 +45,14 @@ def verify_command(bundle: Path, trust_path: Path, trust_state: Path | None, lea
     anything fails, 2 if the bundle is unreadable, 3 if --lean require finds no Lean.
     """
     trust = load_trust_for_audit(trust_path, state_file=trust_state)
-    report = verify_bundle(bundle, trust, lean_mode=lean_mode)
+    if as_json or not err_console.is_terminal:
+        report = verify_bundle(bundle, trust, lean_mode=lean_mode)
+    else:
+        columns = (TextColumn("hashing"), BarColumn(), DownloadColumn(), TransferSpeedColumn())
+        with Progress(*columns, console=err_console, transient=True) as bar:
+            task = bar.add_task("hashing", total=None)
+            report = verify_bundle(bundle, trust, lean_mode=lean_mode,
+                                   progress=lambda n: bar.advance(task, n))
     if as_json:
         print_json(report.to_json())
     else:
