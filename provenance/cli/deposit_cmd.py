@@ -78,10 +78,6 @@ def _show(summary: dict[str, Any]) -> None:
                       "`provenance deposit resume --publish JOURNAL`.")
 
 
-def _publish_flag(value: bool | None) -> bool | None:
-    return value
-
-
 @click.group("deposit", cls=_DepositGroup)
 def deposit_group() -> None:
     """Deposit a bundle into the local archive (default) or Zenodo, crash-safely.
@@ -113,7 +109,7 @@ def deposit_bundle_cmd(bundle: str, to: str, archive_dir: str | None, journal_di
     """Deposit BUNDLE (a bag directory or its zip)."""
     with _progress(not as_json and err_console.is_terminal) as progress:
         summary = deposit_bundle(bundle, to=to, archive_dir=archive_dir, journal_dir=journal_dir,
-                                 publish=_publish_flag(publish), communities=communities, license=license_id,
+                                 publish=publish, communities=communities, license=license_id,
                                  progress=progress)
     if as_json:
         print_json(summary)
