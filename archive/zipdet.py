@@ -3,7 +3,7 @@
 Entries are sorted by name, all under one top directory named after the source
 directory; every entry gets the timestamp of ``epoch`` (``SOURCE_DATE_EPOCH``,
 clamped to the zip range 1980-2107), Unix mode 0644 for files and 0755 for
-directories, no extra fields, no comment, DEFLATE at a fixed level. Symlinks and
+directories, no extra fields, no comment; text-like files DEFLATE at a fixed level, others stored. Symlinks and
 special files are refused. The zip is written to a temporary file and renamed.
 """
 
@@ -52,6 +52,17 @@ class ZipResult:
     size: int
     sha256: str
     md5: str
+
+
+TEXT_SUFFIXES = frozenset({".json", ".jsonl", ".txt", ".lean", ".py", ".csv", ".tsv", ".cff", ".md", ".html",
+                           ".xml", ".yaml", ".yml", ".checkpoint", ".stdout", ".toml", ".tex", ".bib"})
+
+
+def _compressible(name: str) -> bool:
+    """Text-like files are deflated; others are stored (binary data rarely shrinks, and
+    inflating large members would slow down verification). The rule depends only on the name."""
+    base = name.rsplit("/", 1)[-1].lower()
+    return base.endswith(tuple(TEXT_SUFFIXES)) or "." not in base
 
 
 def _collect(root: Path) -> tuple[list[str], list[str]]:
@@ -105,7 +116,7 @@ def write_deterministic_zip(
                 info = zipfile.ZipInfo(f"{top_name}/{rel}", date_time)
                 info.create_system = 3
                 info.external_attr = (stat.S_IFREG | 0o644) << 16
-                info.compress_type = zipfile.ZIP_DEFLATED
+                info.compress_type = zipfile.ZIP_DEFLATED if _compressible(rel) else zipfile.ZIP_STORED
                 info.file_size = size
                 with open(full, "rb") as src, zf.open(info, "w", force_zip64=size >= zipfile.ZIP64_LIMIT) as dst:
                     while chunk := src.read(_COPY_CHUNK):
