@@ -114,7 +114,7 @@ def bare_verify(pairs: list[tuple[bytes, bytes]], raw: bytes) -> float:
 def bench_append(directory: Path, entries: bytes, checkpoint: bytes, n_prefix: int, rounds: int,
                  trust: TrustRoot, corrector: SigningKey, log_key: SigningKey) -> tuple[float, float]:
     """Median seconds of one append to a log of ``n_prefix`` entries, and of bare sign+write+fsync."""
-    log = directory / "append.jsonl"
+    log = directory / f"append-{n_prefix}.jsonl"
     lines = entries.split(b"\n")[:n_prefix]
     log.write_bytes(b"".join(line + b"\n" for line in lines))
     tree = merkle.CompactTree(merkle.leaf_hash(line) for line in lines)
@@ -190,15 +190,15 @@ def main() -> int:
                      "peer": round(peer_cpu, 3), "ratio": round(cpu_ratio, 3), "target": VERIFY_TARGET,
                      "met": cpu_ratio >= VERIFY_TARGET})
 
-        prefix = min(1000, n)
         rounds = 10 if args.quick else 30
-        ours_append, bare_append = bench_append(directory, entries, checkpoint, prefix, rounds, trust, corrector, log_key)
-        a_ratio = ours_append / bare_append
-        print(f"append to a {prefix:,}-entry log: {ours_append * 1000:.1f} ms median of {rounds}; "
-              f"bare sign+write+fsync {bare_append * 1000:.2f} ms; ratio {a_ratio:.1f} (target <= {APPEND_TARGET})")
-        rows.append({"figure": f"append latency at {prefix:,} entries (ms)", "ours": round(ours_append * 1000, 2),
-                     "peer": round(bare_append * 1000, 2), "ratio": round(a_ratio, 2), "target": APPEND_TARGET,
-                     "met": a_ratio <= APPEND_TARGET})
+        for prefix in (10, min(1000, n)):
+            ours_append, bare_append = bench_append(directory, entries, checkpoint, prefix, rounds, trust, corrector, log_key)
+            a_ratio = ours_append / bare_append
+            print(f"append to a {prefix:,}-entry log: {ours_append * 1000:.1f} ms median of {rounds}; "
+                  f"bare sign+write+fsync {bare_append * 1000:.2f} ms; ratio {a_ratio:.1f} (target <= {APPEND_TARGET})")
+            rows.append({"figure": f"append latency at {prefix:,} entries (ms)", "ours": round(ours_append * 1000, 2),
+                         "peer": round(bare_append * 1000, 2), "ratio": round(a_ratio, 2), "target": APPEND_TARGET,
+                         "met": a_ratio <= APPEND_TARGET})
     print(json.dumps({"bench": "corrections", "rows": rows}))
     return 0
 

@@ -732,6 +732,29 @@ def _fast_payload(line: bytes, seq: int) -> dict[str, Any]:
     return record
 
 
+_RECORD_WIDE = (b'"type":"retraction"', b'"type":"withdrawal"', b'"type":"expression_of_concern"', b'"supersedes":{')
+
+
+def _records_about(lines: Sequence[bytes], claim_ids: set[str]) -> list[dict[str, Any]]:
+    """The records that can affect the status of ``claim_ids``, in log order, parsing only those.
+
+    A record matters when it names one of the claims, is record-wide (retraction,
+    withdrawal, expression of concern) or supersedes another; the payloads are
+    RFC 8785 bytes, so these fields appear in exactly this form.
+    """
+    needles = [b'"claim_id":' + json.dumps(c, ensure_ascii=False).encode("utf-8") for c in sorted(claim_ids)]
+    needles.extend(_RECORD_WIDE)
+    out: list[dict[str, Any]] = []
+    for seq, line in enumerate(lines):
+        m = _ENVELOPE_LINE.fullmatch(line)
+        if m is not None:
+            payload = base64.b64decode(m.group(1))
+            if not any(n in payload for n in needles):
+                continue
+        out.append(_fast_payload(line, seq))
+    return out
+
+
 def append_correction(
     log_path: str | os.PathLike[str],
     request: CorrectionRequest,
@@ -790,8 +813,8 @@ def append_correction(
         cp_bytes = cp_file.read_bytes() if cp_file.exists() else None
         leaf_hashes = [merkle.leaf_hash(line) for line in lines]
         checkpointed = 0
-        records = [_fast_payload(line, i) for i, line in enumerate(lines)]
-        existing_origin = records[0].get("log") if records else None
+        first = _fast_payload(lines[0], 0) if lines else None
+        existing_origin = first.get("log") if first is not None else None
         if existing_origin is not None:
             if origin is not None and origin != existing_origin:
                 raise LogInputError(
@@ -831,7 +854,8 @@ def append_correction(
 
         seq = len(lines)
         prev_sha = hashlib.sha256(lines[-1]).hexdigest() if lines else None
-        claim_before = claim_statuses(records, {c.claim_id for c in request.claims}) if request.claims else {}
+        wanted = {c.claim_id for c in request.claims}
+        claim_before = claim_statuses(_records_about(lines, wanted), wanted) if wanted else {}
         sup_sha = None
         if request.supersedes_seq is not None:
             if not 0 <= request.supersedes_seq < seq:
@@ -839,7 +863,7 @@ def append_correction(
                                  remedy="give the seq of an existing entry")
             sup_sha = hashlib.sha256(lines[request.supersedes_seq]).hexdigest()
         when = issued_at or utc_now()
-        last_time = str(records[-1].get("issued_at", "")) if records else ""
+        last_time = str(_fast_payload(lines[-1], seq - 1).get("issued_at", "")) if lines else ""
         when = max(when, last_time)
         record = build_record(
             request, origin=origin, seq=seq, prev=prev_sha, issuer_keyid=signer.keyid, issued_at=when,

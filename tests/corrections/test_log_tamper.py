@@ -288,3 +288,22 @@ def test_without_trust_the_report_says_unauthenticated(six: Env) -> None:
     report = _verify(six, trust=False)
     assert report.ok and not report.signatures_verified and not report.checkpoint_verified
     assert any(f.code == "unauthenticated" for f in report.findings)
+
+
+def test_append_reads_claim_status_from_the_records_that_matter(env: Env) -> None:
+    """Regression guard for the append fast path: before-statuses equal a full fold of the log."""
+    from provenance.corrections.log import _records_about
+    from provenance.corrections.status import claim_statuses
+
+    env.append(claims=("c1",))
+    env.append(type="expression_of_concern", claims=())
+    env.append(type="clarification", claims=("c2",))
+    env.append(type="partial_retraction", claims=("c3",))
+    env.append(type="correction", claims=("c3",), supersedes=3)
+    env.append(type="erratum", claims=('odd "id"\\x',))
+    lines = _lines(env.log)
+    everything = [_record(line) for line in lines]
+    for wanted in ({"c1"}, {"c2"}, {"c3"}, {"c4"}, {'odd "id"\\x'}, {"c1", "c3"}):
+        assert claim_statuses(_records_about(lines, wanted), wanted) == claim_statuses(everything, wanted)
+    result = env.append(claims=("c3",))
+    assert result.record["claims"][0]["before"]["status"] == "UNDER_CONCERN"
