@@ -190,6 +190,26 @@ class Journal:
         return out
 
 
+@contextlib.contextmanager
+def exclusive(journal_path: str | os.PathLike[str]) -> Iterator[None]:
+    """Hold ``<journal>.lock`` while a deposit runs, so two processes never drive one deposit.
+
+    The kernel drops the lock when the holder dies (even by SIGKILL), so a crash never leaves it stuck.
+    """
+    p = Path(journal_path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(str(p) + ".lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise JournalError(f"{p}: another process is running this deposit",
+                               remedy="wait for it to finish, then run `provenance deposit resume` if needed") from None
+        yield
+    finally:
+        os.close(fd)
+
+
 def find_journals(directory: str | os.PathLike[str]) -> list[Journal]:
     """Every readable journal in ``directory``, oldest first; unreadable files are skipped."""
     d = Path(directory)

@@ -34,7 +34,7 @@ from archive.bag import validate_bag
 from archive.depositor import Depositor, Registry, Repository, previous_version, target_key
 from archive.errors import ArchiveInputError
 from archive.hashing import hash_file
-from archive.journal import FileRegistry, Journal, JournalFile, find_journals
+from archive.journal import FileRegistry, Journal, JournalFile, exclusive, find_journals
 from archive.local_archive import LocalArchive, default_archive_dir
 from archive.zenodo.client import PRODUCTION_URL, SANDBOX_URL, ZenodoClient, normalise_base_url
 from archive.zenodo.repository import ZenodoRepository
@@ -267,12 +267,23 @@ def deposit_bundle(
     journal_path = jdir / f"{sanitise(target.name if target.kind != 'local' else 'local')}--{key[:-4]}.json"
     do_publish = (target.kind == "local") if publish is None else publish
 
+    with exclusive(journal_path):
+        return _deposit_locked(info, repo, registry, described, jdir, journal_path, key, do_publish,
+                               publish=publish, communities=communities, license=license, env=e,
+                               progress=progress, today=today)
+
+
+def _deposit_locked(info: BundleInfo, repo: Repository, registry: Registry,
+                    described: Mapping[str, Any], jdir: Path, journal_path: Path, key: str, do_publish: bool, *,
+                    publish: bool | None, communities: Sequence[str], license: str, env: Mapping[str, str],
+                    progress: ProgressFn | None, today: str | None) -> dict[str, Any]:
+    """The deposit proper, run while holding the journal's lock."""
     if journal_path.exists():
         journal = Journal.load(journal_path)
         if journal.phase == "published":
             return {**journal.summary(), "status": "already-deposited"}
         summary = Depositor(repo, journal, registry=registry, progress=progress,
-                            hook=crash_hook_from_env(e)).run(publish=publish)
+                            hook=crash_hook_from_env(env)).run(publish=publish)
         return {**summary, "status": "resumed-" + summary["phase"]}
 
     for other in find_journals(jdir):
@@ -325,7 +336,7 @@ def deposit_bundle(
         metadata=metadata, publish=do_publish, marker=marker_keyword(info.bundle_id), previous=previous,
         extra={"bundle_path": str(info.path.resolve()), "version": version},
     )
-    summary = Depositor(repo, journal, registry=registry, progress=progress, hook=crash_hook_from_env(e)).run()
+    summary = Depositor(repo, journal, registry=registry, progress=progress, hook=crash_hook_from_env(env)).run()
     return {**summary, "status": summary["phase"]}
 
 
@@ -384,7 +395,8 @@ def discard_deposit(
     e = dict(os.environ if env is None else env)
     j = _pick(journal, e, archive_dir, journal_dir)
     repo, registry, _ = _open(_target_from_journal(j), e, client_kwargs)
-    summary = Depositor(repo, j, registry=registry).discard()
+    with exclusive(j.path):
+        summary = Depositor(repo, j, registry=registry).discard()
     return {**summary, "status": summary["phase"]}
 
 
@@ -403,6 +415,8 @@ def resume_deposit(
     j = _pick(journal, e, archive_dir, journal_dir)
     target = _target_from_journal(j)
     repo, registry, _ = _open(target, e, client_kwargs)
-    summary = Depositor(repo, j, registry=registry, progress=progress, hook=crash_hook_from_env(e)).run(
-        publish=publish)
+    with exclusive(j.path):
+        j = Journal.load(j.path)  # re-read under the lock
+        summary = Depositor(repo, j, registry=registry, progress=progress, hook=crash_hook_from_env(e)).run(
+            publish=publish)
     return {**summary, "status": summary["phase"]}

@@ -135,3 +135,17 @@ def test_zip_bundle_is_uploaded_as_is(tmp_path: Path) -> None:
     assert out["phase"] == "published"
     assert [f["md5"] for f in out["files"] if f["key"].endswith(".zip")] == [z.md5]
 
+
+
+def test_one_deposit_is_never_driven_by_two_processes(tmp_path: Path) -> None:
+    from archive.journal import JournalError, exclusive
+    from provenance.deposit.workflow import deposit_bundle, resume_deposit
+
+    bundle = make_bundle(tmp_path / "b1")
+    draft = deposit_bundle(bundle, archive_dir=tmp_path / "a", env={}, publish=False)
+    with exclusive(draft["journal"]):
+        with pytest.raises(JournalError, match="another process"):
+            resume_deposit(draft["journal"], env={}, publish=True)
+        with pytest.raises(JournalError, match="another process"):
+            deposit_bundle(bundle, archive_dir=tmp_path / "a", env={}, publish=True)
+    assert resume_deposit(draft["journal"], env={}, publish=True)["phase"] == "published"
