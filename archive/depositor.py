@@ -292,6 +292,14 @@ class Depositor:
                 remedy="run `provenance deposit resume` to upload them again",
             )
 
+    def _published_warnings(self, dep: RemoteDeposit) -> list[str]:
+        """What the repository silently did not apply at publish (Zenodo swallows community failures)."""
+        wanted = self.journal.data["metadata"].get("communities") or []
+        have = dep.metadata.get("communities") or []
+        have_ids = {c.get("identifier") for c in have if isinstance(c, Mapping)}
+        return [f"community {c.get('identifier')!r} was not applied at publish; request it on the record's page"
+                for c in wanted if isinstance(c, Mapping) and c.get("identifier") not in have_ids]
+
     def _publish(self) -> None:
         dep_id = self._dep_id()
         current = self.repo.get(dep_id)
@@ -305,7 +313,7 @@ class Depositor:
         j = self.journal
         self._gate(dep)
         j.update(phase="published", doi=dep.doi, concept_doi=dep.concept_doi, record_url=dep.record_url,
-                 concept_id=dep.concept_id)
+                 concept_id=dep.concept_id, warnings=self._published_warnings(dep))
         if self.registry is not None:
             self.registry.record(target_key(j.target), str(j.data["record_id"]), {
                 "deposition_id": dep.id, "doi": dep.doi, "concept_id": dep.concept_id,

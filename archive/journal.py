@@ -181,7 +181,7 @@ class Journal:
     def summary(self) -> dict[str, Any]:
         """What a user (or ``--json``) needs: ids, DOIs, URL, phase, files. Never a token."""
         keys = ("record_id", "bundle_id", "phase", "deposition_id", "concept_id", "doi", "concept_doi",
-                "record_url", "publish", "previous")
+                "record_url", "publish", "previous", "warnings")
         out = {k: self.data.get(k) for k in keys}
         out["target"] = dict(self.target)
         out["journal"] = str(self.path)

@@ -89,6 +89,7 @@ class StandinConfig:
     bucket_list_500_bug: bool = False
     search_lag_s: float = 0.0
     require_content_length: bool = True
+    known_communities: list[str] | None = None  # None: every community accepts; else others dropped at publish
 
     def public(self) -> dict[str, Any]:
         """The knobs without the tokens (for ``/_control/state``)."""
@@ -948,6 +949,11 @@ class _Handler(BaseHTTPRequestHandler):
             if problems:
                 raise self._validation(problems)
             concept = self.state.model["concepts"][dep["conceptrecid"]]
+            known = cfg.known_communities
+            if known is not None and "communities" in dep["metadata"]:
+                # Zenodo applies communities only at publish and swallows failures
+                dep["metadata"]["communities"] = [c for c in dep["metadata"]["communities"]
+                                                  if c.get("identifier") in known]
             if not dep["published"]:
                 dep["published"] = True
                 dep["doi"] = f"{cfg.doi_prefix}/zenodo.{dep['id']}"

@@ -73,6 +73,8 @@ def _show(summary: dict[str, Any]) -> None:
     for f in summary.get("files") or []:
         table.add_row("file", f"{f['key']}  {f['size']} bytes  md5 {f['md5']}")
     console.print(table)
+    for warning in summary.get("warnings") or []:
+        err_console.print(f"warning: {warning}")
     if summary.get("phase") == "draft_ready":
         console.print("The draft is ready but not published; publish it with "
                       "`provenance deposit resume --publish JOURNAL`.")

@@ -243,3 +243,12 @@ def test_delete_that_answers_500_after_deleting_is_judged_by_relisting(standin: 
     new = next(d for d in standin.published() if str(d["id"]) == v2["deposition_id"])
     assert sorted(new["files"]) == sorted(f["key"] for f in v2["files"])
     assert len(standin.state()["fault_log"]) == 2  # both inherited files were deleted through a 500
+
+
+def test_communities_dropped_at_publish_are_reported(standin: Standin, bundle: Path, tmp_path: Path) -> None:
+    standin.config(known_communities=["known"])
+    out = deposit_bundle(bundle, to=standin.url, env=env_for(tmp_path), publish=True,
+                         communities=("known", "ghost"))
+    assert out["phase"] == "published"
+    assert len(out["warnings"]) == 1 and "'ghost'" in out["warnings"][0]
+    assert standin.published()[0]["metadata"]["communities"] == [{"identifier": "known"}]
