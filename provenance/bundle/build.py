@@ -141,14 +141,17 @@ def check_attestor(key: SigningKey, trust: TrustRoot | None) -> None:
         )
 
 
-def _apply_lean(claims: Sequence[Claim], verdicts: list[Verdict], mode: str) -> tuple[list[Verdict], str | None]:
+def _apply_lean(
+    claims: Sequence[Claim], verdicts: list[Verdict], mode: str, runner: Any, toolchain: Any
+) -> tuple[list[Verdict], str | None]:
     if mode == "off" or not verdicts:
         return verdicts, None
     from provenance.lean.pipeline import apply_lean
     from provenance.lean.runner import find_lean
 
-    toolchain = find_lean()
-    result = apply_lean(claims, verdicts, mode, toolchain=toolchain)
+    if toolchain is None:
+        toolchain = find_lean()
+    result = apply_lean(claims, verdicts, mode, toolchain=toolchain, runner=runner)
     return result, toolchain.version if toolchain else None
 
 
@@ -433,10 +436,14 @@ def build_bundle(
     workers: int | None = None,
     progress: Progress | None = None,
     license_id: str | None = None,
+    lean_runner: Any = None,
+    lean_toolchain: Any = None,
 ) -> BuildResult:
     """Check, sign and bag a record. ``out`` is the bag directory; with ``make_zip`` also
     ``<out>.zip``; an ``out`` ending in ``.zip`` writes only the zip. Nothing is left
-    half-written on error. ``license_id`` is the licence URI the crate states (else "No licence stated"). Raises :class:`InputError` for unusable input,
+    half-written on error. ``license_id`` is the licence URI the crate states (else "No licence stated");
+    ``lean_runner``/``lean_toolchain`` replace the ``lean`` found on PATH (a
+    :class:`provenance.lean.runner.LeanRunner` and its Toolchain). Raises :class:`InputError` for unusable input,
     :class:`ToolMissing` when ``lean_mode == "require"`` without Lean or repro without bubblewrap.
     """
     say = progress or (lambda _msg: None)
@@ -470,7 +477,7 @@ def build_bundle(
     exact = check_claims(claims, now=now)
     lean_files = _lean_files(claims, exact)
     say(f"lean: mode {lean_mode}")
-    exact_lean, lean_version = _apply_lean(claims, exact, lean_mode)
+    exact_lean, lean_version = _apply_lean(claims, exact, lean_mode, lean_runner, lean_toolchain)
 
     final: dict[str, Verdict] = {v.claim_id: v for v in exact_lean}
     repro = _ReproFiles([], [], [], [])

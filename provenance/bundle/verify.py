@@ -182,8 +182,12 @@ def verify_bundle(
     lean_mode: str = "auto",
     workers: int | None = None,
     progress: Callable[[int], None] | None = None,
+    lean_runner: Any = None,
+    lean_toolchain: Any = None,
 ) -> VerifyReport:
     """Verify a bundle completely; see the module docstring.
+
+    ``lean_runner``/``lean_toolchain`` replace the ``lean`` found on PATH.
 
     Raises :class:`InputError` when the bundle cannot be read at all (not a bag
     directory or zip) and :class:`ToolMissing` for ``lean_mode="require"`` without
@@ -191,15 +195,16 @@ def verify_bundle(
     """
     if lean_mode not in ("auto", "off", "require"):
         raise InputError(f"unknown Lean mode {lean_mode!r}", remedy="use auto, off or require")
-    toolchain = None
-    if lean_mode != "off":
+    toolchain = lean_toolchain
+    if lean_mode != "off" and toolchain is None:
         from provenance.lean.runner import INSTALL_HINT, find_lean
 
         toolchain = find_lean()
         if toolchain is None and lean_mode == "require":
             raise ToolMissing("lean not found on PATH (--lean require)", remedy=INSTALL_HINT)
     bag, kind = read_bag(path, workers=workers, progress=progress)
-    return verify_read_bag(bag, str(path), kind, trust, lean_mode=lean_mode, toolchain=toolchain)
+    return verify_read_bag(bag, str(path), kind, trust, lean_mode=lean_mode, toolchain=toolchain,
+                           lean_runner=lean_runner)
 
 
 def read_bag(
@@ -223,7 +228,14 @@ def read_bag(
 
 
 def verify_read_bag(
-    bag: BagReport, label: str, kind: str, trust: TrustRoot, *, lean_mode: str = "auto", toolchain: Any = None
+    bag: BagReport,
+    label: str,
+    kind: str,
+    trust: TrustRoot,
+    *,
+    lean_mode: str = "auto",
+    toolchain: Any = None,
+    lean_runner: Any = None,
 ) -> VerifyReport:
     """Every check after the bag pass (see :func:`verify_bundle`), on what :func:`read_bag` returned."""
     out = _Checklist()
@@ -243,7 +255,7 @@ def verify_read_bag(
     _check_source_provenance(bag, sha256, trust, out)
     runs = _check_repro_runs(bag, sha256, out)
     claims_status = _check_claims(manifest, verdicts_doc, bag, sha256, runs, out)
-    _check_lean(bag, sha256, verdicts_doc, toolchain, lean_mode, out)
+    _check_lean(bag, sha256, verdicts_doc, toolchain, lean_mode, out, lean_runner)
     _check_corrections(bag, manifest, record_id, trust, out)
     return VerifyReport(
         bundle=label,
@@ -644,6 +656,7 @@ def _check_lean(
     toolchain: Any,
     lean_mode: str,
     out: _Checklist,
+    runner: Any = None,
 ) -> None:
     names = sorted(n for n in bag.files if n.startswith(LEAN_DIR))
     if not names:
@@ -701,7 +714,7 @@ def _check_lean(
             out.skip("lean.check", "Lean toolchain not installed: theorems not re-checked (--lean require makes this fatal)")
             return
         try:
-            checked = check_project(root, toolchain=toolchain)
+            checked = check_project(root, toolchain=toolchain, runner=runner)
         except ProvenanceError as exc:
             out.fail("lean.check", str(exc), LEAN_DIR)
             return
