@@ -1,10 +1,14 @@
 """Claims engine: the check format, the formula language, exact evaluation and verdicts.
 
-Public API: :func:`provenance.claims.model.load_claims`,
-:func:`provenance.claims.model.parse_check`,
-:func:`provenance.claims.formula.parse_formula`,
-:func:`provenance.claims.formula.evaluate`,
-:func:`provenance.claims.engine.check_claim`,
-:func:`provenance.claims.engine.check_claims`, and
-:class:`provenance.claims.verdict.Verdict` (re-exported by ``engine``).
+Modules, and what other parts call:
+
+* :mod:`~provenance.claims.formula`: ``parse_formula(text, input_names)`` -> AST
+  (``Num Name Neg BinOp Call``), ``evaluate(expr, values)`` -> ``Fraction``.
+* :mod:`~provenance.claims.decimal_text`: strict ASCII decimal strings <-> exact values.
+* :mod:`~provenance.claims.model`: ``Check``, ``Claim``, ``parse_check``, ``load_claims``.
+* :mod:`~provenance.claims.engine`: ``check_claim``, ``check_claims``, ``compare``.
+* :mod:`~provenance.claims.verdict`: ``Verdict`` (verdict-v1), ``rfc3339``.
+* :mod:`~provenance.claims.repro`: ``run_repro`` (a script in a :mod:`provenance.sandbox`) and
+  ``apply_repro`` (its outputs as claim inputs, scope ``reproduced``).
+* :mod:`~provenance.claims.suggest`: checks proposed from claim text, never verdicts.
 """
