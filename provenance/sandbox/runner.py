@@ -148,6 +148,22 @@ def _limits(request: SandboxRequest) -> Callable[[], None]:
     return apply
 
 
+def _limit_wrapper(request: SandboxRequest) -> list[str] | None:
+    """``prlimit`` argv prefix setting the limits, or ``None`` when util-linux prlimit is absent.
+
+    A wrapper that sets limits and execs is safe in threaded callers (the Lean
+    step runs several sandboxes at once); ``preexec_fn`` is only the fallback.
+    """
+    prlimit = shutil.which("prlimit")
+    if prlimit is None:
+        return None
+    fsize = max(request.tmp_size_mb * 1024 * 1024, request.max_output_bytes + 1)
+    argv = [prlimit, f"--fsize={fsize}", "--core=0"]
+    if request.memory_mb is not None:
+        argv.append(f"--as={request.memory_mb * 1024 * 1024}")
+    return [*argv, "--"]
+
+
 def _read_capped(handle: IO[bytes], cap: int) -> tuple[bytes, bool]:
     handle.seek(0)
     data = handle.read(cap + 1)
@@ -167,15 +183,16 @@ def _run_process(
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, tempfile.TemporaryFile() as inp:
         inp.write(request.stdin)
         inp.seek(0)
+        wrapper = _limit_wrapper(request)
         proc = subprocess.Popen(  # argv is a list, never a shell
-            argv,
+            argv if wrapper is None else [*wrapper, *argv],
             stdin=inp,
             stdout=out,
             stderr=err,
             env=dict(env),
             cwd=cwd,
             start_new_session=True,
-            preexec_fn=_limits(request),  # setrlimit must run in the child
+            preexec_fn=_limits(request) if wrapper is None else None,  # setrlimit must run in the child
             pass_fds=pass_fds,
             close_fds=True,
         )

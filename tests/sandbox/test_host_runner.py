@@ -5,6 +5,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import pytest
+
 from provenance.claims.repro import python_request
 from provenance.sandbox import HostRunner, SandboxRequest
 
@@ -31,7 +33,7 @@ def test_timeout_and_memory_limits(tmp_path: Path) -> None:
     assert big.memory_exceeded and not big.ok
 
 
-def test_environment_is_cleared(tmp_path: Path, monkeypatch: object) -> None:
+def test_environment_is_cleared(tmp_path: Path) -> None:
     import os
 
     os.environ["PROVENANCE_SECRET_FOR_TEST"] = "x"
@@ -67,3 +69,14 @@ def test_sandbox_that_cannot_start_is_a_tool_error_not_a_script_failure(tmp_path
             sandbox.run(SandboxRequest(argv=("/bin/true",)))
         assert "could not create the sandbox" in str(info.value) and info.value.exit_code == 3
         assert ("--size" in sandbox.command(SandboxRequest(argv=("x",)))) == ("--size" in help_text)
+
+
+def test_limits_hold_without_prlimit_too(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import shutil
+
+    import provenance.sandbox.runner as runner
+
+    real_which = shutil.which
+    monkeypatch.setattr(runner.shutil, "which", lambda name: None if name == "prlimit" else real_which(name))
+    big = HostRunner().run(python_request(script(tmp_path, "x = bytearray(10 * 1024 ** 3)"), data=None, timeout=30, memory_mb=512))
+    assert big.memory_exceeded and not big.ok
