@@ -59,8 +59,6 @@ def fake_bwrap(tmp_path: Path, help_text: str) -> Path:
 
 
 def test_sandbox_that_cannot_start_is_a_tool_error_not_a_script_failure(tmp_path: Path) -> None:
-    import pytest
-
     from provenance.sandbox import BubblewrapSandbox, SandboxError
 
     for help_text in ("--json-status-fd FD --size BYTES", "usage: bwrap [OPTIONS]"):
