@@ -251,8 +251,12 @@ def deposit_bundle(
     progress: ProgressFn | None = None,
     today: str | None = None,
     client_kwargs: Mapping[str, Any] | None = None,
+    hook: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Deposit ``bundle``; return the journal summary plus ``status``.
+
+    ``hook`` is called with the name of each step (default: the crash hook of
+    ``PROVENANCE_DEPOSIT_CRASH_AT``, if set).
 
     ``publish`` defaults to True for the local archive and False for Zenodo
     (publishing on Zenodo is irreversible, so it must be asked for).
@@ -269,21 +273,22 @@ def deposit_bundle(
 
     with exclusive(journal_path):
         return _deposit_locked(info, repo, registry, described, jdir, journal_path, key, do_publish,
-                               publish=publish, communities=communities, license=license, env=e,
-                               progress=progress, today=today)
+                               publish=publish, communities=communities, license=license,
+                               progress=progress, today=today, hook=hook or crash_hook_from_env(e))
 
 
 def _deposit_locked(info: BundleInfo, repo: Repository, registry: Registry,
                     described: Mapping[str, Any], jdir: Path, journal_path: Path, key: str, do_publish: bool, *,
-                    publish: bool | None, communities: Sequence[str], license: str, env: Mapping[str, str],
-                    progress: ProgressFn | None, today: str | None) -> dict[str, Any]:
+                    publish: bool | None, communities: Sequence[str], license: str,
+                    progress: ProgressFn | None, today: str | None,
+                    hook: Callable[[str], None] | None) -> dict[str, Any]:
     """The deposit proper, run while holding the journal's lock."""
     if journal_path.exists():
         journal = Journal.load(journal_path)
         if journal.phase == "published":
             return {**journal.summary(), "status": "already-deposited"}
         summary = Depositor(repo, journal, registry=registry, progress=progress,
-                            hook=crash_hook_from_env(env)).run(publish=publish)
+                            hook=hook).run(publish=publish)
         return {**summary, "status": "resumed-" + summary["phase"]}
 
     for other in find_journals(jdir):
@@ -336,7 +341,7 @@ def _deposit_locked(info: BundleInfo, repo: Repository, registry: Registry,
         metadata=metadata, publish=do_publish, marker=marker_keyword(info.bundle_id), previous=previous,
         extra={"bundle_path": str(info.path.resolve()), "version": version},
     )
-    summary = Depositor(repo, journal, registry=registry, progress=progress, hook=crash_hook_from_env(env)).run()
+    summary = Depositor(repo, journal, registry=registry, progress=progress, hook=hook).run()
     return {**summary, "status": summary["phase"]}
 
 
@@ -409,6 +414,7 @@ def resume_deposit(
     env: Mapping[str, str] | None = None,
     progress: ProgressFn | None = None,
     client_kwargs: Mapping[str, Any] | None = None,
+    hook: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Continue the deposit of ``journal`` (or of the one unfinished journal found) to its end."""
     e = dict(os.environ if env is None else env)
@@ -417,6 +423,6 @@ def resume_deposit(
     repo, registry, _ = _open(target, e, client_kwargs)
     with exclusive(j.path):
         j = Journal.load(j.path)  # re-read under the lock
-        summary = Depositor(repo, j, registry=registry, progress=progress, hook=crash_hook_from_env(e)).run(
-            publish=publish)
+        summary = Depositor(repo, j, registry=registry, progress=progress,
+                            hook=hook or crash_hook_from_env(e)).run(publish=publish)
     return {**summary, "status": summary["phase"]}
