@@ -156,7 +156,8 @@ class Depositor:
             return j.summary()
         if j.phase == "discarded":
             raise DepositError(f"{j.path}: this deposit was discarded", remedy="deposit the bundle again")
-        self._check_files_readable()
+        if j.phase in ("prepared", "creating", "created"):
+            self._check_files_readable()  # later phases need only the journal's digests
         if j.phase in ("prepared", "creating"):
             self._create()
         draft = self.repo.get(self._dep_id())
