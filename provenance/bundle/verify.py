@@ -57,7 +57,7 @@ from provenance.claims.errors import ClaimError
 from provenance.claims.model import Claim, load_claims
 from provenance.claims.verdict import Verdict
 from provenance.errors import InputError, ProvenanceError, ToolMissing
-from provenance.jsonio import loads_strict
+from provenance.jsonio import canonical_sha256, loads_strict
 from provenance.schemas import SchemaFinding, validate
 from provenance.signing.intoto import PAYLOAD_TYPE, parse_statement
 from provenance.signing.trust import TrustRoot
@@ -334,6 +334,14 @@ def _check_attestation(
     if statement.predicate_type != BUNDLE_PREDICATE_TYPE:
         out.fail("attestation.predicate", f"predicateType {statement.predicate_type!r}, expected {BUNDLE_PREDICATE_TYPE!r}",
                  ATTESTATION)
+    signed_verdicts = statement.predicate.get("verdicts")
+    verdicts_doc = _json_doc(bag, VERDICTS, _Checklist())
+    if isinstance(signed_verdicts, dict) and isinstance(verdicts_doc, dict):
+        recorded = {str(v.get("claim_id")): v.get("status") for v in verdicts_doc.get("verdicts") or []
+                    if isinstance(v, dict)}
+        if recorded != signed_verdicts:
+            out.fail("attestation.verdicts", "the verdicts the attestation signed are not the ones in data/verdicts.json",
+                     VERDICTS)
     signed_record = statement.predicate.get("record_id")
     if record_id is not None and signed_record != record_id:
         out.fail("attestation.record", f"signed for record {signed_record!r}, bag-info says {record_id!r}", ATTESTATION)
@@ -376,6 +384,16 @@ def _check_source_provenance(bag: BagReport, sha256: Mapping[str, str], trust: T
         out.fail("schema.source-provenance-v1", str(finding), SOURCE_PROVENANCE)
     if not problems:
         out.ok("schema.source-provenance-v1", "valid against source-provenance-v1", SOURCE_PROVENANCE)
+    record = statement.predicate.get("record")
+    manifest_doc = _json_doc(bag, MANIFEST, _Checklist())
+    if isinstance(record, dict) and manifest_doc is not None:
+        if record.get("manifest_sha256") != canonical_sha256(manifest_doc):
+            out.fail("source-provenance.record", "the signed manifest_sha256 is not the carried manifest's", MANIFEST)
+        elif record.get("record_id") != manifest_doc.get("record_id"):
+            out.fail("source-provenance.record", "signed for another record", SOURCE_PROVENANCE)
+        else:
+            out.ok("source-provenance.record", "the signed record and manifest digest are the carried manifest's",
+                   SOURCE_PROVENANCE)
     outputs = statement.predicate.get("outputs") or []
     bad = 0
     for entry in outputs if isinstance(outputs, list) else []:
