@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import click
+from rich.progress import Progress
 from rich.table import Table
 
 from provenance.claims.engine import check_claims
@@ -104,9 +105,14 @@ def check_command(directory: Path, jobs: int, timeout: float, as_json: bool) -> 
     if toolchain is None:
         err_console.print(f"error: {why.removeprefix('Lean not run: ')}; Lean not run; {INSTALL_HINT}")
         return 3
-    if not as_json:
-        err_console.print(f"Checking with {toolchain.version_line} ...")
-    result = check_project(directory, toolchain=toolchain, jobs=jobs, timeout=timeout)
+    if as_json:
+        result = check_project(directory, toolchain=toolchain, jobs=jobs, timeout=timeout)
+    else:
+        files = len(load_project(directory).file_sha256)
+        with Progress(*Progress.get_default_columns(), console=err_console, transient=True) as progress:
+            task = progress.add_task(f"{toolchain.version_line[:60]}: Lean files", total=files)
+            result = check_project(directory, toolchain=toolchain, jobs=jobs, timeout=timeout,
+                                   on_file_done=lambda _rel: progress.advance(task))
     if as_json:
         print_json(result.to_json())
     else:

@@ -26,7 +26,7 @@ from __future__ import annotations
 import hashlib
 import re
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -261,8 +261,12 @@ def check_project(
     sandboxed: bool = False,
     jobs: int = 2,
     timeout: float = 120.0,
+    on_file_done: Callable[[str], None] | None = None,
 ) -> ProjectCheck:
-    """Validate ``root`` and run Lean on every claim file; :class:`ToolMissing` without a toolchain."""
+    """Validate ``root`` and run Lean on every claim file; :class:`ToolMissing` without a toolchain.
+
+    ``on_file_done(relative_path)`` is called as each file's run finishes (for progress display).
+    """
     project = load_project(root)
     if toolchain is None:
         toolchain, why = locate_lean()
@@ -275,7 +279,8 @@ def check_project(
         by_file.setdefault(theorem.file, []).append(theorem)
     files = sorted(by_file)
     requests = [LeanRequest(project.root, rel, timeout) for rel in files]
-    runs = run_many(runner, requests, jobs=jobs)
+    runs = run_many(runner, requests, jobs=jobs,
+                    on_done=(lambda request, _run: on_file_done(request.file)) if on_file_done else None)
     checks: list[TheoremCheck] = []
     for rel, run in zip(files, runs, strict=True):
         theorems = by_file[rel]

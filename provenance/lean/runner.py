@@ -20,8 +20,8 @@ import shutil
 import signal
 import subprocess
 import tempfile
-from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -191,10 +191,24 @@ class SubprocessLeanRunner:
         return RunFacts(process.returncode, stdout[:MAX_OUTPUT], stderr[:MAX_OUTPUT], False)
 
 
-def run_many(runner: LeanRunner, requests: Sequence[LeanRequest], *, jobs: int) -> list[RunFacts]:
-    """Run ``requests`` with at most ``jobs`` in parallel; results in request order."""
+def run_many(
+    runner: LeanRunner,
+    requests: Sequence[LeanRequest],
+    *,
+    jobs: int,
+    on_done: Callable[[LeanRequest, RunFacts], None] | None = None,
+) -> list[RunFacts]:
+    """Run ``requests`` with at most ``jobs`` in parallel; results in request order.
+
+    ``on_done`` is called (from the calling thread) as each file finishes, e.g. to advance a progress bar.
+    """
     jobs = max(1, jobs)
-    if jobs == 1 or len(requests) <= 1:
-        return [runner.run(r) for r in requests]
+    results: dict[int, RunFacts] = {}
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        return list(pool.map(runner.run, requests))
+        futures = {pool.submit(runner.run, request): index for index, request in enumerate(requests)}
+        for future in as_completed(futures):
+            index = futures[future]
+            results[index] = future.result()
+            if on_done is not None:
+                on_done(requests[index], results[index])
+    return [results[i] for i in range(len(requests))]

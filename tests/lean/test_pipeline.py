@@ -218,8 +218,11 @@ def test_check_project_runs_every_file_in_parallel(tmp_path: Path) -> None:
     out = tmp_path / "many"
     result = emit_project(claims, check_claims(claims, now=NOW), out)
     assert sorted({t.file for t in result.theorems}) == ["Claims/C0001.lean", "Claims/C0002.lean", "Claims/C0003.lean"]
-    checked = check_project(out, toolchain=SAMPLE_TOOLCHAIN, runner=SampleReplay(None), jobs=3)
+    done: list[str] = []
+    checked = check_project(out, toolchain=SAMPLE_TOOLCHAIN, runner=SampleReplay(None), jobs=3, on_file_done=done.append)
     assert len(checked.checks) == 250 and checked.all_accepted
+    assert sorted(done) == ["Claims/C0001.lean", "Claims/C0002.lean", "Claims/C0003.lean"]
+    assert [c.theorem.claim_id for c in checked.checks] == [f"k{i}" for i in range(250)]  # map order kept
 
 
 def test_emit_refuses_to_overwrite_foreign_directory(tmp_path: Path) -> None:
