@@ -353,6 +353,12 @@ def items_from(claims: Sequence[Any], verdicts: Sequence[Any]) -> tuple[list[Emi
         if verdict is None:
             skipped.append(Skipped(claim.id, "no exact verdict for this claim"))
             continue
+        stated = {name: item.value for name, item in claim.check.inputs.items()}
+        used = getattr(verdict, "inputs", None)
+        if used is not None and dict(used) != stated:
+            skipped.append(Skipped(claim.id, "the verdict was computed on other input values (e.g. reproduced ones) "
+                                             "than the check states; Lean proves only exact verdicts"))
+            continue
         expected: Expected
         if verdict.status in ("verified", "falsified"):
             expected = verdict.status

@@ -381,3 +381,13 @@ def test_lean_verdicts_validate_against_verdict_schema(tmp_path: Path, no_lean_p
     produced += apply_lean(claims, verdicts, "auto")  # no lean on PATH: not_run
     for verdict in produced:
         assert validate(verdict.to_json(), "verdict-v1") == [], verdict.claim_id
+
+
+def test_verdict_on_other_inputs_gets_no_theorem() -> None:
+    from provenance.lean.emit import items_from
+
+    claims, verdicts = _claims_and_verdicts()
+    changed = [dataclasses.replace(verdicts[0], inputs={"squad": "9.9", "mnli": "7.5", "hellaswag": "7.0"}), *verdicts[1:]]
+    items, skipped = items_from(claims, changed)
+    assert "c1" not in {i.claim_id for i in items}
+    assert any(s.claim_id == "c1" and "other input values" in s.reason for s in skipped)
