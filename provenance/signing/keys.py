@@ -388,6 +388,11 @@ def save_signing_key(
         meta["role"] = role
     if name:
         meta["name"] = name
+    pub_bytes = public_key_file_bytes(key.public, meta)
     atomic_write_bytes(p, key.private_pem(passphrase), 0o600)
-    atomic_write_bytes(pub, public_key_file_bytes(key.public, meta), 0o644)
+    try:
+        atomic_write_bytes(pub, pub_bytes, 0o644)
+    except BaseException:
+        p.unlink(missing_ok=True)  # nothing half-written: no private key without its .pub
+        raise
     return pub
