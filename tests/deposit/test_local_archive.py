@@ -149,3 +149,29 @@ def test_one_deposit_is_never_driven_by_two_processes(tmp_path: Path) -> None:
         with pytest.raises(JournalError, match="another process"):
             deposit_bundle(bundle, archive_dir=tmp_path / "a", env={}, publish=True)
     assert resume_deposit(draft["journal"], env={}, publish=True)["phase"] == "published"
+
+
+def _record_many(path: str, prefix: str) -> None:
+    from archive.journal import FileRegistry
+
+    registry = FileRegistry(path)
+    for i in range(25):
+        registry.record("https://zenodo.example/api", f"{prefix}-{i}", {"deposition_id": str(i), "doi": f"d/{i}"})
+
+
+def test_file_registry_keeps_every_entry_under_two_writing_processes(tmp_path: Path) -> None:
+    import multiprocessing
+
+    from archive.journal import FileRegistry
+
+    path = str(tmp_path / "registry.json")
+    ctx = multiprocessing.get_context("spawn")
+    procs = [ctx.Process(target=_record_many, args=(path, p)) for p in ("a", "b")]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(60)
+        assert p.exitcode == 0
+    entries = FileRegistry(path).entries()
+    assert len(entries) == 50
+    assert FileRegistry(path).lookup("https://zenodo.example/api", "b-7") is not None

@@ -184,3 +184,10 @@ def test_client_follows_either_newversion_behaviour(tmp_path: Path, mode: str) -
         c = ZenodoClient(server.base_url, "tok-rw")
         draft = c.new_version(pub["id"])
         assert draft.id != pub["id"] and not draft.submitted and draft.bucket_url
+
+
+def test_clock_freezes_today_and_query_token_is_accepted(standin: Standin) -> None:
+    httpx.post(standin.url + "/_control/clock", json={"today": "2031-02-03"}).raise_for_status()
+    r = httpx.post(api(standin, "/deposit/depositions") + "?access_token=tok-rw", json={})
+    assert r.status_code == 201 and r.json()["metadata"]["publication_date"] == "2031-02-03"
+    assert all("access_token" not in entry["path"] for entry in standin.state()["requests"])
