@@ -170,13 +170,6 @@ class Signed:
         return Signed(self.neg, self.pos)
 
 
-ZERO = Signed(None, None)
-
-
-def s_lit(value: int) -> Signed:
-    return Signed(Lit(value), None) if value >= 0 else Signed(None, Lit(-value))
-
-
 def s_add(a: Signed, b: Signed) -> Signed:
     return Signed(nat_add(a.pos, b.pos), nat_add(a.neg, b.neg))
 
@@ -519,19 +512,3 @@ def _check_size(statement: Statement, enc: _Encoder) -> None:
         chars = size_of(atom.left) + size_of(atom.right)
         if chars > MAX_ATOM_CHARS:
             raise enc.fail(f"the encoding needs a comparison of about {chars} characters, over {MAX_ATOM_CHARS}")
-
-
-def spec_of(expr: Expr, inputs: Mapping[str, str], expected: str, tolerance: tuple[str, str] | None,
-            precision: int | None) -> CheckSpec:
-    """A :class:`CheckSpec`, validating the tolerance kind."""
-    tol: tuple[Literal["absolute", "relative"], str] | None = None
-    if tolerance is not None:
-        kind, text = tolerance
-        if kind == "absolute":
-            tol = ("absolute", text)
-        elif kind == "relative":
-            tol = ("relative", text)
-        else:
-            raise NotEncodable(f"unknown tolerance kind {kind!r}", remedy="use absolute or relative")
-    return CheckSpec(expr, dict(inputs), expected, tol, precision)
-
