@@ -35,6 +35,8 @@ INSTALL_HINT = "install Lean 4 with elan (https://github.com/leanprover/elan), t
 _VERSION = re.compile(r"version (?P<v>[0-9]+\.[0-9]+\.[0-9]+(?:-[0-9A-Za-z.]+)?)", re.ASCII)
 MAX_OUTPUT = 64 * 1024 * 1024
 LEAN_MEMORY_MB = 8192
+MIN_VERSION = (4, 9)
+"""Oldest Lean the templates target (``lean --json`` exists from 4.8; see reference/lean-claims.md §6)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +104,12 @@ def locate_lean(path: str | None = None) -> tuple[Toolchain | None, str]:
     match = _VERSION.search(line)
     if version_out.returncode != 0 or match is None:
         return None, _broken(str(real), "--version", version_out.stderr or line)
-    return Toolchain(real, prefix, match.group("v"), line), ""
+    version = match.group("v")
+    major, minor = (int(part) for part in version.split(".")[:2])
+    if (major, minor) < MIN_VERSION:
+        return None, (f"Lean not run: lean {version} is older than {MIN_VERSION[0]}.{MIN_VERSION[1]} "
+                      "(the templates and lean --json need it); run `elan default leanprover/lean4:stable`")
+    return Toolchain(real, prefix, version, line), ""
 
 
 def _broken(exe: str, option: str, detail: str) -> str:
