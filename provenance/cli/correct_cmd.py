@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -194,6 +195,8 @@ def register(group: click.Group) -> None:
     @click.option("--evidence", "evidence", multiple=True, type=click.Path(dir_okay=False, exists=True, path_type=Path),
                   help="A file the notice rests on; its sha256 is recorded (repeatable).")
     @click.option("--notice", default=None, help="Public notice text.")
+    @click.option("--issued-at", "issued_at", default=None,
+                  help="Issue time, RFC 3339 UTC (2026-11-22T01:00:00Z); default now. Never earlier than the last entry's.")
     @_json
     def append_cmd(
         target: Path, ctype: str, claims: tuple[str, ...], reason: str, reason_category: str,
@@ -202,9 +205,11 @@ def register(group: click.Group) -> None:
         doi: str | None, paths: tuple[str, ...], before: tuple[str, ...], after: tuple[str, ...],
         claim_status: tuple[str, ...], replacements: tuple[str, ...], supersedes: int | None,
         issuer_name: str | None, issuer_orcid: str | None, evidence: tuple[Path, ...], notice: str | None,
-        as_json: bool,
+        issued_at: str | None, as_json: bool,
     ) -> int:
         """Append one signed correction to LOG (a .jsonl file) or to the log of BUNDLE; write a new checkpoint."""
+        if issued_at is not None and not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z", issued_at):
+            raise InputError(f"--issued-at {issued_at!r} is not RFC 3339 UTC", remedy="write e.g. 2026-11-22T01:00:00Z")
         trust = _load_trust(trust_path)
         signer = load_key_for_signing(key_path)
         log_key = load_key_for_signing(log_key_path)
@@ -272,7 +277,7 @@ def register(group: click.Group) -> None:
             supersedes_seq=supersedes, evidence=_evidence(evidence), notice_text=notice,
         )
         result = append_correction(log_path, request, signer=signer, log_key=log_key, trust=trust, origin=origin,
-                                   seed=seed)
+                                   seed=seed, issued_at=issued_at)
         if as_json:
             print_json({
                 "log": str(log_path),

@@ -8,6 +8,7 @@ semantics together.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import uuid
 from collections.abc import Mapping, Sequence
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from provenance.jsonio import canonical_bytes
 from provenance.schemas import SchemaFinding, validate
 
 CONTRACT = "correction-record-v1"
@@ -166,7 +168,7 @@ def build_record(
         supersedes = {"seq": request.supersedes_seq, "sha256": supersedes_sha256 or ""}
     record: dict[str, Any] = {
         "contract": CONTRACT,
-        "id": record_uuid or f"urn:uuid:{uuid.uuid4()}",
+        "id": record_uuid or "",
         "log": origin,
         "seq": seq,
         "prev": prev,
@@ -184,7 +186,20 @@ def build_record(
     }
     if request.notice_text:
         record["notice_text"] = request.notice_text
+    if not record["id"]:
+        record["id"] = content_uuid(record)
     return record
+
+
+def content_uuid(record: Mapping[str, Any]) -> str:
+    """A urn:uuid derived from the record's content (every field but ``id``): same notice, same id.
+
+    Deterministic, so rebuilding a bundle from the same log reproduces its bytes,
+    and unique per content, since the content holds the log, seq and prev.
+    """
+    body = {k: v for k, v in record.items() if k != "id"}
+    digest = hashlib.sha256(canonical_bytes(body)).digest()
+    return f"urn:uuid:{uuid.UUID(bytes=digest[:16], version=5)}"
 
 
 def _default_change_summary(correction_type: str, claim_ids: Sequence[str]) -> str:

@@ -240,3 +240,16 @@ def test_auditor_state_catches_a_later_rollback(env: Env, tmp_path: Path) -> Non
     assert run("correct", "verify", log, "--trust", env.trust_path).returncode == 0  # alone: undetectable
     proc = run("correct", "verify", log, "--trust", env.trust_path, "--state", state, "--json")
     assert proc.returncode == 1 and "truncated" in {f["code"] for f in as_json(proc)["findings"]}
+
+
+def test_same_inputs_and_time_give_byte_identical_logs(env: Env, tmp_path: Path) -> None:
+    logs = []
+    for name in ("a.jsonl", "b.jsonl"):
+        log = tmp_path / name
+        for i, claim in enumerate(("c1", "c2")):
+            proc = append(env, log, "--claim", claim, "--record-id", "R1", "--issued-at", f"2026-11-22T01:00:0{i}Z")
+            assert proc.returncode == 0, proc.stderr
+        logs.append((log.read_bytes(), checkpoint_path(log).read_bytes()))
+    assert logs[0] == logs[1]
+    proc = append(env, tmp_path / "c.jsonl", "--record-id", "R1", "--issued-at", "yesterday")
+    assert proc.returncode == 2 and "RFC 3339" in proc.stderr

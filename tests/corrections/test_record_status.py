@@ -187,3 +187,10 @@ def test_fast_shape_path_agrees_with_the_diagnostic_check(data: st.DataObject) -
             node, key = rec[key], data.draw(st.sampled_from(sorted(rec[key])))
         node[key] = data.draw(_json_leaf)
     assert _shape_ok(rec) == (not shape_problems(rec)) == (not validate(rec, "correction-record-v1"))
+
+
+def test_record_id_is_derived_from_content() -> None:
+    a, b = _record(seq=1), _record(seq=1)
+    assert a["id"] == b["id"] and a["id"].startswith("urn:uuid:")
+    assert _record(seq=2)["id"] != a["id"]
+    assert record_findings(a) == []
