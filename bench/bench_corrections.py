@@ -147,6 +147,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="10,000 entries instead of 100,000 (under 10 s)")
     parser.add_argument("--entries", type=int, default=None, help="number of log entries to verify")
+    parser.add_argument("--rounds", type=int, default=None, help="alternating rounds of peer and ours (best of each)")
     args = parser.parse_args()
     n = args.entries or (10_000 if args.quick else 100_000)
     rows: list[dict[str, Any]] = []
@@ -157,23 +158,29 @@ def main() -> int:
         entries, checkpoint, pairs = make_log(n, corrector, log_key)
         print(f"generated {n:,} signed entries ({len(entries) / n:.0f} bytes each) in {time.perf_counter() - t0:.1f} s")
 
-        peer_cpu0 = time.process_time()
-        peer = bare_verify(pairs, corrector.public.raw)
-        peer_cpu = time.process_time() - peer_cpu0
-        children0 = resource.getrusage(resource.RUSAGE_CHILDREN)
-        cpu0 = time.process_time()
-        t0 = time.perf_counter()
-        report = verify_log(entries, checkpoint, trust=trust)
-        ours = time.perf_counter() - t0
-        main_cpu = time.process_time() - cpu0
-        children1 = resource.getrusage(resource.RUSAGE_CHILDREN)
-        child_cpu = (children1.ru_utime + children1.ru_stime) - (children0.ru_utime + children0.ru_stime)
+        # Alternate peer and ours and keep each one's best round: on a shared machine a
+        # burst of other work then disturbs both sides alike instead of one.
+        peer = ours = peer_cpu = main_cpu = child_cpu = float("inf")
+        for _ in range(args.rounds or (3 if args.quick else 2)):
+            cpu0 = time.process_time()
+            elapsed = bare_verify(pairs, corrector.public.raw)
+            if elapsed < peer:
+                peer, peer_cpu = elapsed, time.process_time() - cpu0
+            children0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpu0 = time.process_time()
+            t0 = time.perf_counter()
+            report = verify_log(entries, checkpoint, trust=trust)
+            elapsed = time.perf_counter() - t0
+            children1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+            if elapsed < ours:
+                ours, main_cpu = elapsed, time.process_time() - cpu0
+                child_cpu = (children1.ru_utime + children1.ru_stime) - (children0.ru_utime + children0.ru_stime)
         if not report.ok or report.findings:
             print("verification failed unexpectedly:", [str(f) for f in report.findings[:5]])
             return 1
         ratio = peer / ours
         cores = os.cpu_count() or 1
-        print(f"bare Ed25519 verify, one core:       {peer:7.2f} s ({n / peer:,.0f}/s)")
+        print(f"best of alternating rounds; bare Ed25519 verify, one core: {peer:7.2f} s ({n / peer:,.0f}/s)")
         print(f"verify_log, {cores} core(s), all checks:  {ours:7.2f} s ({n / ours:,.0f}/s)")
         print(f"speed-up {ratio:.2f}x (target >= {VERIFY_TARGET}x)  {'met' if ratio >= VERIFY_TARGET else 'NOT met'}")
         rows.append({"figure": f"verify {n:,}-entry correction log, wall (s)", "ours": round(ours, 3), "peer": round(peer, 3),

@@ -232,7 +232,8 @@ def _b64(text: Any) -> bytes | None:
     if not isinstance(text, bytes) or len(text) % 4:
         return None
     try:
-        raw = base64.b64decode(text, validate=True)
+        # strict_mode: only the alphabet, padding only at the end (what validate=True checks, in C).
+        raw = binascii.a2b_base64(text, strict_mode=True)
     except (binascii.Error, ValueError):
         return None
     # Only the last quantum can hide non-zero padding bits; re-encode just that.
