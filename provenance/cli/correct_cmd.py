@@ -37,6 +37,7 @@ from provenance.corrections.record import (
 from provenance.corrections.status import StatusView
 from provenance.errors import InputError
 from provenance.jsonio import load_json_file, write_json
+from provenance.signing.keys import load_public_key_info
 from provenance.signing.trust import TrustRoot, load_trust_root
 
 _STATUS_STYLE = {
@@ -57,6 +58,17 @@ _trust = click.option(
 
 def _load_trust(path: Path | None) -> TrustRoot | None:
     return load_trust_root(path) if path is not None else None
+
+
+def _check_declared_role(key_path: Path, keyid: str, role: str, option: str) -> None:
+    """Without a trust root, refuse a key whose own KEY.pub declares another role (a cheap guard)."""
+    pub = key_path.with_name(key_path.name + ".pub")
+    if not pub.is_file():
+        return
+    info = load_public_key_info(pub)
+    if info.key.keyid == keyid and info.role is not None and info.role != role:
+        raise InputError(f"{option} {key_path} is a {info.role} key, not a {role} key", where=str(pub),
+                         remedy=f"give a {role} key (and --trust to check roles against the trust root)")
 
 
 def _pairs(values: Sequence[str], option: str) -> dict[str, dict[str, str]]:
@@ -213,6 +225,9 @@ def register(group: click.Group) -> None:
         trust = _load_trust(trust_path)
         signer = load_key_for_signing(key_path)
         log_key = load_key_for_signing(log_key_path)
+        if trust is None:
+            _check_declared_role(key_path, signer.keyid, "corrector", "--key")
+            _check_declared_role(log_key_path, log_key.keyid, "log", "--log-key")
         bundle_id = None
         seed = None
         log_path = target

@@ -253,3 +253,18 @@ def test_same_inputs_and_time_give_byte_identical_logs(env: Env, tmp_path: Path)
     assert logs[0] == logs[1]
     proc = append(env, tmp_path / "c.jsonl", "--record-id", "R1", "--issued-at", "yesterday")
     assert proc.returncode == 2 and "RFC 3339" in proc.stderr
+
+
+def test_without_trust_a_key_declared_for_another_role_is_refused(env: Env, tmp_path: Path) -> None:
+    from provenance.signing.keys import generate_key, save_signing_key
+
+    attestor = tmp_path / "attestor.key"
+    save_signing_key(generate_key(), attestor, None, role="attestor")
+    log = tmp_path / "c.jsonl"
+    proc = run("correct", "append", log, "--type", "erratum", "--reason", "r", "--record-id", "R1",
+               "--key", attestor, "--log-key", env.log_key_path)
+    assert proc.returncode == 2 and "is a attestor key, not a corrector key" in proc.stderr
+    assert not log.exists() or log.read_bytes() == b""
+    ok = run("correct", "append", log, "--type", "erratum", "--reason", "r", "--record-id", "R1",
+             "--key", env.corrector_path, "--log-key", env.log_key_path)
+    assert ok.returncode == 0 and "were not checked" in ok.stderr
