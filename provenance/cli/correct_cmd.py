@@ -67,7 +67,7 @@ def _check_declared_role(key_path: Path, keyid: str, role: str, option: str) -> 
         return
     info = load_public_key_info(pub)
     if info.key.keyid == keyid and info.role is not None and info.role != role:
-        raise InputError(f"{option} {key_path} is a {info.role} key, not a {role} key", where=str(pub),
+        raise InputError(f"{option} {key_path} is declared for role {info.role}, not {role}", where=str(pub),
                          remedy=f"give a {role} key (and --trust to check roles against the trust root)")
 
 

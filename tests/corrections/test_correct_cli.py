@@ -263,7 +263,7 @@ def test_without_trust_a_key_declared_for_another_role_is_refused(env: Env, tmp_
     log = tmp_path / "c.jsonl"
     proc = run("correct", "append", log, "--type", "erratum", "--reason", "r", "--record-id", "R1",
                "--key", attestor, "--log-key", env.log_key_path)
-    assert proc.returncode == 2 and "is a attestor key, not a corrector key" in proc.stderr
+    assert proc.returncode == 2 and "declared for role attestor, not corrector" in proc.stderr
     assert not log.exists() or log.read_bytes() == b""
     ok = run("correct", "append", log, "--type", "erratum", "--reason", "r", "--record-id", "R1",
              "--key", env.corrector_path, "--log-key", env.log_key_path)
