@@ -766,6 +766,7 @@ def _fast_payload(line: bytes, seq: int) -> dict[str, Any]:
     return record
 
 
+_PAYLOAD_PREFIX = b'{"payload":"'
 _RECORD_WIDE = (b'"type":"retraction"', b'"type":"withdrawal"', b'"type":"expression_of_concern"', b'"supersedes":{')
 
 
@@ -774,16 +775,21 @@ def _records_about(lines: Sequence[bytes], claim_ids: set[str]) -> list[dict[str
 
     A record matters when it names one of the claims, is record-wide (retraction,
     withdrawal, expression of concern) or supersedes another; the payloads are
-    RFC 8785 bytes, so these fields appear in exactly this form.
+    RFC 8785 bytes, so these fields appear in exactly this form. Lines not in the
+    exact append form are always parsed.
     """
     needles = [b'"claim_id":' + json.dumps(c, ensure_ascii=False).encode("utf-8") for c in sorted(claim_ids)]
     needles.extend(_RECORD_WIDE)
     out: list[dict[str, Any]] = []
+    start = len(_PAYLOAD_PREFIX)
     for seq, line in enumerate(lines):
-        m = _ENVELOPE_LINE.fullmatch(line)
-        if m is not None:
-            payload = base64.b64decode(m.group(1))
-            if not any(n in payload for n in needles):
+        if line.startswith(_PAYLOAD_PREFIX):
+            end = line.find(b'"', start)
+            try:
+                payload = binascii.a2b_base64(line[start:end])
+            except binascii.Error:
+                payload = b""
+            if payload and not any(n in payload for n in needles):
                 continue
         out.append(_fast_payload(line, seq))
     return out
