@@ -284,17 +284,33 @@ _ENVELOPE_LINE = re.compile(
 )
 
 
+_TAIL_HEAD = b'","payloadType":"' + PAYLOAD_TYPE.encode("ascii") + b'","signatures":[{"keyid":"'
+_TAIL = len(_TAIL_HEAD) + 64 + len(b'","sig":"') + 88 + len(b'"}]}')
+_PREFIX_LEN = len(b'{"payload":"')
+
+
 def _fast_parts(line: bytes, keys: Mapping[str, Ed25519PublicKey]) -> tuple[Ed25519PublicKey, bytes, bytes, bytes, str] | None:
-    """Key, signature, signed bytes, payload and key id of a line in the exact form appends write; else None."""
-    m = _ENVELOPE_LINE.fullmatch(line)
-    if m is None:
+    """Key, signature, signed bytes, payload and key id of a line in the exact form appends write; else None.
+
+    That form is ``_ENVELOPE_LINE`` and has a fixed-length tail, so it is cut by
+    offsets; the strict base64 decoder rejects anything but the alphabet (a quote
+    included), and only a trusted key id finds a key.
+    """
+    tail = line[-_TAIL:]
+    if (
+        not line.startswith(b'{"payload":"')
+        or len(line) < _PREFIX_LEN + _TAIL
+        or not tail.startswith(_TAIL_HEAD)
+        or tail[len(_TAIL_HEAD) + 64 : len(_TAIL_HEAD) + 73] != b'","sig":"'
+        or not tail.endswith(b'"}]}')
+    ):
         return None
-    keyid = m.group(2).decode("ascii")
+    keyid = tail[len(_TAIL_HEAD) : len(_TAIL_HEAD) + 64].decode("ascii", "replace")
     key = keys.get(keyid)
     if key is None:
         return None
-    payload = _b64(m.group(1))
-    sig = _b64(m.group(3))
+    payload = _b64(line[_PREFIX_LEN:-_TAIL])
+    sig = _b64(tail[len(_TAIL_HEAD) + 73 : -4])
     if payload is None or sig is None or not signature_is_canonical(sig):
         return None
     return key, sig, pae(PAYLOAD_TYPE, payload), payload, keyid
