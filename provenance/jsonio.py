@@ -17,6 +17,7 @@ import rfc8785
 
 from archive.atomic import atomic_write_bytes
 from provenance.errors import InputError
+from provenance.inputfile import read_input_bytes
 
 MAX_JSON_BYTES = 64 * 1024 * 1024
 
@@ -75,21 +76,7 @@ def loads_strict(data: bytes | str, *, source: str = "<input>", allow_fractions:
 def load_json_file(path: str | os.PathLike[str], *, allow_fractions: bool = False) -> Any:
     """Read and strictly parse a JSON file; every failure is one :class:`InputError`."""
     p = Path(path)
-    try:
-        size = p.stat().st_size
-        if size > MAX_JSON_BYTES:
-            raise InputError(
-                f"file is {size} bytes, over the {MAX_JSON_BYTES}-byte limit for JSON documents",
-                where=str(p),
-                remedy="give the JSON document itself",
-            )
-        data = p.read_bytes()
-    except FileNotFoundError:
-        raise InputError("no such file", where=str(p), remedy="check the path") from None
-    except IsADirectoryError:
-        raise InputError("is a directory, not a file", where=str(p), remedy="give a JSON file") from None
-    except PermissionError:
-        raise InputError("permission denied", where=str(p), remedy="check the file's permissions") from None
+    data = read_input_bytes(p, max_bytes=MAX_JSON_BYTES, what="a JSON document")
     if not data.strip():
         raise InputError("file is empty", where=str(p), remedy="give a non-empty JSON document")
     return loads_strict(data, source=str(p), allow_fractions=allow_fractions)

@@ -28,6 +28,7 @@ from provenance.ingest.text import (
     parse_timestamp,
     snake,
 )
+from provenance.inputfile import read_input_bytes
 from provenance.schemas import require_valid
 
 MAX_RECORD_BYTES = 8 * 1024 * 1024
@@ -553,19 +554,5 @@ def ingest_bytes(data: bytes, *, filename: str | None = None) -> dict[str, Any]:
 def ingest_file(path: str | os.PathLike[str]) -> dict[str, Any]:
     """Read and ingest one record file; every failure is one :class:`InputError`."""
     p = Path(path)
-    try:
-        size = p.stat().st_size
-        if size > MAX_RECORD_BYTES:
-            raise InputError(
-                f"file is {size} bytes, over the {MAX_RECORD_BYTES}-byte limit for a record",
-                where=str(p),
-                remedy="give the record's text, not a data file",
-            )
-        data = p.read_bytes()
-    except FileNotFoundError:
-        raise InputError("no such file", where=str(p), remedy="check the path") from None
-    except IsADirectoryError:
-        raise InputError("is a directory", where=str(p), remedy="give a record file") from None
-    except PermissionError:
-        raise InputError("permission denied", where=str(p), remedy="check the file's permissions") from None
+    data = read_input_bytes(p, max_bytes=MAX_RECORD_BYTES, what="a record")
     return ingest_bytes(data, filename=str(p))
