@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -58,7 +57,8 @@ from archive.zenodo.client import ZenodoClient
 c = ZenodoClient(sys.argv[1], "tok-rw")
 d = c.create_deposition()
 f = c.upload(d.bucket_url, "big.bin", sys.argv[2])
-print(f.size, f.md5)
+hwm = next(line for line in open("/proc/self/status") if line.startswith("VmHWM:"))
+print(f.size, f.md5, hwm.split()[1])
 """
 
 
@@ -75,14 +75,13 @@ def test_a_2gb_sparse_file_uploads_with_small_peak_rss(tmp_path: Path) -> None:
         proc = subprocess.Popen([sys.executable, "-c", UPLOAD_SCRIPT, server.base_url, str(big)],
                                 env=cli_env(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         assert proc.stdout is not None and proc.stderr is not None
-        stdout, stderr = proc.stdout.read(), proc.stderr.read()
-        _, status, usage = os.wait4(proc.pid, 0)  # this child's own rusage, not every child's
-        proc.returncode = os.waitstatus_to_exitcode(status)
+        stdout, stderr = proc.communicate(timeout=600)
         assert proc.returncode == 0, stderr
-        got_size, got_md5 = stdout.split()
+        got_size, got_md5, peak = stdout.split()
         assert int(got_size) == size
         assert got_md5 == "a981130cf2b7e09f4686dc273cf7187e"  # md5 of 2 GiB of zero bytes
         stored = next((tmp_path / "srv" / "buckets").glob("*/big.bin"))
         assert stored.stat().st_size == size
-    peak_kib = usage.ru_maxrss
-    assert peak_kib < 150 * 1024, f"peak RSS {peak_kib} KiB"
+    # VmHWM is the high-water mark of the child's own address space. Not ru_maxrss from wait4:
+    # Linux carries the pre-exec RSS (this pytest worker's, hundreds of MB late in a run) into it.
+    assert int(peak) < 150 * 1024, f"peak RSS {peak} KiB"
