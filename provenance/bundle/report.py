@@ -203,7 +203,7 @@ def _claim_rows(data: ReportData) -> list[dict[str, Any]]:
                 "status": verdict.get("status", "not checked"),
                 "method": verdict.get("method"),
                 "scope": verdict.get("scope"),
-                "reason": verdict.get("reason", ""),
+                "reason": verdict.get("reason") or ("" if verdict else "the claim states no check: nothing to recompute"),
                 "exact_status": ex.get("status"),
                 "lean": lean,
                 "correction": corrected.get(cid) if isinstance(corrected, Mapping) else None,
@@ -325,8 +325,8 @@ def render_html(data: ReportData) -> str:
                 f"{_e(k)} = {_e(v.get('reproduced'))} (stated {_e(v.get('stated'))})"
                 for k, v in r["reproduced"].items() if isinstance(v, Mapping)
             )
-        verdict = (f'{_badge(r["status"])} <span class="muted">{_e(r["method"])} / scope {_e(r["scope"])}</span>'
-                   f'<br>{_e(r["reason"])}{repro}{corr}')
+        how = f' <span class="muted">{_e(r["method"])} / scope {_e(r["scope"])}</span>' if r["method"] else ""
+        verdict = f'{_badge(r["status"])}{how}<br>{_e(r["reason"])}{repro}{corr}'
         out.append(f'<tr><td><strong>{_e(r["id"])}</strong><br>{text}</td><td class="mono">{_e(r["check"])}</td>'
                    f"<td>{value}</td><td>{verdict}</td><td>{_e(_lean_text(r['lean']))}</td></tr>")
     out.append("</table>")
@@ -439,8 +439,9 @@ def render_markdown(data: ReportData) -> str:
         corr = f"; correction: {_m(r['correction'])}" if r["correction"] else ""
         lines.append(
             f"| **{_m(r['id'])}** {_m(r['text'])} | {_code(r['check'])} | {_m(r['value'])} "
-            f"({_code(r['fraction'])}) | **{_m(r['status'])}** ({_m(r['method'])}, scope {_m(r['scope'])}): "
-            f"{_m(r['reason'])}{corr} | {_m(_lean_text(r['lean']))} |"
+            f"({_code(r['fraction'])}) | **{_m(r['status'])}**"
+            + (f" ({_m(r['method'])}, scope {_m(r['scope'])})" if r["method"] else "")
+            + f": {_m(r['reason'])}{corr} | {_m(_lean_text(r['lean']))} |"
         )
     lines += ["", "## Signatures and keys", ""]
     for s in data.signatures:

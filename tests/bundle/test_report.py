@@ -61,6 +61,17 @@ def test_markdown_report_escapes_markup(hostile_bundle: Path) -> None:
     assert len(rows) == 6 and all(line.count(" | ") == 4 for line in rows)
 
 
+def test_a_claim_without_a_check_reads_not_checked_without_an_empty_method_and_scope(hostile_bundle: Path) -> None:
+    data = load_report_data(hostile_bundle)
+    md, page = render_markdown(data), render_html(data)
+    unchecked = [line for line in md.splitlines() if line.startswith("| **c") and "`no check`" in line]
+    assert unchecked, "the fixture should hold a claim without a check"
+    for line in unchecked:
+        assert "**not checked**: the claim states no check: nothing to recompute" in line
+    for text in (md, page):
+        assert "scope None" not in text and "scope —" not in text and "None / scope" not in text
+
+
 def test_report_of_a_damaged_bundle_says_so(env: Env, hostile_bundle: Path, tmp_path: Path) -> None:
     damaged = tmp_path / "damaged"
     shutil.copytree(hostile_bundle, damaged)
