@@ -103,6 +103,19 @@ def reference_pass(files: list[Path]) -> None:
         list(ex.map(one, files))
 
 
+def bare_copy(files: list[Path], dest: Path) -> None:
+    """Copy every file into ``dest`` on two threads, no hashing: what keeping the inputs untouched costs."""
+    dest.mkdir()
+
+    def one(p: Path) -> None:
+        with open(p, "rb", buffering=0) as src, open(dest / p.name, "xb", buffering=0) as dst:
+            while chunk := src.read(CHUNK):
+                dst.write(chunk)
+
+    with ThreadPoolExecutor(2) as ex:
+        list(ex.map(one, files))
+
+
 def finalize(files: Mapping[str, FileDigests]) -> dict[str, bytes]:
     """The bundle's attestation: a DSSE-signed in-toto Statement naming every file."""
     subjects = [(n, files[n]["sha256"]) for n in sorted(files) if is_signed_name(n)]
@@ -130,7 +143,7 @@ def timed(fn: Callable[[], object]) -> float:
 
 def run_case(label: str, files: list[Path], work: Path, rounds: int) -> dict[str, float]:
     best = {"ours_build": 1e9, "ours_build_nosync": 1e9, "ours_verify": 1e9, "peer_make": 1e9, "peer_validate": 1e9,
-            "ref": 1e9}
+            "ref": 1e9, "copy": 1e9}
     items = [PayloadItem(f"payload/{p.name}", path=p) for p in files]
     for r in range(rounds):
         ours = work / f"ours-{r}"
@@ -145,6 +158,8 @@ def run_case(label: str, files: list[Path], work: Path, rounds: int) -> dict[str
         best["ours_verify"] = min(best["ours_verify"], timed(lambda ours=ours: verify(ours)))
         shutil.rmtree(ours)
         best["ref"] = min(best["ref"], timed(lambda: reference_pass(files)))
+        best["copy"] = min(best["copy"], timed(lambda r=r: bare_copy(files, work / f"copy-{r}")))
+        shutil.rmtree(work / f"copy-{r}")
         # bagit.make_bag works in place: give it its own copy (not timed).
         peer.mkdir()
         for p in files:
@@ -158,7 +173,7 @@ def run_case(label: str, files: list[Path], work: Path, rounds: int) -> dict[str
         f"{label}: ours build {best['ours_build']:.2f}s (without fsync {best['ours_build_nosync']:.2f}s) + verify "
         f"{best['ours_verify']:.2f}s; "
         f"bagit make {best['peer_make']:.2f}s + validate {best['peer_validate']:.2f}s; "
-        f"bare two-thread sha256+sha512 pass {best['ref']:.2f}s"
+        f"bare two-thread sha256+sha512 pass {best['ref']:.2f}s; bare two-thread copy {best['copy']:.2f}s"
     )
     return best
 
@@ -197,12 +212,23 @@ def main() -> int:
         rows.append({"figure": f"build (no fsync, as bagit) + verify vs bagit make+validate, {label}",
                      "ours": round(nosync, 3), "peer": round(peer, 3), "ratio": round(peer / nosync, 2),
                      "target": 1.4, "met": peer / nosync >= 1.4})
+        # Any bagger that hashes every file at build and again at verify needs two bare passes at least;
+        # bagit moves its input files into data/, we copy them (the user's files stay untouched).
+        ceiling = peer / (2 * res["ref"])
+        rows.append({"figure": f"ceiling: bagit make+validate vs two bare hash passes (no copy), {label}",
+                     "ours": round(2 * res["ref"], 3), "peer": round(peer, 3), "ratio": round(ceiling, 2),
+                     "target": None, "met": None})
+        with_copy = peer / (2 * res["ref"] + res["copy"])
+        rows.append({"figure": f"ceiling with the copy: bagit vs two bare passes + a bare copy, {label}",
+                     "ours": round(2 * res["ref"] + res["copy"], 3), "peer": round(peer, 3),
+                     "ratio": round(with_copy, 2), "target": None, "met": None})
         tput = res["ref"] / res["ours_verify"]
         rows.append({"figure": f"verify throughput vs bare two-thread hashlib pass, {label}",
                      "ours": round(res["ours_verify"], 3), "peer": round(res["ref"], 3), "ratio": round(tput, 2),
                      "target": 0.9, "met": tput >= 0.9})
     for row in rows:
-        print(f"{row['figure']}: {row['ratio']}x (target {row['target']}x) {'met' if row['met'] else 'NOT met'}")
+        verdict = "" if row["target"] is None else f" (target {row['target']}x) {'met' if row['met'] else 'NOT met'}"
+        print(f"{row['figure']}: {row['ratio']}x{verdict}")
     print(json.dumps({"bench": "bundle", "rows": rows}))
     return 0
 
