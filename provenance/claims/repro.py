@@ -112,7 +112,8 @@ class ReproRun:
             "outputs_sha256": self.outputs_sha256,
             "exit_code": self.result.returncode,
             "timed_out": self.result.timed_out,
-            "limits": {"timeout_seconds": render_shortest(Fraction(self.timeout).limit_denominator(1000), 3), "memory_mb": self.memory_mb},
+            "limits": {"timeout_seconds": render_shortest(Fraction(self.timeout).limit_denominator(1000), 3), "memory_mb": self.memory_mb,
+                       "processes": self.result.process_cap},
         }
 
     def artifacts(self) -> tuple[Artifact, ...]:

@@ -9,7 +9,7 @@ runners:
   request's read-only binds visible, a read-only root, a private size-limited ``/tmp``, a fresh
   ``/proc`` and minimal ``/dev``, environment cleared. Limits: wall-clock
   timeout (the whole sandbox is killed), address space (``RLIMIT_AS``), file
-  size (``RLIMIT_FSIZE``), no core dumps; output is captured to files and cut
+  size (``RLIMIT_FSIZE``), processes at once (:mod:`provenance.sandbox.pids`), no core dumps; output is captured to files and cut
   at ``max_output_bytes``.
 * :class:`HostRunner`: the same limits and a cleared environment, but no
   isolation at all. Only for ``--unsafe-no-sandbox``; results say ``sealed=False``.
@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import IO, Protocol
 
 from provenance.errors import InputError, ProvenanceError, ToolMissing
+from provenance.sandbox.pids import ProcessCap, open_cap
 
 BWRAP_INSTALL_HINT = "install bubblewrap (Debian/Ubuntu: apt-get install bubblewrap; Fedora: dnf install bubblewrap)"
 DEFAULT_ENV: Mapping[str, str] = {
@@ -76,6 +77,7 @@ class SandboxRequest:
     max_output_bytes: int = 8 * 1024 * 1024
     env: Mapping[str, str] = field(default_factory=dict)
     stdin: bytes = b""
+    max_processes: int | None = 256  # tasks at once, threads included (see provenance.sandbox.pids)
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,7 @@ class SandboxResult:
     sealed: bool
     runner: str
     wall_seconds: float
+    process_cap: str = "none"
 
     @property
     def ok(self) -> bool:
@@ -134,7 +137,7 @@ class Sandbox(Protocol):
     def run(self, request: SandboxRequest) -> SandboxResult: ...
 
 
-def _limits(request: SandboxRequest) -> Callable[[], None]:
+def _limits(request: SandboxRequest, nproc: int | None) -> Callable[[], None]:
     memory = request.memory_mb
     fsize = max(request.tmp_size_mb * 1024 * 1024, request.max_output_bytes + 1)
 
@@ -144,11 +147,13 @@ def _limits(request: SandboxRequest) -> Callable[[], None]:
             resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
         resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        if nproc is not None:
+            resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
 
     return apply
 
 
-def _limit_wrapper(request: SandboxRequest) -> list[str] | None:
+def _limit_wrapper(request: SandboxRequest, nproc: int | None) -> list[str] | None:
     """``prlimit`` argv prefix setting the limits, or ``None`` when util-linux prlimit is absent.
 
     A wrapper that sets limits and execs is safe in threaded callers (the Lean
@@ -161,6 +166,8 @@ def _limit_wrapper(request: SandboxRequest) -> list[str] | None:
     argv = [prlimit, f"--fsize={fsize}", "--core=0"]
     if request.memory_mb is not None:
         argv.append(f"--as={request.memory_mb * 1024 * 1024}")
+    if nproc is not None:
+        argv.append(f"--nproc={nproc}")
     return [*argv, "--"]
 
 
@@ -177,22 +184,45 @@ def _run_process(
     env: Mapping[str, str],
     cwd: str | None,
     pass_fds: tuple[int, ...] = (),
+) -> tuple[int, bytes, bytes, bool, bool, float, str]:
+    """Run ``argv`` in its own session with limits; kill the whole group on timeout.
+
+    The last item returned says how the process cap was applied.
+    """
+    cap = open_cap(request.max_processes)
+    try:
+        return (*_run_capped(argv, request, cap, env=env, cwd=cwd, pass_fds=pass_fds),
+                cap.describe if cap is not None else "none: not asked")
+    finally:
+        if cap is not None:
+            cap.close()
+
+
+def _run_capped(
+    argv: list[str],
+    request: SandboxRequest,
+    cap: ProcessCap | None,
+    *,
+    env: Mapping[str, str],
+    cwd: str | None,
+    pass_fds: tuple[int, ...],
 ) -> tuple[int, bytes, bytes, bool, bool, float]:
-    """Run ``argv`` in its own session with limits; kill the whole group on timeout."""
     start = time.monotonic()
+    nproc = cap.nproc if cap is not None else None
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, tempfile.TemporaryFile() as inp:
         inp.write(request.stdin)
         inp.seek(0)
-        wrapper = _limit_wrapper(request)
-        proc = subprocess.Popen(  # argv is a list, never a shell
-            argv if wrapper is None else [*wrapper, *argv],
+        wrapper = _limit_wrapper(request, nproc)
+        full = argv if wrapper is None else [*wrapper, *argv]
+        proc = subprocess.Popen(  # argv is a list; the cgroup join is fixed shell text with argv as "$@"
+            cap.wrap(full) if cap is not None else full,
             stdin=inp,
             stdout=out,
             stderr=err,
             env=dict(env),
             cwd=cwd,
             start_new_session=True,
-            preexec_fn=_limits(request) if wrapper is None else None,  # setrlimit must run in the child
+            preexec_fn=_limits(request, nproc) if wrapper is None else None,  # setrlimit must run in the child
             pass_fds=pass_fds,
             close_fds=True,
         )
@@ -218,6 +248,8 @@ def _check_request(request: SandboxRequest) -> None:
         raise InputError("timeout must be positive", remedy="give --timeout in seconds")
     if request.memory_mb is not None and request.memory_mb < 16:
         raise InputError("memory limit below 16 MB", remedy="give --memory of at least 16")
+    if request.max_processes is not None and request.max_processes < 8:
+        raise InputError("process cap below 8", remedy="allow at least 8 processes (the sandbox's own count)")
     for bind in request.ro_binds:
         if not bind.target.startswith("/") or ".." in Path(bind.target).parts:
             raise InputError(f"bind target {bind.target!r} must be an absolute path", remedy="fix the bind")
@@ -327,7 +359,7 @@ class BubblewrapSandbox:
         finally:
             if read_fd >= 0:
                 os.close(read_fd)
-        returncode, stdout, stderr, timed_out, truncated, seconds = result
+        returncode, stdout, stderr, timed_out, truncated, seconds, cap = result
         records = [json.loads(line) for line in status.splitlines() if line.strip().startswith("{")]
         child_pids = [int(r["child-pid"]) for r in records if "child-pid" in r]
         if "--json-status-fd" in self.options():
@@ -347,7 +379,7 @@ class BubblewrapSandbox:
             # bwrap reports the child's status; a signal shows as 128 + n in its own exit code.
             code = int(exit_codes[-1]["exit-code"])
             returncode = -(code - 128) if code > 128 and returncode == code else returncode
-        return SandboxResult(returncode, stdout, stderr, timed_out, truncated, True, "bubblewrap", seconds)
+        return SandboxResult(returncode, stdout, stderr, timed_out, truncated, True, "bubblewrap", seconds, cap)
 
 
 class HostRunner:
@@ -374,7 +406,8 @@ class HostRunner:
             env = {key: host(value) for key, value in {**DEFAULT_ENV, **request.env}.items()}
             env["PATH"] = os.environ.get("PATH", DEFAULT_ENV["PATH"])
             argv = [host(arg) for arg in request.argv]
-            returncode, stdout, stderr, timed_out, truncated, seconds = _run_process(
+            returncode, stdout, stderr, timed_out, truncated, seconds, cap = _run_process(
                 argv, request, env=env, cwd=host(request.cwd)
             )
-        return SandboxResult(returncode, stdout, stderr, timed_out, truncated, False, "host (unsafe, not sealed)", seconds)
+        return SandboxResult(returncode, stdout, stderr, timed_out, truncated, False, "host (unsafe, not sealed)",
+                             seconds, cap)

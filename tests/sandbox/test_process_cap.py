@@ -1,0 +1,109 @@
+"""A fork bomb in a repro script hits the process cap, in the sealed sandbox and on the unsafe host runner."""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+import subprocess
+import uuid
+from pathlib import Path
+
+import pytest
+
+from provenance.claims.repro import python_request
+from provenance.sandbox import BubblewrapSandbox, HostRunner, Sandbox, SandboxRequest
+from provenance.sandbox.pids import JOIN_SCRIPT, ProcessCap, open_cap, tasks_of_uid
+
+CAP = 32
+FORK_BOMB = """
+import os, time
+n = 0
+try:
+    while n < 400:
+        if os.fork() == 0:
+            time.sleep(60)
+            os._exit(0)
+        n += 1
+    print("uncapped", n)
+except OSError as exc:
+    print("capped", n, exc.errno)
+"""
+
+
+def _bomb(tmp_path: Path, runner: Sandbox) -> tuple[list[str], str]:
+    probe = runner.run(SandboxRequest(argv=("/bin/true",), timeout=30, max_processes=CAP))
+    if probe.process_cap.startswith("none"):
+        pytest.skip(f"no process cap here: {probe.process_cap}")
+    script = tmp_path / f"bomb_{uuid.uuid4().hex[:12]}.py"
+    script.write_text(FORK_BOMB, encoding="utf-8")
+    request = dataclasses.replace(python_request(script, data=None, timeout=60, memory_mb=512), max_processes=CAP)
+    result = runner.run(request)
+    leftover = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True, check=False).stdout
+    assert script.name not in leftover, "forked children outlived the run"
+    return result.stdout.decode().split(), result.process_cap
+
+
+@pytest.mark.bwrap
+@pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap (bwrap) is not installed: apt-get install bubblewrap")
+def test_a_fork_bomb_in_the_sealed_sandbox_hits_the_cap(tmp_path: Path) -> None:
+    words, cap = _bomb(tmp_path, BubblewrapSandbox())
+    assert words[0] == "capped" and int(words[1]) < CAP, (words, cap)
+
+
+def test_a_fork_bomb_on_the_host_runner_hits_the_cap(tmp_path: Path) -> None:
+    words, cap = _bomb(tmp_path, HostRunner())
+    assert words[0] == "capped" and int(words[1]) < CAP, (words, cap)
+
+
+def test_the_cap_says_how_it_was_applied() -> None:
+    cap = open_cap(64)
+    assert cap is not None
+    try:
+        if cap.cgroup is not None:
+            assert (cap.cgroup / "pids.max").read_text().strip() == "64"
+            assert cap.describe == "cgroup pids.max=64"
+        elif cap.nproc is not None:
+            assert cap.nproc >= 64 and cap.describe.startswith("RLIMIT_NPROC=")
+        else:
+            assert cap.describe.startswith("none:")
+    finally:
+        cap.close()
+    if cap.cgroup is not None:
+        assert not cap.cgroup.exists(), "the run's cgroup was left behind"
+    assert open_cap(None) is None
+
+
+def test_joining_the_cgroup_passes_argv_as_arguments_never_as_shell_text(tmp_path: Path) -> None:
+    group = tmp_path / "fake-cgroup"
+    group.mkdir()
+    hostile = "$(touch pwned); `touch pwned2` && echo 'x'"
+    argv = ProcessCap(8, cgroup=group).wrap(["/bin/echo", hostile])
+    assert argv[:3] == ["/bin/sh", "-c", JOIN_SCRIPT] and argv[-1] == hostile
+    out = subprocess.run(argv, capture_output=True, text=True, cwd=tmp_path, check=True).stdout
+    assert out == hostile + "\n" and not (tmp_path / "pwned").exists() and not (tmp_path / "pwned2").exists()
+    assert (group / "cgroup.procs").read_text().strip().isdigit()  # the shell wrote its own pid, then exec'd
+    assert ProcessCap(8).wrap(["/bin/true"]) == ["/bin/true"]
+
+
+def test_tasks_of_uid_counts_this_process_threads() -> None:
+    import os
+    import threading
+
+    before = tasks_of_uid(os.getuid())
+    stop = threading.Event()
+    threads = [threading.Thread(target=stop.wait) for _ in range(4)]
+    for t in threads:
+        t.start()
+    try:
+        assert tasks_of_uid(os.getuid()) >= before + 4 - 2  # other processes of this uid may end meanwhile
+    finally:
+        stop.set()
+        for t in threads:
+            t.join()
+
+
+def test_a_process_cap_below_eight_is_refused() -> None:
+    from provenance.errors import InputError
+
+    with pytest.raises(InputError, match="process cap below 8"):
+        HostRunner().run(SandboxRequest(argv=("/bin/true",), max_processes=4))
