@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import subprocess
 import time
 import uuid
 from dataclasses import dataclass
@@ -90,8 +91,26 @@ def _pids_hierarchies() -> list[Path]:
     return found
 
 
+# Per hierarchy: can a process of ours join a cgroup made there? (Asked once per process:
+# a container may let us mkdir a cgroup yet refuse the move, which would fail every run.)
+_JOINABLE: dict[Path, bool] = {}
+
+
+def _joinable(hierarchy: Path, group: Path) -> bool:
+    if hierarchy not in _JOINABLE:
+        try:
+            probe = subprocess.run(ProcessCap(1, cgroup=group).wrap(["/bin/true"]), capture_output=True, timeout=30,
+                                   check=False)
+            _JOINABLE[hierarchy] = probe.returncode == 0
+        except (OSError, subprocess.TimeoutExpired):
+            _JOINABLE[hierarchy] = False
+    return _JOINABLE[hierarchy]
+
+
 def _make_cgroup(limit: int) -> Path | None:
     for hierarchy in _pids_hierarchies():
+        if _JOINABLE.get(hierarchy) is False:
+            continue
         group = hierarchy / f"provenance-sandbox-{uuid.uuid4().hex}"
         try:
             group.mkdir()
@@ -99,10 +118,12 @@ def _make_cgroup(limit: int) -> Path | None:
             continue
         try:
             (group / "pids.max").write_text(str(limit))
-            return group
+            if _joinable(hierarchy, group):
+                return group
         except OSError:
-            with contextlib.suppress(OSError):
-                group.rmdir()
+            pass
+        with contextlib.suppress(OSError):
+            group.rmdir()
     return None
 
 

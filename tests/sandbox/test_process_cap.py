@@ -107,3 +107,21 @@ def test_a_process_cap_below_eight_is_refused() -> None:
 
     with pytest.raises(InputError, match="process cap below 8"):
         HostRunner().run(SandboxRequest(argv=("/bin/true",), max_processes=4))
+
+
+def test_a_cgroup_that_cannot_be_joined_falls_back_and_is_removed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Regression: a container may allow mkdir in the pids hierarchy but refuse the move; every run then failed."""
+    from provenance.sandbox import pids
+
+    fake = tmp_path / "cgroup"
+    (fake / "pids").mkdir(parents=True)
+    (fake / "pids" / "cgroup.procs").write_text("")
+    monkeypatch.setattr(pids, "CGROUP_ROOT", fake)
+    monkeypatch.setattr(pids, "_JOINABLE", {})
+    monkeypatch.setattr(pids.ProcessCap, "wrap", lambda self, argv: ["/bin/false"])  # the move is refused
+    cap = pids.open_cap(16)
+    assert cap is not None and cap.cgroup is None
+    assert [p.name for p in (fake / "pids").iterdir()] == ["cgroup.procs"], "the unjoinable cgroup was left behind"
+    assert pids._JOINABLE == {fake / "pids": False}
+    cap2 = pids.open_cap(16)  # asked once: no second probe, no second mkdir
+    assert cap2 is not None and cap2.cgroup is None
