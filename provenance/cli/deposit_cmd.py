@@ -113,6 +113,10 @@ def deposit_bundle_cmd(bundle: str, to: str, archive_dir: str | None, journal_di
         summary = deposit_bundle(bundle, to=to, archive_dir=archive_dir, journal_dir=journal_dir,
                                  publish=publish, communities=communities, license=license_id,
                                  progress=progress)
+    return _report(summary, as_json)
+
+
+def _report(summary: dict[str, Any], as_json: bool) -> int:
     if as_json:
         print_json(summary)
     else:
@@ -132,11 +136,7 @@ def resume_cmd(journal: str | None, archive_dir: str | None, journal_dir: str | 
     with _progress(not as_json and err_console.is_terminal) as progress:
         summary = resume_deposit(journal, archive_dir=archive_dir, journal_dir=journal_dir, publish=publish,
                                  progress=progress)
-    if as_json:
-        print_json(summary)
-    else:
-        _show(summary)
-    return 0
+    return _report(summary, as_json)
 
 
 @deposit_group.command("discard")
@@ -147,11 +147,7 @@ def resume_cmd(journal: str | None, archive_dir: str | None, journal_dir: str | 
 def discard_cmd(journal: str | None, archive_dir: str | None, journal_dir: str | None, as_json: bool) -> int:
     """Abandon an unpublished deposit: discard its draft and close its journal."""
     summary = discard_deposit(journal, archive_dir=archive_dir, journal_dir=journal_dir)
-    if as_json:
-        print_json(summary)
-    else:
-        _show(summary)
-    return 0
+    return _report(summary, as_json)
 
 
 @deposit_group.command("list")
