@@ -45,7 +45,8 @@ class ProcessCap:
         if self.cgroup is not None:
             return f"cgroup pids.max={self.limit}"
         if self.nproc is not None:
-            return f"RLIMIT_NPROC={self.nproc} (uid's tasks now + {self.limit})"
+            # No absolute number: it varies from run to run and the line goes into verdicts.
+            return f"RLIMIT_NPROC: the uid's tasks at start + {self.limit}"
         return "none: running as root without a writable pids cgroup"
 
     def wrap(self, argv: list[str]) -> list[str]:

@@ -63,7 +63,7 @@ def test_the_cap_says_how_it_was_applied() -> None:
             assert (cap.cgroup / "pids.max").read_text().strip() == "64"
             assert cap.describe == "cgroup pids.max=64"
         elif cap.nproc is not None:
-            assert cap.nproc >= 64 and cap.describe.startswith("RLIMIT_NPROC=")
+            assert cap.nproc >= 64 and cap.describe == "RLIMIT_NPROC: the uid's tasks at start + 64"
         else:
             assert cap.describe.startswith("none:")
     finally:
@@ -83,6 +83,11 @@ def test_joining_the_cgroup_passes_argv_as_arguments_never_as_shell_text(tmp_pat
     assert out == hostile + "\n" and not (tmp_path / "pwned").exists() and not (tmp_path / "pwned2").exists()
     assert (group / "cgroup.procs").read_text().strip().isdigit()  # the shell wrote its own pid, then exec'd
     assert ProcessCap(8).wrap(["/bin/true"]) == ["/bin/true"]
+
+
+def test_the_nproc_description_is_the_same_every_run() -> None:
+    """Bundles are byte-identical for the same inputs; the verdict's limits line must not carry a task count."""
+    assert ProcessCap(64, nproc=1000).describe == ProcessCap(64, nproc=1234).describe
 
 
 def test_tasks_of_uid_counts_this_process_threads() -> None:
