@@ -132,3 +132,49 @@ def test_a_cgroup_that_cannot_be_joined_falls_back_and_is_removed(tmp_path: Path
     cap2 = pids.open_cap(16)  # asked once: no second probe, no second mkdir
     assert cap2 is not None and cap2.cgroup is None
     assert sorted(p.name for p in (fake / "pids").iterdir() if p.is_dir()) == made and len(made) == 1
+
+
+REPO = Path(__file__).resolve().parents[2]
+UNPRIVILEGED_BOMB = """
+import sys
+from provenance.sandbox import BubblewrapSandbox, HostRunner, SandboxRequest
+runner = BubblewrapSandbox() if sys.argv[1] == "bwrap" else HostRunner()
+result = runner.run(SandboxRequest(argv=("/usr/bin/python3", "-c", sys.argv[2]), timeout=60, max_processes=32,
+                                   memory_mb=256))
+print(result.process_cap)
+print(result.stdout.decode().strip())
+"""
+
+
+def _world_readable(path: Path) -> bool:
+    return all(p.stat().st_mode & 0o005 == 0o005 for p in [path, *path.parents])
+
+
+@pytest.mark.parametrize("runner", ["host", pytest.param("bwrap", marks=pytest.mark.bwrap)])
+def test_a_fork_bomb_run_by_an_unprivileged_user_hits_rlimit_nproc(runner: str, tmp_path: Path) -> None:
+    """The RLIMIT_NPROC path, for real: run as uid 65534, where no cgroup can be made and the kernel counts tasks."""
+    import os
+
+    if os.getuid() != 0 or shutil.which("setpriv") is None:
+        pytest.skip("needs root and setpriv to become an unprivileged user")
+    python = Path("/usr/bin/python3")
+    if not python.exists() or not _world_readable(REPO):
+        pytest.skip("needs a system /usr/bin/python3 and a world-readable checkout")
+    if runner == "bwrap" and shutil.which("bwrap") is None:
+        pytest.skip("bubblewrap (bwrap) is not installed")
+    version = subprocess.run([str(python), "-c", "import sys; print(sys.version_info >= (3, 11))"],
+                             capture_output=True, text=True, check=False).stdout.strip()
+    if version != "True":
+        pytest.skip("/usr/bin/python3 is older than 3.11")
+    proc = subprocess.run(
+        ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "env", "-i", "PATH=/usr/bin:/bin",
+         f"PYTHONPATH={REPO}", "HOME=/tmp", str(python), "-c", UNPRIVILEGED_BOMB, runner, FORK_BOMB],
+        capture_output=True, text=True, timeout=120, check=False, cwd="/",
+    )
+    if "ModuleNotFoundError" in proc.stderr:
+        pytest.skip(f"the system python cannot import the package as uid 65534: {proc.stderr.strip()[-200:]}")
+    assert proc.returncode == 0, proc.stderr
+    cap_line, outcome = proc.stdout.strip().splitlines()
+    assert cap_line == "RLIMIT_NPROC: the uid's tasks at start + 32"
+    words = outcome.split()
+    assert words[0] == "capped" and int(words[1]) < 32, outcome
