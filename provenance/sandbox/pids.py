@@ -47,7 +47,7 @@ class ProcessCap:
         if self.nproc is not None:
             # No absolute number: it varies from run to run and the line goes into verdicts.
             return f"RLIMIT_NPROC: the uid's tasks at start + {self.limit}"
-        return "none: running as root without a writable pids cgroup"
+        return "none: running as root without a writable pids cgroup, or no /proc to count tasks in"
 
     def wrap(self, argv: list[str]) -> list[str]:
         """``argv`` made to join the cgroup before it execs (unchanged without one)."""
@@ -128,10 +128,17 @@ def _make_cgroup(limit: int) -> Path | None:
     return None
 
 
-def tasks_of_uid(uid: int) -> int:
-    """How many tasks (threads included, as ``RLIMIT_NPROC`` counts them) run under real uid ``uid``."""
+def tasks_of_uid(uid: int) -> int | None:
+    """How many tasks (threads included, as ``RLIMIT_NPROC`` counts them) run under real uid ``uid``.
+
+    ``None`` without a Linux ``/proc`` to count them in.
+    """
     total = 0
-    for entry in os.scandir("/proc"):
+    try:
+        entries = list(os.scandir("/proc"))
+    except OSError:
+        return None
+    for entry in entries:
         if not entry.name.isdigit():
             continue
         try:
@@ -157,6 +164,7 @@ def open_cap(limit: int | None) -> ProcessCap | None:
     if group is not None:
         return ProcessCap(limit, cgroup=group)
     uid = os.getuid()
-    if uid != 0:
-        return ProcessCap(limit, nproc=tasks_of_uid(uid) + limit)
+    tasks = tasks_of_uid(uid) if uid != 0 else None
+    if tasks is not None:
+        return ProcessCap(limit, nproc=tasks + limit)
     return ProcessCap(limit)

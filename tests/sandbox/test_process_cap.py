@@ -95,16 +95,35 @@ def test_tasks_of_uid_counts_this_process_threads() -> None:
     import threading
 
     before = tasks_of_uid(os.getuid())
+    assert before is not None and before >= 1
     stop = threading.Event()
     threads = [threading.Thread(target=stop.wait) for _ in range(4)]
     for t in threads:
         t.start()
     try:
-        assert tasks_of_uid(os.getuid()) >= before + 4 - 2  # other processes of this uid may end meanwhile
+        during = tasks_of_uid(os.getuid())
+        assert during is not None and during >= before + 4 - 2  # other processes of this uid may end meanwhile
     finally:
         stop.set()
         for t in threads:
             t.join()
+
+
+def test_without_proc_there_is_no_task_count_and_no_guessed_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A limit guessed without counting the uid's tasks could stop every fork of the user; no count, no RLIMIT_NPROC."""
+    import os
+
+    from provenance.sandbox import pids
+
+    def no_proc(path: str) -> None:
+        raise FileNotFoundError(path)
+
+    monkeypatch.setattr(pids.os, "scandir", no_proc)
+    assert pids.tasks_of_uid(os.getuid()) is None
+    monkeypatch.setattr(pids, "_make_cgroup", lambda limit: None)
+    monkeypatch.setattr(pids.os, "getuid", lambda: 1000)
+    cap = pids.open_cap(64)
+    assert cap is not None and cap.cgroup is None and cap.nproc is None and cap.describe.startswith("none:")
 
 
 def test_a_process_cap_below_eight_is_refused() -> None:
