@@ -30,6 +30,7 @@ from pathlib import Path
 
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 JOIN_SCRIPT = 'echo $$ > "$0" && exec "$@"'
+NOT_ASKED = "none: not asked"
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import IO, Protocol
 
 from provenance.errors import InputError, ProvenanceError, ToolMissing
-from provenance.sandbox.pids import ProcessCap, open_cap
+from provenance.sandbox.pids import NOT_ASKED, ProcessCap, open_cap
 
 BWRAP_INSTALL_HINT = "install bubblewrap (Debian/Ubuntu: apt-get install bubblewrap; Fedora: dnf install bubblewrap)"
 DEFAULT_ENV: Mapping[str, str] = {
@@ -92,7 +92,7 @@ class SandboxResult:
     sealed: bool
     runner: str
     wall_seconds: float
-    process_cap: str = "none"
+    process_cap: str = NOT_ASKED
 
     @property
     def ok(self) -> bool:
@@ -192,7 +192,7 @@ def _run_process(
     cap = open_cap(request.max_processes)
     try:
         return (*_run_capped(argv, request, cap, env=env, cwd=cwd, pass_fds=pass_fds),
-                cap.describe if cap is not None else "none: not asked")
+                cap.describe if cap is not None else NOT_ASKED)
     finally:
         if cap is not None:
             cap.close()
