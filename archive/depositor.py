@@ -33,7 +33,7 @@ Hook = Callable[[str], None]
 
 @dataclass(frozen=True)
 class StoredFile:
-    """A file held by the repository: its key, size, bare-hex MD5 and the repository's file id."""
+    """A file held by a repository, as it reports it: key, size, bare lowercase hex MD5, its file id."""
 
     key: str
     size: int
@@ -290,7 +290,7 @@ class Depositor:
             changed = sorted(k for k in set(want) & set(have) if want[k] != have[k])
             raise PublishGateError(
                 f"the draft's files differ from the journal (missing {missing}, extra {extra}, changed {changed})",
-                remedy="run `provenance deposit resume` to upload them again",
+                remedy="resume the deposit to upload them again",
             )
 
     def _published_warnings(self, dep: RemoteDeposit) -> list[str]:

@@ -255,13 +255,14 @@ def hash_files(
 
     Largest files start first, so a big file does not end up alone at the tail.
     """
-    order = sorted(paths, key=lambda p: -_size_or_zero(p))
+    order = sorted(paths, key=lambda p: -size_or_zero(p))
     with HashPool(workers) as pool:
         results = pool.map_ordered(lambda p: hash_file(p, algorithms, helper=pool.helper), order)
     return {os.fspath(p): r for p, r in zip(order, results, strict=True)}
 
 
-def _size_or_zero(path: str | os.PathLike[str]) -> int:
+def size_or_zero(path: str | os.PathLike[str]) -> int:
+    """The size of ``path`` without following a final symlink, or 0 when it cannot be read."""
     try:
         return os.lstat(path).st_size
     except OSError:

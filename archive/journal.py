@@ -98,7 +98,7 @@ class Journal:
         """Write a new journal in phase ``prepared``; refuses to overwrite an existing one."""
         p = Path(path)
         if p.exists():
-            raise JournalError(f"{p}: a journal already exists", remedy="run `provenance deposit resume` on it")
+            raise JournalError(f"{p}: a journal already exists", remedy="resume or discard that deposit")
         p.parent.mkdir(parents=True, exist_ok=True)
         data: dict[str, Any] = {
             "contract": JOURNAL_CONTRACT,
@@ -204,7 +204,7 @@ def exclusive(journal_path: str | os.PathLike[str]) -> Iterator[None]:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise JournalError(f"{p}: another process is running this deposit",
-                               remedy="wait for it to finish, then run `provenance deposit resume` if needed") from None
+                               remedy="wait for it to finish, then resume the deposit if needed") from None
         yield
     finally:
         os.close(fd)

@@ -23,6 +23,7 @@ import contextlib
 import hashlib
 import json
 import os
+import pwd
 import shutil
 import sqlite3
 import uuid
@@ -63,9 +64,14 @@ class LocalNotFound(ArchiveInputError):
     """No such deposition, DOI or file in the local archive."""
 
 
-def default_archive_dir() -> Path:
-    """``$XDG_DATA_HOME/provenance/archive`` (default ``~/.local/share/provenance/archive``)."""
-    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
+def default_archive_dir(env: Mapping[str, str]) -> Path:
+    """``$XDG_DATA_HOME/provenance/archive`` (default ``$HOME/.local/share/provenance/archive``).
+
+    ``env`` is the environment the caller resolved (the library reads none itself); without
+    ``HOME`` the user's home directory comes from the password database.
+    """
+    home = env.get("HOME") or pwd.getpwuid(os.getuid()).pw_dir
+    base = env.get("XDG_DATA_HOME") or os.path.join(home, ".local", "share")
     return Path(base) / "provenance" / "archive"
 
 
@@ -141,7 +147,7 @@ class LocalArchive:
             raise LocalNotFound(f"no deposition {deposit_id!r}", remedy="give a number or a 10.5072/local.N DOI") from None
         row = db.execute("SELECT * FROM deposits WHERE id = ?", (n,)).fetchone()
         if row is None:
-            raise LocalNotFound(f"no deposition {n} in {self.root}", remedy="see `provenance archive list`")
+            raise LocalNotFound(f"no deposition {n} in {self.root}", remedy="list the archive to see its deposition ids")
         return row  # type: ignore[no-any-return]
 
     def _remote(self, db: sqlite3.Connection, row: sqlite3.Row) -> RemoteDeposit:
@@ -372,7 +378,7 @@ class LocalArchive:
                                 "ORDER BY id DESC", (n,)).fetchone()
             if latest is not None:
                 return str(latest["id"])
-        raise LocalNotFound(f"no deposition or concept {ref!r} in {self.root}", remedy="see `provenance archive list`")
+        raise LocalNotFound(f"no deposition or concept {ref!r} in {self.root}", remedy="list the archive to see its deposition ids")
 
     def list_deposits(self) -> list[dict[str, Any]]:
         """Every deposition, newest first, as plain JSON."""

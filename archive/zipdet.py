@@ -1,8 +1,8 @@
 """Deterministic zip of a directory: same tree and epoch give the same bytes.
 
 Entries are sorted by name, all under one top directory named after the source
-directory; every entry gets the timestamp of ``epoch`` (``SOURCE_DATE_EPOCH``,
-clamped to the zip range 1980-2107), Unix mode 0644 for files and 0755 for
+directory; every entry gets the timestamp of ``epoch`` (the caller's clock, never the
+files' mtimes; clamped to the zip range 1980-2107), Unix mode 0644 for files and 0755 for
 directories, no extra fields, no comment; text-like files DEFLATE at a fixed level, others stored. Symlinks and
 special files are refused. The zip is written to a temporary file and renamed.
 """
@@ -24,18 +24,6 @@ _ZIP_MIN = 315532800  # 1980-01-01T00:00:00Z
 _ZIP_MAX = 4354819199  # 2107-12-31T23:59:59Z
 COMPRESS_LEVEL = 6
 _COPY_CHUNK = 4 * 1024 * 1024
-
-
-def epoch_from_env(default: int | None = None) -> int | None:
-    """``SOURCE_DATE_EPOCH`` as an int, or ``default``; a malformed value is an input error."""
-    raw = os.environ.get("SOURCE_DATE_EPOCH")
-    if raw is None or raw == "":
-        return default
-    if not raw.isdigit():
-        raise ArchiveInputError(
-            f"SOURCE_DATE_EPOCH={raw!r} is not a non-negative integer", remedy="set it to Unix seconds"
-        )
-    return int(raw)
 
 
 def zip_date_time(epoch: int) -> tuple[int, int, int, int, int, int]:

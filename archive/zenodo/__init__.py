@@ -3,32 +3,13 @@
 Facts come from ``reference/zenodo-api.md``: build against the API as it
 actually behaves (newversion returns the new draft, discard returns 204,
 checksums are bare hex or ``md5:``-prefixed, errors carry a ``messages`` list).
+
+The modules: :mod:`~archive.zenodo.client` (the client), :mod:`~archive.zenodo.errors`
+(its typed errors), :mod:`~archive.zenodo.retry` (when to retry and how long to wait),
+:mod:`~archive.zenodo.vocabulary` (metadata rules), :mod:`~archive.zenodo.repository`
+(the client as a deposit repository) and :mod:`~archive.zenodo.standin` (the server).
 """
 
 from archive.zenodo.client import ZenodoClient
-from archive.zenodo.errors import (
-    ZenodoAuthError,
-    ZenodoChecksumMismatch,
-    ZenodoError,
-    ZenodoFieldError,
-    ZenodoMetadataMismatch,
-    ZenodoNotFound,
-    ZenodoRateLimited,
-    ZenodoServerError,
-    ZenodoTransportError,
-    ZenodoValidationError,
-)
 
-__all__ = [
-    "ZenodoAuthError",
-    "ZenodoChecksumMismatch",
-    "ZenodoClient",
-    "ZenodoError",
-    "ZenodoFieldError",
-    "ZenodoMetadataMismatch",
-    "ZenodoNotFound",
-    "ZenodoRateLimited",
-    "ZenodoServerError",
-    "ZenodoTransportError",
-    "ZenodoValidationError",
-]
+__all__ = ["ZenodoClient"]

@@ -30,9 +30,11 @@ from urllib.parse import urlsplit
 import httpx
 
 from archive import __version__
+from archive.depositor import StoredFile
 from archive.zenodo.errors import (
     ZenodoAuthError,
     ZenodoChecksumMismatch,
+    ZenodoConnectError,
     ZenodoError,
     ZenodoInputError,
     ZenodoMetadataMismatch,
@@ -53,16 +55,6 @@ CHUNK = 1024 * 1024
 
 Progress = Callable[[int, int], None]
 """Called as ``progress(bytes_sent_so_far, total_bytes)``; restarts from 0 on a retried upload."""
-
-
-@dataclass(frozen=True)
-class RemoteFile:
-    """A file as the server reports it; ``md5`` is bare lowercase hex."""
-
-    key: str
-    size: int
-    md5: str
-    file_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -122,7 +114,7 @@ class Deposition:
         return None
 
     @property
-    def files(self) -> list[RemoteFile]:
+    def files(self) -> list[StoredFile]:
         raw_files = self.raw.get("files")
         return [_legacy_file(f) for f in raw_files] if isinstance(raw_files, list) else []
 
@@ -138,16 +130,16 @@ def strip_checksum(value: Any) -> str:
     return text.split(":", 1)[1].lower() if ":" in text else text.lower()
 
 
-def _legacy_file(raw: Any) -> RemoteFile:
+def _legacy_file(raw: Any) -> StoredFile:
     if not isinstance(raw, Mapping):
-        return RemoteFile("", 0, "")
+        return StoredFile("", 0, "")
     key = str(raw.get("filename") or raw.get("key") or raw.get("name") or "")
     size = raw.get("filesize", raw.get("size", 0))
     try:
         size_int = int(size)
     except (TypeError, ValueError):
         size_int = 0
-    return RemoteFile(key, size_int, strip_checksum(raw.get("checksum")), str(raw.get("id") or ""))
+    return StoredFile(key, size_int, strip_checksum(raw.get("checksum")), str(raw.get("id") or ""))
 
 
 class _BearerAuth(httpx.Auth):
@@ -305,9 +297,9 @@ class ZenodoClient:
         if status == 404:
             return ZenodoNotFound(message, remedy="check the deposition id and its state", **kwargs)
         if status == 429:
-            return ZenodoRateLimited(message, remedy="wait and run `provenance deposit resume`", **kwargs)
+            return ZenodoRateLimited(message, remedy="wait, then resume the deposit", **kwargs)
         if status >= 500:
-            return ZenodoServerError(message, remedy="Zenodo failed; run `provenance deposit resume` later", **kwargs)
+            return ZenodoServerError(message, remedy="the server failed; resume the deposit later", **kwargs)
         if status in (400, 409, 413, 415):
             return ZenodoValidationError(message, remedy="fix the fields named above", **kwargs)
         return ZenodoError(message, remedy="see Zenodo's message", **kwargs)
@@ -346,10 +338,17 @@ class ZenodoClient:
                 if idempotent and not last:
                     self._sleep(self.retry.backoff(attempt, self._rng))
                     continue
+                if isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout)):
+                    raise ZenodoConnectError(
+                        f"cannot connect to {self._origin[0]}://{self._origin[1]} ({type(exc).__name__})",
+                        operation=operation,
+                        remedy="the request never reached the server; check the URL and the network, "
+                        "then resume the deposit",
+                    ) from None
                 raise ZenodoTransportError(
                     f"{type(exc).__name__} talking to {self._path_of(url)}",
                     operation=operation,
-                    remedy="the server may or may not have acted; run `provenance deposit resume`",
+                    remedy="the server may or may not have acted; resume the deposit to find out",
                 ) from None
             if response.status_code in expect:
                 return response
@@ -435,7 +434,7 @@ class ZenodoClient:
 
     # -- files ------------------------------------------------------------------
 
-    def list_files(self, deposition_id: int) -> list[RemoteFile]:
+    def list_files(self, deposition_id: int) -> list[StoredFile]:
         op = f"list files of {deposition_id}"
         response = self._send("GET", f"/deposit/depositions/{deposition_id}/files", operation=op, idempotent=True)
         data = self._json(response, op)
@@ -462,7 +461,7 @@ class ZenodoClient:
         progress: Progress | None = None,
         checksum_attempts: int = 3,
         expected_md5: str | None = None,
-    ) -> RemoteFile:
+    ) -> StoredFile:
         """Stream ``path`` to ``bucket_url/key`` and verify the server's size and MD5.
 
         The MD5 compared with the server's is ``expected_md5`` when the caller
@@ -513,12 +512,12 @@ class ZenodoClient:
             theirs = strip_checksum(body.get("checksum") if isinstance(body, Mapping) else None)
             their_size = body.get("size") if isinstance(body, Mapping) else None
             if theirs == ours and their_size == size:
-                return RemoteFile(key, size, ours, str(body.get("version_id") or ""))
+                return StoredFile(key, size, ours, str(body.get("version_id") or ""))
             if attempt == checksum_attempts:
                 raise ZenodoChecksumMismatch(
                     f"server reports md5 {theirs or '?'} size {their_size}, ours md5 {ours} size {size}",
                     operation=op,
-                    remedy="the upload was damaged in transit; run `provenance deposit resume` to send it again",
+                    remedy="the upload was damaged in transit; resume the deposit to send it again",
                 )
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -552,7 +551,7 @@ class ZenodoClient:
             dep = self.get_deposition(deposition_id)
         raise ZenodoServerError(
             "published but no DOI was reported", operation=f"publish {deposition_id}",
-            remedy="run `provenance deposit resume` later",
+            remedy="resume the deposit later",
         )
 
     def edit(self, deposition_id: int) -> Deposition:
@@ -631,7 +630,7 @@ class ZenodoClient:
         data = self._json(response, op)
         return data if isinstance(data, Mapping) else {}
 
-    def download(self, url: str, dest: str | os.PathLike[str]) -> RemoteFile:
+    def download(self, url: str, dest: str | os.PathLike[str]) -> StoredFile:
         """Stream a file to ``dest`` and return its size and MD5."""
         digest = hashlib.md5(usedforsecurity=False)
         size = 0
@@ -645,4 +644,4 @@ class ZenodoClient:
                     digest.update(chunk)
                     size += len(chunk)
                     handle.write(chunk)
-        return RemoteFile(target.name, size, digest.hexdigest())
+        return StoredFile(target.name, size, digest.hexdigest())

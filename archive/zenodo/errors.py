@@ -102,6 +102,10 @@ class ZenodoTransportError(ZenodoError):
     """The connection failed or timed out: the server may or may not have acted."""
 
 
+class ZenodoConnectError(ZenodoTransportError):
+    """No connection was made (refused, unreachable, connect timeout): the server did not act."""
+
+
 class ZenodoChecksumMismatch(ZenodoError):
     """The server's MD5 or size of an upload differs from ours."""
 

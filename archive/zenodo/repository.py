@@ -20,7 +20,7 @@ def to_remote(dep: Deposition) -> RemoteDeposit:
         concept_doi=dep.conceptdoi,
         record_url=dep.record_url if dep.published else None,
         upload_target=dep.bucket_url,
-        files=tuple(StoredFile(f.key, f.size, f.md5, f.file_id) for f in dep.files),
+        files=tuple(dep.files),
         metadata=dict(dep.metadata),
     )
 
@@ -53,9 +53,8 @@ class ZenodoRepository:
         bucket = draft.upload_target or self.client.get_deposition(int(draft.id)).bucket_url
         if not bucket:
             raise ZenodoError("the draft has no bucket link", operation=f"upload {key}",
-                              remedy="the deposition is not an open draft; run `provenance deposit resume`")
-        stored = self.client.upload(bucket, key, path, progress=progress, expected_md5=expected_md5)
-        return StoredFile(stored.key, stored.size, stored.md5, stored.file_id)
+                              remedy="the deposition is not an open draft; resume the deposit")
+        return self.client.upload(bucket, key, path, progress=progress, expected_md5=expected_md5)
 
     def delete_file(self, deposit_id: str, stored: StoredFile) -> None:
         self.client.delete_file(int(deposit_id), stored.file_id)

@@ -6,6 +6,7 @@ import click
 from rich.table import Table
 
 from archive.local_archive import LocalArchive, default_archive_dir
+from provenance.cli.options import environment
 from provenance.cli.output import console, json_option_help, print_json
 
 _ARCHIVE_DIR = click.option("--archive-dir", type=click.Path(file_okay=False),
@@ -13,7 +14,7 @@ _ARCHIVE_DIR = click.option("--archive-dir", type=click.Path(file_okay=False),
 
 
 def _open(archive_dir: str | None) -> LocalArchive:
-    return LocalArchive(archive_dir or default_archive_dir())
+    return LocalArchive(archive_dir or default_archive_dir(environment()))
 
 
 @click.group("archive")

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import click
 
-from archive.zipdet import epoch_from_env
 from provenance.bundle.build import build_bundle
 from provenance.bundle.read import open_bundle
 from provenance.cli.keys_cmd import load_key_for_signing
+from provenance.cli.options import source_date_epoch
 from provenance.cli.output import console, err_console, json_option_help, print_json
 from provenance.signing.trust import load_trust_root
 
@@ -68,7 +68,7 @@ def build_command(
     """
     key = load_key_for_signing(key_path)
     trust = load_trust_root(trust_path) if trust_path is not None else None
-    epoch = epoch_from_env()
+    epoch = source_date_epoch()
     progress = None if as_json else (lambda msg: err_console.print(f"[dim]{msg}[/dim]"))
     result = build_bundle(
         manifest,

@@ -177,10 +177,11 @@ def read_bundle(path: str | os.PathLike[str]) -> BundleInfo:
     return BundleInfo(p, record_id, bundle_id, manifest, p.is_file(), attestation, checkpoint, epoch, correction)
 
 
-def resolve_target(to: str, archive_dir: str | os.PathLike[str] | None = None) -> Target:
+def resolve_target(to: str, archive_dir: str | os.PathLike[str] | None = None,
+                   env: Mapping[str, str] | None = None) -> Target:
     name = to.strip()
     if name == "local":
-        return Target("local", "local", None, Path(archive_dir) if archive_dir else default_archive_dir())
+        return Target("local", "local", None, Path(archive_dir) if archive_dir else default_archive_dir(env or {}))
     if name == "zenodo":
         return Target("zenodo", name, PRODUCTION_URL)
     if name == "zenodo-sandbox":
@@ -263,7 +264,7 @@ def deposit_bundle(
     """
     e = dict(os.environ if env is None else env)
     info = read_bundle(bundle)
-    target = resolve_target(to, archive_dir)
+    target = resolve_target(to, archive_dir, e)
     repo, registry, default_journals = _open(target, e, client_kwargs)
     jdir = Path(journal_dir) if journal_dir else default_journals
     described = _describe(repo, target)
@@ -348,7 +349,7 @@ def _deposit_locked(info: BundleInfo, repo: Repository, registry: Registry,
 def journal_dirs(env: Mapping[str, str], archive_dir: str | os.PathLike[str] | None,
                  journal_dir: str | os.PathLike[str] | None) -> list[Path]:
     dirs = [Path(journal_dir)] if journal_dir else []
-    dirs.append((Path(archive_dir) if archive_dir else default_archive_dir()) / "journals")
+    dirs.append((Path(archive_dir) if archive_dir else default_archive_dir(env)) / "journals")
     dirs.append(data_dir(env) / "deposits")
     return dirs
 

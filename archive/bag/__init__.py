@@ -1,0 +1,62 @@
+"""BagIt 1.0 (RFC 8493): a strict writer and a validator that reports every finding.
+
+Writer (:mod:`archive.bag.writer`): builds in a temporary directory beside the
+destination and renames it into place; payload files are copied and hashed in one
+read each, in parallel; manifests are sorted, LF-terminated, two-space separated,
+lowercase hex; bag-info.txt keeps the caller's order and gets Payload-Oxum; tag
+manifests list every tag file except tag manifests. Names needing
+percent-encoding are refused on write.
+
+Validator (:mod:`archive.bag.validator`): reads a directory (never following
+symlinks) or a zip (streamed, never extracted) through a
+:class:`~archive.bag.sources.BagSource`; checks bagit.txt, every manifest line
+and path, completeness against each manifest, Payload-Oxum, and every digest,
+hashing each file once for every algorithm. It collects all findings and
+returns them.
+
+The modules: :mod:`~archive.bag.paths` (path encoding and safety),
+:mod:`~archive.bag.sources` (directory and zip readers), :mod:`~archive.bag.text`
+(tag-file formats), :mod:`~archive.bag.findings` (findings and the report).
+"""
+
+from archive.bag.findings import BagFinding, BagReport
+from archive.bag.paths import (
+    MAX_SEGMENT_BYTES,
+    collision_key,
+    decode_path,
+    encode_path,
+    unsafe_reason,
+    writer_refusal,
+)
+from archive.bag.sources import BagSource, DirectorySource, Entry, ZipSource, open_source
+from archive.bag.text import BAGIT_TXT, format_bag_info, format_manifest, parse_bag_info, parse_manifest
+from archive.bag.validator import SERIAL_BELOW, validate_bag
+from archive.bag.writer import Finalizer, LatePayload, PayloadItem, WrittenBag, write_bag
+
+__all__ = [
+    "BAGIT_TXT",
+    "MAX_SEGMENT_BYTES",
+    "SERIAL_BELOW",
+    "BagFinding",
+    "BagReport",
+    "BagSource",
+    "DirectorySource",
+    "Entry",
+    "Finalizer",
+    "LatePayload",
+    "PayloadItem",
+    "WrittenBag",
+    "ZipSource",
+    "collision_key",
+    "decode_path",
+    "encode_path",
+    "format_bag_info",
+    "format_manifest",
+    "open_source",
+    "parse_bag_info",
+    "parse_manifest",
+    "unsafe_reason",
+    "validate_bag",
+    "write_bag",
+    "writer_refusal",
+]

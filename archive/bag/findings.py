@@ -1,0 +1,62 @@
+"""What validating a bag found: one :class:`BagFinding` per problem, and the :class:`BagReport`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from archive.hashing import FileDigests
+
+
+@dataclass(frozen=True)
+class BagFinding:
+    """One problem. ``code`` is stable (``mismatch``, ``missing``, ``unexpected``, ...)."""
+
+    code: str
+    path: str | None
+    message: str
+    level: str = "error"  # or "warning"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"code": self.code, "path": self.path, "message": self.message, "level": self.level}
+
+
+@dataclass(frozen=True)
+class BagReport:
+    """Every finding of :func:`validate_bag`, plus what was read while validating.
+
+    ``files`` holds the digests computed for every regular file (bag-relative names),
+    ``contents`` the bytes of the files the caller asked to keep: exactly the bytes
+    that were hashed, so later parsing sees what was verified.
+    """
+
+    label: str
+    findings: tuple[BagFinding, ...]
+    files: Mapping[str, FileDigests]
+    contents: Mapping[str, bytes]
+    bag_info: tuple[tuple[str, str], ...]
+    payload_manifests: Mapping[str, Mapping[str, str]]
+    tag_manifests: Mapping[str, Mapping[str, str]]
+    version: str | None
+
+    @property
+    def ok(self) -> bool:
+        return not any(f.level == "error" for f in self.findings)
+
+    @property
+    def errors(self) -> list[BagFinding]:
+        return [f for f in self.findings if f.level == "error"]
+
+    def info(self, label: str) -> list[str]:
+        """Every value of a bag-info label (case-insensitive), in file order."""
+        return [v for k, v in self.bag_info if k.lower() == label.lower()]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "bag": self.label,
+            "valid": self.ok,
+            "version": self.version,
+            "files": len(self.files),
+            "findings": [f.to_json() for f in self.findings],
+        }

@@ -1,0 +1,87 @@
+"""The tag files' text: bagit.txt, manifests and bag-info.txt, parsed and formatted."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+
+from archive.bag.findings import BagFinding
+from archive.bag.paths import decode_path, encode_path
+from archive.errors import ArchiveInputError
+
+BAGIT_TXT = b"BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n"
+MANIFEST_NAME = re.compile(r"^(tag)?manifest-([a-z0-9]+)\.txt$")
+TAGMANIFEST_NAME = re.compile(r"^tagmanifest-([a-z0-9]+)\.txt$")
+_MANIFEST_LINE = re.compile(r"^([0-9A-Fa-f]+)[ \t]+(.+)$")
+HEX_LENGTH = {"md5": 32, "sha1": 40, "sha256": 64, "sha512": 128}
+
+
+def parse_manifest(text: bytes, source: str) -> tuple[list[tuple[str, str]], list[BagFinding]]:
+    """``[(path, hex)]`` of a (tag)manifest and every malformed line as a finding."""
+    findings: list[BagFinding] = []
+    entries: list[tuple[str, str]] = []
+    try:
+        decoded = text.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return [], [BagFinding("bad-manifest", source, f"not UTF-8 (byte {exc.start})")]
+    if decoded.startswith("\ufeff"):
+        findings.append(BagFinding("bad-manifest", source, "starts with a byte-order mark"))
+        decoded = decoded[1:]
+    for number, line in enumerate(re.split(r"\r\n|\n|\r", decoded), 1):
+        if line == "":
+            continue
+        match = _MANIFEST_LINE.match(line)
+        if not match:
+            findings.append(BagFinding("bad-manifest", source, f"line {number} is not '<hex digest> <path>'"))
+            continue
+        try:
+            path = decode_path(match.group(2))
+        except ValueError as exc:
+            findings.append(BagFinding("bad-path", source, f"line {number}: {exc}"))
+            continue
+        entries.append((path, match.group(1).lower()))
+    return entries, findings
+
+
+def parse_bag_info(text: bytes) -> tuple[list[tuple[str, str]], list[str]]:
+    """``[(label, value)]`` in file order (continuation lines joined) and problems found."""
+    problems: list[str] = []
+    try:
+        decoded = text.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return [], [f"not UTF-8 (byte {exc.start})"]
+    items: list[tuple[str, str]] = []
+    for number, line in enumerate(re.split(r"\r\n|\n|\r", decoded), 1):
+        if line == "":
+            continue
+        if line[0] in " \t":
+            if not items:
+                problems.append(f"line {number}: continuation line before any label")
+                continue
+            label, value = items[-1]
+            items[-1] = (label, value + " " + line.strip())
+            continue
+        label, sep, value = line.partition(":")
+        if not sep or label != label.strip() or not label:
+            problems.append(f"line {number}: not 'Label: value'")
+            continue
+        items.append((label, value.strip()))
+    return items, problems
+
+
+def format_bag_info(items: Sequence[tuple[str, str]]) -> bytes:
+    """bag-info.txt in the caller's order; refuses labels or values that cannot round-trip."""
+    lines = []
+    for label, value in items:
+        if not label or ":" in label or label != label.strip() or any(c in label for c in "\r\n"):
+            raise ArchiveInputError(f"bag-info label {label!r} is not allowed", remedy="use a plain label")
+        if any(c in value for c in "\r\n") or value != value.strip():
+            raise ArchiveInputError(f"bag-info value for {label!r} has line breaks or edge spaces", remedy="flatten it")
+        lines.append(f"{label}: {value}\n")
+    return "".join(lines).encode("utf-8")
+
+
+def format_manifest(entries: Mapping[str, str]) -> bytes:
+    """Sorted ``<hex>  <path>`` lines, LF endings, paths percent-encoded."""
+    return "".join(f"{digest}  {encode_path(path)}\n" for path, digest in sorted(entries.items())).encode("utf-8")
+
