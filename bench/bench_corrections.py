@@ -31,7 +31,6 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from provenance.corrections import merkle, note
-from provenance.corrections.log import append_correction, checkpoint_path, verify_log
 from provenance.corrections.record import (
     PAYLOAD_TYPE,
     ClaimChange,
@@ -39,6 +38,8 @@ from provenance.corrections.record import (
     build_record,
     origin_for,
 )
+from provenance.corrections.store import append_correction, checkpoint_path
+from provenance.corrections.verify import verify_log
 from provenance.jsonio import canonical_bytes
 from provenance.signing.dsse import pae
 from provenance.signing.keys import SigningKey, generate_key

@@ -221,7 +221,8 @@ def _repro(
 
 
 def _corrections(log: Path, manifest: dict[str, Any], trust: TrustRoot | None) -> tuple[list[PayloadItem], dict[str, Any]]:
-    from provenance.corrections.log import read_log, verify_log
+    from provenance.corrections.store import read_log
+    from provenance.corrections.verify import verify_log
 
     files = read_log(log)
     report = verify_log(files.entries, files.checkpoint, trust=trust)

@@ -110,12 +110,12 @@ def load_report_data(path: str | os.PathLike[str], trust: TrustRoot | None = Non
     corrections: list[Mapping[str, Any]] = []
     status: Mapping[str, Any] | None = None
     if CORRECTIONS_LOG in contents:
-        from provenance.corrections.log import verify_log
+        from provenance.corrections.verify import verify_log
 
         log_report = verify_log(contents[CORRECTIONS_LOG], contents.get(CORRECTIONS_CHECKPOINT), trust=trust)
         view = log_report.status
-        corrections = [h.as_json() for h in view.history]
-        status = {**view.as_json(), "signatures_verified": log_report.signatures_verified,
+        corrections = [h.to_json() for h in view.history]
+        status = {**view.to_json(), "signatures_verified": log_report.signatures_verified,
                   "checkpoint_verified": log_report.checkpoint_verified, "ok": log_report.ok}
     files = tuple(
         (name, d.size, d["sha256"]) for name, d in sorted(bag.files.items())

@@ -771,7 +771,7 @@ def _check_corrections(
     if entries is None:
         out.fail("corrections", "the log is too large to check", CORRECTIONS_LOG)
         return
-    from provenance.corrections.log import verify_log
+    from provenance.corrections.verify import verify_log
 
     checkpoint = bag.contents.get(CORRECTIONS_CHECKPOINT)
     report = verify_log(entries, checkpoint, trust=trust)

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import base64
-import hashlib
-import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -14,31 +12,21 @@ from rich.markup import escape
 from rich.table import Table
 
 from archive.atomic import atomic_write_bytes
-from provenance.cli.keys_cmd import load_key_for_signing
-from provenance.cli.output import console, err_console, json_option_help, print_json
+from provenance.cli.options import json_option, key_option, load_signing_key_cli, trust_options
+from provenance.cli.output import console, err_console, print_json
 from provenance.corrections import bundle_target
-from provenance.corrections.log import (
-    LogReport,
-    append_correction,
-    checkpoint_path,
-    log_identity,
-    read_log,
-    split_lines,
-    verify_log,
-)
+from provenance.corrections.append_request import AppendRequest, append_from_request
+from provenance.corrections.entries import split_lines
 from provenance.corrections.proofs import consistency_document, proof_document, verify_proof_document
-from provenance.corrections.record import (
-    CLAIM_STATUSES,
-    COPE_CATEGORIES,
-    CORRECTION_TYPES,
-    ClaimChange,
-    CorrectionRequest,
-)
+from provenance.corrections.record import CLAIM_STATUSES, COPE_CATEGORIES, CORRECTION_TYPES
+from provenance.corrections.report import LogReport
 from provenance.corrections.status import StatusView
+from provenance.corrections.store import checkpoint_path, read_log
+from provenance.corrections.verify import verify_log
 from provenance.errors import InputError
 from provenance.jsonio import load_json_file, write_json
 from provenance.signing.keys import load_public_key_info
-from provenance.signing.trust import TrustRoot, load_trust_root
+from provenance.signing.trust import TrustRoot
 
 _STATUS_STYLE = {
     "CURRENT": "green",
@@ -49,15 +37,9 @@ _STATUS_STYLE = {
     "RETRACTED": "bold red",
     "WITHDRAWN": "bold red",
 }
-_json = click.option("--json", "as_json", is_flag=True, help=json_option_help())
-_trust = click.option(
-    "--trust", "trust_path", default=None, type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    help="Trust root (trust-root.json): corrector keys sign entries, log keys sign checkpoints.",
-)
-
-
-def _load_trust(path: Path | None) -> TrustRoot | None:
-    return load_trust_root(path) if path is not None else None
+_TRUST_HELP = "Trust root (trust-root.json): corrector keys sign entries, log keys sign checkpoints."
+_TARGET = click.Path(exists=True, path_type=Path)
+_FILE = click.Path(dir_okay=False, exists=True, path_type=Path)
 
 
 def _check_declared_role(key_path: Path, keyid: str, role: str, option: str) -> None:
@@ -69,45 +51,6 @@ def _check_declared_role(key_path: Path, keyid: str, role: str, option: str) -> 
     if info.key.keyid == keyid and info.role is not None and info.role != role:
         raise InputError(f"{option} {key_path} is declared for role {info.role}, not {role}", where=str(pub),
                          remedy=f"give a {role} key (and --trust to check roles against the trust root)")
-
-
-def _pairs(values: Sequence[str], option: str) -> dict[str, dict[str, str]]:
-    """Parse ``CLAIM:FIELD=VALUE`` options into {claim: {field: value}}."""
-    out: dict[str, dict[str, str]] = {}
-    for item in values:
-        claim, sep, rest = item.partition(":")
-        field, eq, value = rest.partition("=")
-        if not sep or not eq or not claim or not field:
-            raise InputError(f"{option} {item!r} is not CLAIM:FIELD=VALUE", remedy=f"write e.g. {option} c3:expected=7.6")
-        out.setdefault(claim, {})[field] = value
-    return out
-
-
-def _manifest_values(manifest: Mapping[str, Any]) -> dict[str, dict[str, str | None]]:
-    """Each claim's values as the paper manifest states them: text, confidence, expected."""
-    values: dict[str, dict[str, str | None]] = {}
-    for claim in manifest.get("claims", []) or []:
-        if not isinstance(claim, Mapping) or not isinstance(claim.get("id"), str):
-            continue
-        entry: dict[str, str | None] = {"text": claim.get("text") if isinstance(claim.get("text"), str) else None}
-        if isinstance(claim.get("confidence"), str):
-            entry["confidence"] = claim["confidence"]
-        check = claim.get("check")
-        if isinstance(check, Mapping) and isinstance(check.get("expected"), str):
-            entry["expected"] = check["expected"]
-        values[claim["id"]] = entry
-    return values
-
-
-def _evidence(paths: Sequence[Path]) -> tuple[dict[str, str], ...]:
-    items = []
-    for p in paths:
-        digest = hashlib.sha256()
-        with p.open("rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
-        items.append({"name": p.name, "sha256": digest.hexdigest()})
-    return tuple(items)
 
 
 def _status_cell(status: str) -> str:
@@ -166,296 +109,226 @@ def _resolve(target: Path) -> tuple[bytes, bytes | None, str, bytes | None]:
     return files.entries, files.checkpoint, str(target), None
 
 
+@click.group("correct")
+def correct() -> None:
+    """Signed, append-only correction records (Crossmark/COPE vocabulary) in a Merkle-checkpointed log.
+
+    A log is JSONL, one DSSE-signed correction-record-v1 per line, with a C2SP
+    checkpoint beside it (LOG.checkpoint) signed by the log key. A bundle's log
+    lives beside the bundle as <bundle>.corrections.jsonl.
+    """
+
+
+@correct.command("append")
+@click.argument("target", type=click.Path(path_type=Path))
+@click.option("--type", "ctype", required=True, type=click.Choice(CORRECTION_TYPES), help="Kind of notice (Crossmark).")
+@click.option("--claim", "claims", multiple=True, help="Id of a claim the notice is about (repeatable).")
+@click.option("--reason", required=True, help="Why, in plain words (COPE: notices say why).")
+@click.option("--reason-category", default="honest_error", show_default=True, type=click.Choice(COPE_CATEGORIES),
+              help="COPE reason category.")
+@click.option("--what-was-wrong", default=None, help="What was wrong (default: the reason).")
+@click.option("--what-changed", "what_changed", multiple=True, help="One change, in plain words (repeatable).")
+@key_option(help="Private key of the corrector signing the entry.")
+@key_option("--log-key", param="log_key_path", help="Private key of the log, signing the new checkpoint.")
+@trust_options(required=False, help=_TRUST_HELP)
+@click.option("--origin", default=None, help="Log origin for a new log (default: from the record id).")
+@click.option("--record-id", default=None, help="Record id (default: from the bundle, the manifest or the log).")
+@click.option("--manifest", "manifest_path", default=None, type=_FILE,
+              help="Paper manifest: record id, DOI and the claims' values before the correction.")
+@click.option("--doi", default=None, help="Version DOI corrected.")
+@click.option("--path", "paths", multiple=True, help="Path of a file (inside the bundle) the notice is about.")
+@click.option("--before", "before", multiple=True, help="A claim's value before: CLAIM:FIELD=VALUE (repeatable).")
+@click.option("--after", "after", multiple=True, help="A claim's value after: CLAIM:FIELD=VALUE (repeatable).")
+@click.option("--claim-status", "claim_status", multiple=True,
+              help=f"A claim's status after, CLAIM=STATUS ({', '.join(CLAIM_STATUSES)}); default: from --type.")
+@click.option("--replacement", "replacements", multiple=True, help="CLAIM=NEWCLAIM: a claim that replaces one.")
+@click.option("--supersedes", default=None, type=click.IntRange(min=0), help="seq of an earlier entry this one withdraws.")
+@click.option("--issuer-name", default=None, help="Name of the person or body issuing the notice.")
+@click.option("--issuer-orcid", default=None, help="ORCID iD of the issuer.")
+@click.option("--evidence", "evidence", multiple=True, type=_FILE,
+              help="A file the notice rests on; its sha256 is recorded (repeatable).")
+@click.option("--notice", default=None, help="Public notice text.")
+@click.option("--issued-at", "issued_at", default=None,
+              help="Issue time, RFC 3339 UTC (2026-11-22T01:00:00Z); default now. Never earlier than the last entry's.")
+@json_option
+def append_cmd(key_path: Path, log_key_path: Path, trust: TrustRoot | None, as_json: bool, **options: Any) -> int:
+    """Append one signed correction to LOG (a .jsonl file) or to the log of BUNDLE; write a new checkpoint."""
+    request = AppendRequest(**options)
+    signer = load_signing_key_cli(key_path)
+    log_key = load_signing_key_cli(log_key_path)
+    if trust is None:
+        _check_declared_role(key_path, signer.keyid, "corrector", "--key")
+        _check_declared_role(log_key_path, log_key.keyid, "log", "--log-key")
+    outcome = append_from_request(request, signer=signer, log_key=log_key, trust=trust)
+    result, log_path = outcome.result, outcome.log_path
+    if as_json:
+        print_json({
+            "log": str(log_path),
+            "checkpoint_path": str(checkpoint_path(log_path)),
+            "origin": result.origin,
+            "seq": result.seq,
+            "size": result.size,
+            "root": base64.b64encode(result.root).decode("ascii"),
+            "line_sha256": result.line_sha256,
+            "created": result.created,
+            "seeded_from_bundle": result.seeded,
+            "repaired_torn_bytes": result.repaired_bytes,
+            "roles_checked": trust is not None,
+            "checkpoint": result.checkpoint.decode("utf-8"),
+            "record": result.record,
+        })
+        return 0
+    if trust is None:
+        err_console.print("[yellow]warning: no --trust: the signer's corrector role and the log key's role were not checked[/yellow]")
+    if result.repaired_bytes:
+        err_console.print(f"[yellow]repaired a torn last line ({result.repaired_bytes} bytes, never committed)[/yellow]")
+    verb = "created" if result.created else "appended to"
+    console.print(f"{verb} {escape(str(log_path))}: entry {result.seq} ({request.ctype}), log {escape(result.origin)}")
+    console.print(f"checkpoint: size {result.size}, root {base64.b64encode(result.root).decode('ascii')}")
+    return 0
+
+
+@correct.command("verify")
+@click.argument("target", type=_TARGET)
+@trust_options(required=False, help=_TRUST_HELP)
+@click.option("--since", "since", default=None, type=_FILE,
+              help="An older checkpoint you trust: the log must be consistent with it.")
+@click.option("--checkpoint", "checkpoint_file", default=None, type=_FILE,
+              help="Checkpoint to verify against (default: LOG.checkpoint).")
+@click.option("--state", "state", default=None, type=click.Path(dir_okay=False, path_type=Path),
+              help="Auditor state: the last checkpoint verified (used as --since when present; "
+                   "replaced by the current checkpoint after a verification with --trust passes).")
+@click.option("--origin", default=None, help="Expected log origin.")
+@click.option("--workers", default=None, type=click.IntRange(min=1), help="Processes for signature checks (default: all cores).")
+@json_option
+def verify_cmd(target: Path, trust: TrustRoot | None, since: Path | None, checkpoint_file: Path | None,
+               state: Path | None, origin: str | None, workers: int | None, as_json: bool) -> int:
+    """Verify LOG (or a BUNDLE's log): signatures, chain, Merkle root, checkpoint, consistency with --since.
+
+    For a BUNDLE whose log lives beside it, the checkpoint the bundle carries is
+    the default --since: the log must extend what was deposited. Exit 0 when it
+    verifies, 1 when any check fails. Without --trust the signatures are not
+    checked and the result says so.
+    """
+    entries, checkpoint, label, anchor = _resolve(target)
+    if checkpoint_file is not None:
+        checkpoint = checkpoint_file.read_bytes()
+    older = since.read_bytes() if since else (state.read_bytes() if state is not None and state.exists() else anchor)
+    report = verify_log(entries, checkpoint, trust=trust, since_checkpoint=older, origin=origin, workers=workers)
+    if state is not None and report.ok and trust is not None and checkpoint is not None:
+        atomic_write_bytes(state, checkpoint, 0o644)
+    if as_json:
+        doc = report.to_json()
+        doc["log"] = label
+        print_json(doc)
+        return 0 if report.ok else 1
+    _print_findings(report)
+    verdict = "[green]verified[/green]" if report.ok else "[red]FAILED[/red]"
+    if report.ok and trust is None:
+        verdict = "[yellow]structure ok, UNAUTHENTICATED (no --trust)[/yellow]"
+    console.print(f"{escape(label)}: {verdict}: {report.size} entries, log {escape(str(report.origin))}, "
+                  f"root {base64.b64encode(report.root).decode('ascii')}")
+    if report.checkpoint is not None:
+        signed = "signature verified" if report.checkpoint_verified else "signature not checked"
+        console.print(f"checkpoint: size {report.checkpoint.size} ({signed})")
+    if report.ok:
+        console.print(f"status: {_status_cell(report.status.status)}")
+    return 0 if report.ok else 1
+
+
+@correct.command("show")
+@click.argument("target", type=_TARGET)
+@trust_options(required=False, help=_TRUST_HELP)
+@json_option
+def show_cmd(target: Path, trust: TrustRoot | None, as_json: bool) -> int:
+    """History and current status of the record and each claim (CURRENT, CORRECTED, RETRACTED, ...).
+
+    A claim's status is that of the latest notice naming it (a retraction stays
+    until superseded); the record's is the most severe notice in force. With
+    --trust the log is verified first (exit 1 if it fails).
+    """
+    entries, checkpoint, label, anchor = _resolve(target)
+    report = verify_log(entries, checkpoint, trust=trust, since_checkpoint=anchor)
+    view = report.status
+    if as_json:
+        doc = view.to_json()
+        doc.update({"log": label, "origin": report.origin, "verified": report.ok and trust is not None,
+                    "findings": [f.to_json() for f in report.findings]})
+        print_json(doc)
+    else:
+        _print_findings(report)
+        _print_status(view, report, trust.names if trust is not None else {})
+    return 0 if report.ok else 1
+
+
+@correct.command("prove")
+@click.argument("target", type=_TARGET)
+@click.argument("seq", type=click.IntRange(min=0), required=False)
+@click.option("--from-checkpoint", "from_checkpoint", default=None, type=_FILE,
+              help="Prove instead that the current checkpoint extends this older one (consistency proof).")
+@click.option("-o", "--out", "out", default=None, type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the proof here (default: print it).")
+@json_option
+def prove_cmd(target: Path, seq: int | None, from_checkpoint: Path | None, out: Path | None, as_json: bool) -> int:
+    """An RFC 6962 proof for auditors: entry SEQ is in the checkpointed log, or (--from-checkpoint)
+    the current checkpoint extends an older one.
+
+    Check it with `provenance correct verify-proof PROOF --trust TRUST`.
+    """
+    if (seq is None) == (from_checkpoint is None):
+        raise InputError("give either SEQ (inclusion) or --from-checkpoint (consistency)",
+                         remedy="e.g. `provenance correct prove LOG 3`")
+    entries, checkpoint, label, _ = _resolve(target)
+    report = verify_log(entries, checkpoint, trust=None)
+    if from_checkpoint is not None:
+        doc = consistency_document(report, from_checkpoint.read_bytes(), checkpoint)
+        what = f"consistency proof {doc['size1']} -> {doc['size2']}"
+    else:
+        assert seq is not None
+        lines, _ = split_lines(entries)
+        doc = proof_document(report, seq, checkpoint)
+        doc["entry"] = lines[seq].decode("utf-8")
+        what = f"inclusion proof of entry {seq} (tree size {doc['tree_size']})"
+    if out is not None:
+        write_json(out, doc)
+        if not as_json:
+            console.print(f"{what} for {escape(label)} written to {escape(str(out))}")
+    if as_json or out is None:
+        print_json(doc)
+    return 0
+
+
+@correct.command("verify-proof")
+@click.argument("proof_path", type=_FILE)
+@trust_options(required=False, help=_TRUST_HELP)
+@click.option("--since", "since", default=None, type=_FILE,
+              help="For a consistency proof: the older checkpoint you trust (must be the proof's starting point).")
+@json_option
+def verify_proof_cmd(proof_path: Path, trust: TrustRoot | None, since: Path | None, as_json: bool) -> int:
+    """Check a proof made by `correct prove`: checkpoint signatures, roots, the Merkle path, the entry's bytes."""
+    doc = load_json_file(proof_path)
+    if not isinstance(doc, Mapping):
+        raise InputError("not a proof", where=str(proof_path), remedy="give a file made by `provenance correct prove`")
+    entry = doc.get("entry")
+    check = verify_proof_document(doc, trust=trust, entry_line=entry.encode("utf-8") if isinstance(entry, str) else None,
+                                  trusted_old_checkpoint=since.read_bytes() if since else None)
+    if as_json:
+        print_json({"ok": True, "kind": check.kind, "origin": check.origin, "seq": check.seq,
+                    "old_size": check.old_size, "tree_size": check.tree_size,
+                    "root": base64.b64encode(check.root).decode("ascii"),
+                    "checkpoint_verified": check.checkpoint_verified, "entry_matched": check.entry_matched})
+        return 0
+    if not check.checkpoint_verified:
+        err_console.print("[yellow]warning: checkpoint signatures not checked (no --trust)[/yellow]")
+    if check.kind == "consistency":
+        console.print(f"[green]consistent[/green]: log {escape(check.origin)} at size {check.tree_size} "
+                      f"extends its checkpoint of size {check.old_size}")
+    else:
+        console.print(f"[green]included[/green]: entry {check.seq} is in log {escape(check.origin)} "
+                      f"at tree size {check.tree_size}")
+    return 0
+
+
 def register(group: click.Group) -> None:
-    @group.group("correct")
-    def correct() -> None:
-        """Signed, append-only correction records (Crossmark/COPE vocabulary) in a Merkle-checkpointed log.
-
-        A log is JSONL, one DSSE-signed correction-record-v1 per line, with a C2SP
-        checkpoint beside it (LOG.checkpoint) signed by the log key. A bundle's log
-        lives beside the bundle as <bundle>.corrections.jsonl.
-        """
-
-    @correct.command("append")
-    @click.argument("target", type=click.Path(path_type=Path))
-    @click.option("--type", "ctype", required=True, type=click.Choice(CORRECTION_TYPES), help="Kind of notice (Crossmark).")
-    @click.option("--claim", "claims", multiple=True, help="Id of a claim the notice is about (repeatable).")
-    @click.option("--reason", required=True, help="Why, in plain words (COPE: notices say why).")
-    @click.option("--reason-category", default="honest_error", show_default=True, type=click.Choice(COPE_CATEGORIES),
-                  help="COPE reason category.")
-    @click.option("--what-was-wrong", default=None, help="What was wrong (default: the reason).")
-    @click.option("--what-changed", "what_changed", multiple=True, help="One change, in plain words (repeatable).")
-    @click.option("--key", "key_path", required=True, type=click.Path(dir_okay=False, exists=True, path_type=Path),
-                  help="Private key of the corrector signing the entry.")
-    @click.option("--log-key", "log_key_path", required=True, type=click.Path(dir_okay=False, exists=True, path_type=Path),
-                  help="Private key of the log, signing the new checkpoint.")
-    @_trust
-    @click.option("--origin", default=None, help="Log origin for a new log (default: from the record id).")
-    @click.option("--record-id", default=None, help="Record id (default: from the bundle, the manifest or the log).")
-    @click.option("--manifest", "manifest_path", default=None, type=click.Path(dir_okay=False, exists=True, path_type=Path),
-                  help="Paper manifest: record id, DOI and the claims' values before the correction.")
-    @click.option("--doi", default=None, help="Version DOI corrected.")
-    @click.option("--path", "paths", multiple=True, help="Path of a file (inside the bundle) the notice is about.")
-    @click.option("--before", "before", multiple=True, help="A claim's value before: CLAIM:FIELD=VALUE (repeatable).")
-    @click.option("--after", "after", multiple=True, help="A claim's value after: CLAIM:FIELD=VALUE (repeatable).")
-    @click.option("--claim-status", "claim_status", multiple=True,
-                  help=f"A claim's status after, CLAIM=STATUS ({', '.join(CLAIM_STATUSES)}); default: from --type.")
-    @click.option("--replacement", "replacements", multiple=True, help="CLAIM=NEWCLAIM: a claim that replaces one.")
-    @click.option("--supersedes", default=None, type=click.IntRange(min=0), help="seq of an earlier entry this one withdraws.")
-    @click.option("--issuer-name", default=None, help="Name of the person or body issuing the notice.")
-    @click.option("--issuer-orcid", default=None, help="ORCID iD of the issuer.")
-    @click.option("--evidence", "evidence", multiple=True, type=click.Path(dir_okay=False, exists=True, path_type=Path),
-                  help="A file the notice rests on; its sha256 is recorded (repeatable).")
-    @click.option("--notice", default=None, help="Public notice text.")
-    @click.option("--issued-at", "issued_at", default=None,
-                  help="Issue time, RFC 3339 UTC (2026-11-22T01:00:00Z); default now. Never earlier than the last entry's.")
-    @_json
-    def append_cmd(
-        target: Path, ctype: str, claims: tuple[str, ...], reason: str, reason_category: str,
-        what_was_wrong: str | None, what_changed: tuple[str, ...], key_path: Path, log_key_path: Path,
-        trust_path: Path | None, origin: str | None, record_id: str | None, manifest_path: Path | None,
-        doi: str | None, paths: tuple[str, ...], before: tuple[str, ...], after: tuple[str, ...],
-        claim_status: tuple[str, ...], replacements: tuple[str, ...], supersedes: int | None,
-        issuer_name: str | None, issuer_orcid: str | None, evidence: tuple[Path, ...], notice: str | None,
-        issued_at: str | None, as_json: bool,
-    ) -> int:
-        """Append one signed correction to LOG (a .jsonl file) or to the log of BUNDLE; write a new checkpoint."""
-        if issued_at is not None and not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z", issued_at):
-            raise InputError(f"--issued-at {issued_at!r} is not RFC 3339 UTC", remedy="write e.g. 2026-11-22T01:00:00Z")
-        trust = _load_trust(trust_path)
-        signer = load_key_for_signing(key_path)
-        log_key = load_key_for_signing(log_key_path)
-        if trust is None:
-            _check_declared_role(key_path, signer.keyid, "corrector", "--key")
-            _check_declared_role(log_key_path, log_key.keyid, "log", "--log-key")
-        bundle_id = None
-        seed = None
-        log_path = target
-        manifest_vals: dict[str, dict[str, str | None]] = {}
-        if manifest_path is not None:
-            manifest = load_json_file(manifest_path)
-            if not isinstance(manifest, Mapping):
-                raise InputError("not a paper manifest (a JSON object)", where=str(manifest_path), remedy="give a manifest from `provenance ingest`")
-            record_id = record_id or (manifest.get("record_id") if isinstance(manifest.get("record_id"), str) else None)
-            doi = doi or (manifest.get("doi") if isinstance(manifest.get("doi"), str) else None)
-            manifest_vals = _manifest_values(manifest)
-            unknown = [c for c in claims if c not in manifest_vals]
-            if unknown:
-                raise InputError(f"claim(s) {', '.join(unknown)} are not in the manifest", where=str(manifest_path),
-                                 remedy=f"use claim ids from the manifest: {', '.join(list(manifest_vals)[:20])}")
-        if bundle_target.is_bundle(target):
-            bt = bundle_target.read_bundle_target(target)
-            record_id = record_id or bt.record_id
-            bundle_id = bt.bundle_id
-            log_path = bt.log_path
-            seed = bundle_target.carried(bt)
-        existing = log_path.read_bytes() if log_path.is_file() and log_path.stat().st_size else (seed[0] if seed else b"")
-        if existing:
-            _, logged_record = log_identity(existing)
-            if record_id is not None and logged_record is not None and record_id != logged_record:
-                raise InputError(f"this log is for record {logged_record!r}, not {record_id!r}", where=str(log_path),
-                                 remedy="give the log of that record")
-            record_id = record_id or logged_record
-        if record_id is None:
-            raise InputError("no record id for a new log", where=str(target),
-                             remedy="give --record-id, --manifest, or a bundle")
-        before_vals = _pairs(before, "--before")
-        after_vals = _pairs(after, "--after")
-        statuses: dict[str, str] = {}
-        for item in claim_status:
-            cid, _, st = item.partition("=")
-            if st not in CLAIM_STATUSES:
-                raise InputError(f"--claim-status {item!r}: status must be one of {', '.join(CLAIM_STATUSES)}",
-                                 remedy="write e.g. --claim-status c3=CORRECTED")
-            statuses[cid] = st
-        repl = dict(item.partition("=")[::2] for item in replacements)
-        named = set(claims)
-        stray = (set(before_vals) | set(after_vals) | set(statuses) | set(repl)) - named
-        if stray:
-            raise InputError(f"values given for claim(s) {', '.join(sorted(stray))} not named with --claim",
-                             remedy="add --claim ID for each claim the notice changes")
-        changes = tuple(
-            ClaimChange(
-                claim_id=c,
-                after_status=statuses.get(c),
-                before_values={**manifest_vals.get(c, {}), **before_vals.get(c, {})},
-                after_values=after_vals.get(c, {}),
-                replacement_claim_id=repl.get(c) or None,
-            )
-            for c in dict.fromkeys(claims)
-        )
-        request = CorrectionRequest(
-            type=ctype, record_id=record_id, what_was_wrong=what_was_wrong or reason, reason_text=reason,
-            reason_category=reason_category, claims=changes,
-            what_changed=tuple({"summary": s} for s in what_changed), doi=doi, bundle_id=bundle_id,
-            paths=tuple(dict.fromkeys(paths)), issuer_name=issuer_name, issuer_orcid=issuer_orcid,
-            supersedes_seq=supersedes, evidence=_evidence(evidence), notice_text=notice,
-        )
-        result = append_correction(log_path, request, signer=signer, log_key=log_key, trust=trust, origin=origin,
-                                   seed=seed, issued_at=issued_at)
-        if as_json:
-            print_json({
-                "log": str(log_path),
-                "checkpoint_path": str(checkpoint_path(log_path)),
-                "origin": result.origin,
-                "seq": result.seq,
-                "size": result.size,
-                "root": base64.b64encode(result.root).decode("ascii"),
-                "line_sha256": result.line_sha256,
-                "created": result.created,
-                "seeded_from_bundle": result.seeded,
-                "repaired_torn_bytes": result.repaired_bytes,
-                "roles_checked": trust is not None,
-                "checkpoint": result.checkpoint.decode("utf-8"),
-                "record": result.record,
-            })
-        else:
-            if trust is None:
-                err_console.print("[yellow]warning: no --trust: the signer's corrector role and the log key's role were not checked[/yellow]")
-            if result.repaired_bytes:
-                err_console.print(f"[yellow]repaired a torn last line ({result.repaired_bytes} bytes, never committed)[/yellow]")
-            verb = "created" if result.created else "appended to"
-            console.print(f"{verb} {escape(str(log_path))}: entry {result.seq} ({ctype}), log {escape(result.origin)}")
-            console.print(f"checkpoint: size {result.size}, root {base64.b64encode(result.root).decode('ascii')}")
-        return 0
-
-    @correct.command("verify")
-    @click.argument("target", type=click.Path(exists=True, path_type=Path))
-    @_trust
-    @click.option("--since", "since", default=None, type=click.Path(dir_okay=False, exists=True, path_type=Path),
-                  help="An older checkpoint you trust: the log must be consistent with it.")
-    @click.option("--checkpoint", "checkpoint_file", default=None, type=click.Path(dir_okay=False, exists=True, path_type=Path),
-                  help="Checkpoint to verify against (default: LOG.checkpoint).")
-    @click.option("--state", "state", default=None, type=click.Path(dir_okay=False, path_type=Path),
-                  help="Auditor state: the last checkpoint verified (used as --since when present; "
-                       "replaced by the current checkpoint after a verification with --trust passes).")
-    @click.option("--origin", default=None, help="Expected log origin.")
-    @click.option("--workers", default=None, type=click.IntRange(min=1), help="Processes for signature checks (default: all cores).")
-    @_json
-    def verify_cmd(target: Path, trust_path: Path | None, since: Path | None, checkpoint_file: Path | None,
-                   state: Path | None, origin: str | None, workers: int | None, as_json: bool) -> int:
-        """Verify LOG (or a BUNDLE's log): signatures, chain, Merkle root, checkpoint, consistency with --since.
-
-        For a BUNDLE whose log lives beside it, the checkpoint the bundle carries is
-        the default --since: the log must extend what was deposited. Exit 0 when it
-        verifies, 1 when any check fails. Without --trust the signatures are not
-        checked and the result says so.
-        """
-        trust = _load_trust(trust_path)
-        entries, checkpoint, label, anchor = _resolve(target)
-        if checkpoint_file is not None:
-            checkpoint = checkpoint_file.read_bytes()
-        older = since.read_bytes() if since else (state.read_bytes() if state is not None and state.exists() else anchor)
-        report = verify_log(entries, checkpoint, trust=trust, since_checkpoint=older, origin=origin, workers=workers)
-        if state is not None and report.ok and trust is not None and checkpoint is not None:
-            atomic_write_bytes(state, checkpoint, 0o644)
-        if as_json:
-            doc = report.as_json()
-            doc["log"] = label
-            print_json(doc)
-        else:
-            _print_findings(report)
-            verdict = "[green]verified[/green]" if report.ok else "[red]FAILED[/red]"
-            if report.ok and trust is None:
-                verdict = "[yellow]structure ok, UNAUTHENTICATED (no --trust)[/yellow]"
-            console.print(f"{escape(label)}: {verdict}: {report.size} entries, log {escape(str(report.origin))}, "
-                          f"root {base64.b64encode(report.root).decode('ascii')}")
-            if report.checkpoint is not None:
-                signed = "signature verified" if report.checkpoint_verified else "signature not checked"
-                console.print(f"checkpoint: size {report.checkpoint.size} ({signed})")
-            if report.ok:
-                console.print(f"status: {_status_cell(report.status.status)}")
-        return 0 if report.ok else 1
-
-    @correct.command("show")
-    @click.argument("target", type=click.Path(exists=True, path_type=Path))
-    @_trust
-    @_json
-    def show_cmd(target: Path, trust_path: Path | None, as_json: bool) -> int:
-        """History and current status of the record and each claim (CURRENT, CORRECTED, RETRACTED, ...).
-
-        A claim's status is that of the latest notice naming it (a retraction stays
-        until superseded); the record's is the most severe notice in force. With
-        --trust the log is verified first (exit 1 if it fails).
-        """
-        trust = _load_trust(trust_path)
-        entries, checkpoint, label, anchor = _resolve(target)
-        report = verify_log(entries, checkpoint, trust=trust, since_checkpoint=anchor)
-        view = report.status
-        if as_json:
-            doc = view.as_json()
-            doc.update({"log": label, "origin": report.origin, "verified": report.ok and trust is not None,
-                        "findings": [f.as_json() for f in report.findings]})
-            print_json(doc)
-        else:
-            _print_findings(report)
-            _print_status(view, report, trust.names if trust is not None else {})
-        return 0 if report.ok else 1
-
-    @correct.command("prove")
-    @click.argument("target", type=click.Path(exists=True, path_type=Path))
-    @click.argument("seq", type=click.IntRange(min=0), required=False)
-    @click.option("--from-checkpoint", "from_checkpoint", default=None,
-                  type=click.Path(dir_okay=False, exists=True, path_type=Path),
-                  help="Prove instead that the current checkpoint extends this older one (consistency proof).")
-    @click.option("-o", "--out", "out", default=None, type=click.Path(dir_okay=False, path_type=Path),
-                  help="Write the proof here (default: print it).")
-    @_json
-    def prove_cmd(target: Path, seq: int | None, from_checkpoint: Path | None, out: Path | None, as_json: bool) -> int:
-        """An RFC 6962 proof for auditors: entry SEQ is in the checkpointed log, or (--from-checkpoint)
-        the current checkpoint extends an older one.
-
-        Check it with `provenance correct verify-proof PROOF --trust TRUST`.
-        """
-        if (seq is None) == (from_checkpoint is None):
-            raise InputError("give either SEQ (inclusion) or --from-checkpoint (consistency)",
-                             remedy="e.g. `provenance correct prove LOG 3`")
-        entries, checkpoint, label, _ = _resolve(target)
-        report = verify_log(entries, checkpoint, trust=None)
-        if from_checkpoint is not None:
-            doc = consistency_document(report, from_checkpoint.read_bytes(), checkpoint)
-            what = f"consistency proof {doc['size1']} -> {doc['size2']}"
-        else:
-            assert seq is not None
-            lines, _ = split_lines(entries)
-            doc = proof_document(report, seq, checkpoint)
-            doc["entry"] = lines[seq].decode("utf-8")
-            what = f"inclusion proof of entry {seq} (tree size {doc['tree_size']})"
-        if out is not None:
-            write_json(out, doc)
-            if not as_json:
-                console.print(f"{what} for {escape(label)} written to {escape(str(out))}")
-        if as_json or out is None:
-            print_json(doc)
-        return 0
-
-    @correct.command("verify-proof")
-    @click.argument("proof_path", type=click.Path(dir_okay=False, exists=True, path_type=Path))
-    @_trust
-    @click.option("--since", "since", default=None, type=click.Path(dir_okay=False, exists=True, path_type=Path),
-                  help="For a consistency proof: the older checkpoint you trust (must be the proof's starting point).")
-    @_json
-    def verify_proof_cmd(proof_path: Path, trust_path: Path | None, since: Path | None, as_json: bool) -> int:
-        """Check a proof made by `correct prove`: checkpoint signatures, roots, the Merkle path, the entry's bytes."""
-        trust = _load_trust(trust_path)
-        doc = load_json_file(proof_path)
-        if not isinstance(doc, Mapping):
-            raise InputError("not a proof", where=str(proof_path), remedy="give a file made by `provenance correct prove`")
-        entry = doc.get("entry")
-        check = verify_proof_document(doc, trust=trust, entry_line=entry.encode("utf-8") if isinstance(entry, str) else None,
-                                      trusted_old_checkpoint=since.read_bytes() if since else None)
-        if as_json:
-            print_json({"ok": True, "kind": check.kind, "origin": check.origin, "seq": check.seq,
-                        "old_size": check.old_size, "tree_size": check.tree_size,
-                        "root": base64.b64encode(check.root).decode("ascii"),
-                        "checkpoint_verified": check.checkpoint_verified, "entry_matched": check.entry_matched})
-        else:
-            if not check.checkpoint_verified:
-                err_console.print("[yellow]warning: checkpoint signatures not checked (no --trust)[/yellow]")
-            if check.kind == "consistency":
-                console.print(f"[green]consistent[/green]: log {escape(check.origin)} at size {check.tree_size} "
-                              f"extends its checkpoint of size {check.old_size}")
-            else:
-                console.print(f"[green]included[/green]: entry {check.seq} is in log {escape(check.origin)} "
-                              f"at tree size {check.tree_size}")
-        return 0
+    """Add ``correct`` to the top-level group."""
+    group.add_command(correct)

@@ -1,15 +1,21 @@
 """Correction records: a signed, append-only, Merkle-checkpointed log per record.
 
 Modules: :mod:`.merkle` (RFC 6962 hashing and proofs), :mod:`.note` (C2SP signed
-notes and checkpoints), :mod:`.record` (correction-record-v1 documents),
-:mod:`.log` (the JSONL log: locked appends, verification), :mod:`.status`
-(current status of a record and of each claim), :mod:`.proofs` (inclusion and
-consistency proofs for auditors), :mod:`.bundle_target` (a bundle as the target
-of a correction, and where its log lives).
+notes and checkpoints; the one checkpoint parser), :mod:`.record`
+(correction-record-v1 documents), :mod:`.status` (current status of a record and
+of each claim), :mod:`.entries` (log lines and the per-entry checks),
+:mod:`.fastpath` (the narrow line form, verified by offsets), :mod:`.verify`
+(verifying a whole log, in worker processes), :mod:`.report` (its findings and
+report), :mod:`.store` (the log on disk: snapshots and locked appends),
+:mod:`.append_request` (an editor's append as asked on the command line),
+:mod:`.proofs` (inclusion and consistency proofs for auditors),
+:mod:`.bundle_target` (a bundle as the target of a correction, and where its log
+lives).
 
 The calls other parts use::
 
-    from provenance.corrections.log import read_log, verify_log, append_correction
+    from provenance.corrections.store import read_log, append_correction
+    from provenance.corrections.verify import verify_log
     files = read_log("corrections.jsonl")               # bytes of LOG and LOG.checkpoint
     report = verify_log(files.entries, files.checkpoint, trust=trust_root,
                         since_checkpoint=None)          # pure, on bytes (zip members too)

@@ -237,6 +237,12 @@ def parse_checkpoint_text(text: str) -> Checkpoint:
     return Checkpoint(origin, int(size), root, extensions)
 
 
+def parse_checkpoint(data: bytes) -> Checkpoint:
+    """The checkpoint in signed-note bytes, parsed but **not verified** (for describing one; verify with
+    :func:`verify_checkpoint` before relying on it)."""
+    return parse_checkpoint_text(parse_note(data).text)
+
+
 def sign_checkpoint(checkpoint: Checkpoint, public_key: bytes, sign: Callable[[bytes], bytes]) -> bytes:
     """Signed-note bytes of ``checkpoint``, signed by the log key named after its origin."""
     return sign_note(checkpoint.text(), checkpoint.origin, public_key, sign).to_bytes()

@@ -17,7 +17,7 @@ from typing import Any
 
 from provenance.corrections import merkle, note
 from provenance.corrections.errors import LogInputError, ProofError
-from provenance.corrections.log import LogReport
+from provenance.corrections.report import LogReport
 from provenance.signing.trust import TrustRoot
 
 INCLUSION_CONTRACT = "correction-inclusion-proof-v1"
@@ -43,7 +43,7 @@ def _checkpoint(text: Any, trust: TrustRoot | None, origin: str | None, what: st
     if trust is not None:
         cp, _ = note.verify_checkpoint(data, _log_keys(trust), origin=origin)
         return cp, True
-    return note.parse_checkpoint_text(note.parse_note(data).text), False
+    return note.parse_checkpoint(data), False
 
 
 def proof_document(report: LogReport, seq: int, checkpoint_text: bytes | None) -> dict[str, Any]:
@@ -69,7 +69,7 @@ def proof_document(report: LogReport, seq: int, checkpoint_text: bytes | None) -
 
 def consistency_document(report: LogReport, old_checkpoint: bytes, new_checkpoint: bytes | None) -> dict[str, Any]:
     """A consistency proof from an older checkpoint of this log to its current checkpoint."""
-    old = note.parse_checkpoint_text(note.parse_note(old_checkpoint).text)
+    old = note.parse_checkpoint(old_checkpoint)
     size2 = report.checkpoint.size if report.checkpoint is not None else report.size
     if not 0 < old.size <= size2:
         raise LogInputError(f"no consistency proof from size {old.size} to size {size2}",

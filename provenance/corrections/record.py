@@ -13,13 +13,12 @@ import re
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
+from provenance.contracts import CORRECTION_RECORD
 from provenance.jsonio import canonical_bytes
 from provenance.schemas import SchemaFinding, validate
 
-CONTRACT = "correction-record-v1"
 PAYLOAD_TYPE = "application/vnd.provenance-archive.correction-record.v1+json"
 """DSSE payloadType of a log entry (ASCII, specific, never application/json)."""
 
@@ -79,11 +78,6 @@ def origin_for(record_id: str, prefix: str = "provenance-archive.dev/corrections
     """A log origin derived from a record id: usable as a note key name (no spaces, no '+')."""
     cleaned = _ORIGIN_BAD.sub("-", record_id.strip()).strip("-") or "record"
     return prefix + cleaned
-
-
-def utc_now() -> str:
-    """The current time as RFC 3339 UTC with Z, to the second."""
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @dataclass(frozen=True)
@@ -167,7 +161,7 @@ def build_record(
     if request.supersedes_seq is not None:
         supersedes = {"seq": request.supersedes_seq, "sha256": supersedes_sha256 or ""}
     record: dict[str, Any] = {
-        "contract": CONTRACT,
+        "contract": CORRECTION_RECORD,
         "id": record_uuid or "",
         "log": origin,
         "seq": seq,
@@ -209,7 +203,7 @@ def _default_change_summary(correction_type: str, claim_ids: Sequence[str]) -> s
 
 def record_findings(record: Any) -> list[SchemaFinding]:
     """Every problem of ``record``: schema errors plus rules a schema cannot state."""
-    findings = validate(record, CONTRACT)
+    findings = validate(record, CORRECTION_RECORD)
     if findings or not isinstance(record, Mapping):
         return findings
     return _semantic_findings(record)
@@ -293,7 +287,7 @@ def _shape_ok(r: Any) -> bool:
     log = g("log")
     prev = g("prev", 0)
     if not (
-        g("contract") == CONTRACT
+        g("contract") == CORRECTION_RECORD
         and type(seq) is int and 0 <= seq <= 9007199254740991
         and ctype in _TYPES
         and g("severity") == ("error" if ctype in ERROR_TYPES else "alert")
@@ -390,7 +384,7 @@ def shape_problems(record: Any) -> list[str]:
     r = record
     bad: list[str] = []
     checks: dict[str, bool] = {
-        "contract": r.get("contract") == CONTRACT,
+        "contract": r.get("contract") == CORRECTION_RECORD,
         "id": _match(_UUID, r.get("id")),
         "log": _match(_LOG, r.get("log")) and 1 <= len(r["log"]) <= 255,
         "seq": _int(r.get("seq")) and 0 <= r["seq"] <= 9007199254740991,

@@ -18,6 +18,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from provenance.contracts import CORRECTION_RECORD
 from provenance.corrections.record import CLAIM_STATUSES
 
 RECORD_STATUSES: tuple[str, ...] = (
@@ -66,7 +67,7 @@ class HistoryItem:
     what_was_wrong: str
     superseded_by: int | None
 
-    def as_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
         return {
             "seq": self.seq,
             "type": self.type,
@@ -95,19 +96,19 @@ class StatusView:
         """Status of any claim, named in the log or not."""
         return _worse(self.claims.get(claim_id, "CURRENT"), self.all_claims, CLAIM_STATUSES)
 
-    def as_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
         return {
             "record_id": self.record_id,
             "status": self.status,
             "count": self.count,
             "all_claims": self.all_claims,
             "claims": dict(self.claims),
-            "history": [h.as_json() for h in self.history],
+            "history": [h.to_json() for h in self.history],
         }
 
     def manifest_correction_record(self) -> dict[str, Any]:
         """The paper manifest's ``correction_record`` fields for this log."""
-        return {"status": self.status, "count": self.count, "correction_contract": "correction-record-v1"}
+        return {"status": self.status, "count": self.count, "correction_contract": CORRECTION_RECORD}
 
 
 def _superseded(records: Sequence[Mapping[str, Any]]) -> dict[int, int]:

@@ -22,8 +22,8 @@ from provenance.bundle.build import build_bundle
 from provenance.bundle.layout import ATTESTATION, BUNDLE_PREDICATE_TYPE, is_signed_name
 from provenance.bundle.read import open_bundle
 from provenance.bundle.verify import VerifyReport, verify_bundle
-from provenance.corrections.log import append_correction
 from provenance.corrections.record import ClaimChange, CorrectionRequest
+from provenance.corrections.store import append_correction
 from provenance.errors import CheckFailed, InputError, ToolMissing
 from provenance.jsonio import load_json_file, pretty_bytes, write_json
 from provenance.signing.intoto import make_statement, sign_statement

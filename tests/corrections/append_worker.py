@@ -8,8 +8,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from provenance.corrections.log import append_correction
 from provenance.corrections.record import ClaimChange, CorrectionRequest
+from provenance.corrections.store import append_correction
 from provenance.signing.keys import load_signing_key
 from provenance.signing.trust import load_trust_root
 

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from provenance.corrections.log import AppendResult, append_correction
 from provenance.corrections.record import ClaimChange, CorrectionRequest
+from provenance.corrections.store import AppendResult, append_correction
 from provenance.signing.keys import SigningKey, generate_key, save_signing_key
 from provenance.signing.trust import (
     TrustRoot,

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from correction_env import Env
 
-from provenance.corrections.log import checkpoint_path
+from provenance.corrections.store import checkpoint_path
 
 PROVENANCE = [sys.executable, "-m", "provenance"]
 

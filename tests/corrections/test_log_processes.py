@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 from correction_env import Env
 
-from provenance.corrections.log import read_log, verify_log
+from provenance.corrections.store import read_log
+from provenance.corrections.verify import verify_log
 
 WORKER = Path(__file__).parent / "append_worker.py"
 

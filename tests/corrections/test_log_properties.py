@@ -10,8 +10,9 @@ from correction_env import Env, make_env
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from provenance.corrections.log import append_correction, checkpoint_path, read_log, verify_log
 from provenance.corrections.record import CorrectionRequest
+from provenance.corrections.store import append_correction, checkpoint_path, read_log
+from provenance.corrections.verify import verify_log
 from provenance.signing.keys import generate_key
 from provenance.signing.trust import add_key, load_trust_root, remove_key, write_trust_document
 

@@ -10,8 +10,10 @@ from pathlib import Path
 import pytest
 from correction_env import Env, make_env
 
-from provenance.corrections.log import LogReport, checkpoint_path, read_log, verify_log
 from provenance.corrections.record import PAYLOAD_TYPE
+from provenance.corrections.report import LogReport
+from provenance.corrections.store import checkpoint_path, read_log
+from provenance.corrections.verify import verify_log
 from provenance.jsonio import canonical_bytes
 from provenance.signing.dsse import sign_envelope
 
@@ -139,8 +141,8 @@ def test_replay_from_another_log_is_detected(tmp_path: Path) -> None:
     a = make_env(a_dir)
     a.append(claims=("c1",))
     b = Env(**{**a.__dict__, "dir": b_dir})
-    from provenance.corrections.log import append_correction
     from provenance.corrections.record import CorrectionRequest
+    from provenance.corrections.store import append_correction
 
     append_correction(b.log, CorrectionRequest(type="erratum", record_id="OTHER:1", what_was_wrong="w", reason_text="r"),
                       signer=b.corrector, log_key=b.log_key, trust=b.trust)
@@ -194,7 +196,7 @@ def test_checkpoint_signed_by_wrong_key_is_detected(six: Env) -> None:
     from provenance.corrections import note
 
     files = read_log(six.log)
-    cp = note.parse_checkpoint_text(note.parse_note(files.checkpoint or b"").text)
+    cp = note.parse_checkpoint(files.checkpoint or b"")
     forged = note.sign_checkpoint(cp, six.corrector.public.raw, six.corrector.sign)
     checkpoint_path(six.log).write_bytes(forged)
     assert "checkpoint" in _codes(_verify(six))
@@ -292,8 +294,8 @@ def test_without_trust_the_report_says_unauthenticated(six: Env) -> None:
 
 def test_append_reads_claim_status_from_the_records_that_matter(env: Env) -> None:
     """Regression guard for the append fast path: before-statuses equal a full fold of the log."""
-    from provenance.corrections.log import _records_about
     from provenance.corrections.status import claim_statuses
+    from provenance.corrections.store import records_about
 
     env.append(claims=("c1",))
     env.append(type="expression_of_concern", claims=())
@@ -304,6 +306,6 @@ def test_append_reads_claim_status_from_the_records_that_matter(env: Env) -> Non
     lines = _lines(env.log)
     everything = [_record(line) for line in lines]
     for wanted in ({"c1"}, {"c2"}, {"c3"}, {"c4"}, {'odd "id"\\x'}, {"c1", "c3"}):
-        assert claim_statuses(_records_about(lines, wanted), wanted) == claim_statuses(everything, wanted)
+        assert claim_statuses(records_about(lines, wanted), wanted) == claim_statuses(everything, wanted)
     result = env.append(claims=("c3",))
     assert result.record["claims"][0]["before"]["status"] == "UNDER_CONCERN"

@@ -8,8 +8,9 @@ import pytest
 from correction_env import Env
 
 from provenance.corrections.errors import LogInputError, NoteError, ProofError
-from provenance.corrections.log import checkpoint_path, read_log, verify_log
 from provenance.corrections.proofs import consistency_document, proof_document, verify_proof_document
+from provenance.corrections.store import checkpoint_path, read_log
+from provenance.corrections.verify import verify_log
 
 
 def _report(env: Env):  # type: ignore[no-untyped-def]
@@ -69,7 +70,7 @@ def test_proofs_need_a_checkpoint_signed_by_a_log_key(env: Env) -> None:
         verify_proof_document(doc, trust=env.trust)
     from provenance.corrections import note
 
-    cp = note.parse_checkpoint_text(note.parse_note(files.checkpoint or b"").text)
+    cp = note.parse_checkpoint(files.checkpoint or b"")
     doc["checkpoint"] = note.sign_checkpoint(cp, env.corrector.public.raw, env.corrector.sign).decode()
     with pytest.raises(NoteError, match="no trusted key"):
         verify_proof_document(doc, trust=env.trust)
