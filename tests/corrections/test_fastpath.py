@@ -41,7 +41,7 @@ def strict(line: bytes) -> tuple[bytes, tuple[str, ...]] | None:
 
 
 def _escape_first(text: str) -> str:
-    return "\\u%04x" % ord(text[0]) + text[1:] if text else text
+    return f"\\u{ord(text[0]):04x}" + text[1:] if text else text
 
 
 def _sig_entry(key: SigningKey, message: bytes, mutation: str) -> list[tuple[str, str]]:
