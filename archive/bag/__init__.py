@@ -20,6 +20,7 @@ The modules: :mod:`~archive.bag.paths` (path encoding and safety),
 """
 
 from archive.bag.findings import BagFinding, BagReport
+from archive.bag.limits import DEFAULT_LIMITS, BagLimits
 from archive.bag.paths import (
     MAX_SEGMENT_BYTES,
     collision_key,
@@ -30,14 +31,17 @@ from archive.bag.paths import (
 )
 from archive.bag.sources import BagSource, DirectorySource, Entry, ZipSource, open_source
 from archive.bag.text import BAGIT_TXT, format_bag_info, format_manifest, parse_bag_info, parse_manifest
-from archive.bag.validator import SERIAL_BELOW, validate_bag
+from archive.bag.validator import SERIAL_BELOW, STRICT_ALGORITHMS, validate_bag
 from archive.bag.writer import Finalizer, LatePayload, PayloadItem, WrittenBag, write_bag
 
 __all__ = [
     "BAGIT_TXT",
+    "DEFAULT_LIMITS",
     "MAX_SEGMENT_BYTES",
     "SERIAL_BELOW",
+    "STRICT_ALGORITHMS",
     "BagFinding",
+    "BagLimits",
     "BagReport",
     "BagSource",
     "DirectorySource",

@@ -26,9 +26,12 @@ class BagFinding:
 class BagReport:
     """Every finding of :func:`validate_bag`, plus what was read while validating.
 
-    ``files`` holds the digests computed for every regular file (bag-relative names),
-    ``contents`` the bytes of the files the caller asked to keep: exactly the bytes
-    that were hashed, so later parsing sees what was verified.
+    ``files`` holds the digests computed for every file a manifest lists, every
+    manifest, bagit.txt and bag-info.txt (bag-relative names; files no manifest lists
+    are not read); ``contents`` the bytes of the files the caller asked to keep, within
+    the memory limits: exactly the bytes that were hashed, so later parsing sees what
+    was verified. ``findings`` holds at most ``findings_per_kind`` of each code, then
+    one finding counting the rest.
     """
 
     label: str

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 
 from archive.bag.findings import BagFinding
 from archive.bag.paths import decode_path, encode_path
@@ -13,34 +13,59 @@ BAGIT_TXT = b"BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n"
 MANIFEST_NAME = re.compile(r"^(tag)?manifest-([a-z0-9]+)\.txt$")
 TAGMANIFEST_NAME = re.compile(r"^tagmanifest-([a-z0-9]+)\.txt$")
 _MANIFEST_LINE = re.compile(r"^([0-9A-Fa-f]+)[ \t]+(.+)$")
+_LINE_BREAK = re.compile(r"\r\n|\n|\r")
 HEX_LENGTH = {"md5": 32, "sha1": 40, "sha256": 64, "sha512": 128}
+
+
+def iter_manifest(text: bytes, source: str) -> Iterator[tuple[str, str] | BagFinding]:
+    """Each ``(path, hex)`` of a (tag)manifest, or a finding for a malformed line, lazily in file order.
+
+    A caller may stop early; lines are split as they are reached, never all at once.
+    """
+    try:
+        decoded = text.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        yield BagFinding("bad-manifest", source, f"not UTF-8 (byte {exc.start})")
+        return
+    if decoded.startswith("\ufeff"):
+        yield BagFinding("bad-manifest", source, "starts with a byte-order mark")
+        decoded = decoded[1:]
+    for number, line in iter_lines(decoded):
+        if line == "":
+            continue
+        match = _MANIFEST_LINE.match(line)
+        if not match:
+            yield BagFinding("bad-manifest", source, f"line {number} is not '<hex digest> <path>'")
+            continue
+        try:
+            path = decode_path(match.group(2))
+        except ValueError as exc:
+            yield BagFinding("bad-path", source, f"line {number}: {exc}")
+            continue
+        yield path, match.group(1).lower()
 
 
 def parse_manifest(text: bytes, source: str) -> tuple[list[tuple[str, str]], list[BagFinding]]:
     """``[(path, hex)]`` of a (tag)manifest and every malformed line as a finding."""
     findings: list[BagFinding] = []
     entries: list[tuple[str, str]] = []
-    try:
-        decoded = text.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return [], [BagFinding("bad-manifest", source, f"not UTF-8 (byte {exc.start})")]
-    if decoded.startswith("\ufeff"):
-        findings.append(BagFinding("bad-manifest", source, "starts with a byte-order mark"))
-        decoded = decoded[1:]
-    for number, line in enumerate(re.split(r"\r\n|\n|\r", decoded), 1):
-        if line == "":
-            continue
-        match = _MANIFEST_LINE.match(line)
-        if not match:
-            findings.append(BagFinding("bad-manifest", source, f"line {number} is not '<hex digest> <path>'"))
-            continue
-        try:
-            path = decode_path(match.group(2))
-        except ValueError as exc:
-            findings.append(BagFinding("bad-path", source, f"line {number}: {exc}"))
-            continue
-        entries.append((path, match.group(1).lower()))
+    for item in iter_manifest(text, source):
+        if isinstance(item, BagFinding):
+            findings.append(item)
+        else:
+            entries.append(item)
     return entries, findings
+
+
+def iter_lines(text: str) -> Iterator[tuple[int, str]]:
+    """``(number, line)`` for each line of ``text`` (CRLF, LF or CR ends), lazily."""
+    pos = 0
+    number = 0
+    for brk in _LINE_BREAK.finditer(text):
+        number += 1
+        yield number, text[pos : brk.start()]
+        pos = brk.end()
+    yield number + 1, text[pos:]
 
 
 def parse_bag_info(text: bytes) -> tuple[list[tuple[str, str]], list[str]]:
@@ -51,7 +76,7 @@ def parse_bag_info(text: bytes) -> tuple[list[tuple[str, str]], list[str]]:
     except UnicodeDecodeError as exc:
         return [], [f"not UTF-8 (byte {exc.start})"]
     items: list[tuple[str, str]] = []
-    for number, line in enumerate(re.split(r"\r\n|\n|\r", decoded), 1):
+    for number, line in iter_lines(decoded):
         if line == "":
             continue
         if line[0] in " \t":

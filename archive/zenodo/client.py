@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import os
 import random
+import re
 import time
 from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -158,6 +159,30 @@ class _BearerAuth(httpx.Auth):
         yield request
 
 
+_TOKEN_CHARS = re.compile(r"[\x21-\x7e]+")
+
+
+def check_token(token: str | None) -> None:
+    """Refuse a token that cannot be sent as a Bearer header value (line breaks, spaces, non-ASCII).
+
+    The message never holds the token, only what is wrong with it.
+    """
+    if token is None or _TOKEN_CHARS.fullmatch(token):
+        return
+    if not token:
+        problem = "is empty"
+    elif any(c in token for c in "\r\n"):
+        problem = "contains a line break"
+    elif any(c in token for c in " \t"):
+        problem = "contains a space or tab"
+    elif not token.isascii():
+        problem = "contains a non-ASCII character"
+    else:
+        problem = "contains a control character"
+    raise ZenodoInputError(f"the access token {problem}, which cannot be sent in an HTTP header",
+                           remedy="copy the token again, without line breaks or spaces")
+
+
 def normalise_base_url(url: str) -> str:
     """``http://host:port`` or ``.../api/`` -> ``.../api`` (no trailing slash, no query)."""
     parts = urlsplit(url.strip())
@@ -217,6 +242,7 @@ class ZenodoClient:
         marker_search_seconds: float = 10.0,
         rng: random.Random | None = None,
     ) -> None:
+        check_token(token)
         self.base_url = normalise_base_url(base_url)
         parts = urlsplit(self.base_url)
         self._origin = (parts.scheme, parts.netloc)

@@ -221,7 +221,7 @@ def read_bag(
     except ArchiveError as exc:
         raise InputError(str(exc), remedy="give a bundle directory or its zip") from None
     try:
-        bag = validate_bag(source, workers=workers, keep=_keep, progress=progress)
+        bag = validate_bag(source, workers=workers, keep=_keep, progress=progress, strict=True)
     finally:
         source.close()
     return bag, "directory" if p.is_dir() else "zip"

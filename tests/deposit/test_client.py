@@ -13,6 +13,7 @@ from archive.zenodo.client import USER_AGENT, ZenodoClient, metadata_differences
 from archive.zenodo.errors import (
     ZenodoAuthError,
     ZenodoChecksumMismatch,
+    ZenodoConnectError,
     ZenodoInputError,
     ZenodoMetadataMismatch,
     ZenodoServerError,
@@ -208,3 +209,30 @@ def test_base_url_normalisation_refuses_query_tokens() -> None:
     assert normalise_base_url("https://zenodo.org/api/") == "https://zenodo.org/api"
     with pytest.raises(ZenodoInputError):
         normalise_base_url("https://zenodo.org/api?access_token=x")
+
+
+@pytest.mark.parametrize("bad", ["abc\r\nX-Injected: 1", "abc\ndef", "two words", "t\u00f6ken", "nul\x00byte", ""])
+def test_token_that_cannot_be_a_header_value_is_refused_up_front_and_never_shown(bad: str) -> None:
+    sent: list[httpx.Request] = []
+    with pytest.raises(ZenodoInputError) as info:
+        ZenodoClient(BASE, TOKEN + bad if bad else "", transport=httpx.MockTransport(sent.append))  # type: ignore[arg-type]
+    assert info.value.exit_code == 2
+    assert TOKEN not in str(info.value) and (not bad or bad not in str(info.value))
+    assert "header" in str(info.value)
+    assert sent == []
+
+
+def test_a_refused_connection_says_the_request_never_reached_the_server() -> None:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    c = ZenodoClient(f"http://127.0.0.1:{port}", TOKEN, retry=RetryPolicy(attempts=2), sleep=lambda s: None)
+    with pytest.raises(ZenodoConnectError) as info:
+        c.create_deposition({"title": "t"})
+    text = str(info.value)
+    assert "never reached the server" in text and "may or may not" not in text
+    assert TOKEN not in text
+    with pytest.raises(ZenodoConnectError):
+        c.get_deposition(1)  # an idempotent call is retried, then says the same
