@@ -1,0 +1,8 @@
+"""Helpers for source-grounding tests live in sources_env.py (importable from here)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
