@@ -1,31 +1,32 @@
 """Build a bundle: run the checks, sign everything, write a BagIt bag (and its zip) atomically.
 
-:func:`build_bundle` is deterministic: the same manifest, claims, repro files,
-key and clock (``epoch``, from ``SOURCE_DATE_EPOCH``) give byte-identical bags
-and zips. See :mod:`provenance.bundle.layout` for the layout and for how the
-attestation and the bundle id cover every file.
+:func:`build_bundle` takes a :class:`BuildRequest` (what to bundle and how)
+and is deterministic: the same request, key and clock (``epoch``, from
+``SOURCE_DATE_EPOCH``) give byte-identical bags and zips. It runs in small
+steps: plan the outputs, read the record, evaluate the claims, generate the
+documents, then write the bag in one copy+hash pass whose digests feed the
+source provenance, the crate and the attestation. See
+:mod:`provenance.bundle.layout` for the layout and for how the attestation and
+the bundle id cover every file.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
-import os
 import shutil
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
-from archive.bag import PayloadItem, write_bag
+from archive.bag import PayloadItem, WrittenBag, write_bag
 from archive.errors import ArchiveInputError
 from archive.hashing import FileDigests
-from archive.rocrate import PROCESS_RUN_PROFILE, SPEC, SPEC_1_1, CrateBuilder, CrateFile, CreateAction
 from archive.zipdet import ZipResult, write_deterministic_zip
 from provenance import GENERATOR, __version__
+from provenance.bundle.crate import CrateRuns, bundle_crate, citation_cff
 from provenance.bundle.layout import (
     ATTESTATION,
     ATTESTOR_ROLE,
@@ -36,21 +37,21 @@ from provenance.bundle.layout import (
     CRATE,
     LEAN_DIR,
     MANIFEST,
-    PROFILE_ID,
     REPRO_DIR,
     REPRO_RUNS,
-    REPRO_RUNS_CONTRACT,
     SOURCE_PROVENANCE,
     TAG_MANIFEST_SHA256,
     VERDICTS,
-    VERDICTS_CONTRACT,
     bundle_id_of,
     is_signed_name,
 )
 from provenance.bundle.read import open_bundle
+from provenance.bundle.tools import LEAN_MODES, LeanTools
 from provenance.claims.engine import check_claims
 from provenance.claims.model import Claim, load_claims
-from provenance.claims.verdict import Verdict, rfc3339
+from provenance.claims.verdict import Verdict
+from provenance.clock import moment, rfc3339
+from provenance.contracts import BUNDLE_REPRO_RUNS, BUNDLE_VERDICTS, PAPER_MANIFEST
 from provenance.errors import CheckFailed, InputError
 from provenance.jsonio import load_json_file, pretty_bytes
 from provenance.schemas import require_valid
@@ -59,11 +60,30 @@ from provenance.signing.keys import SigningKey
 from provenance.signing.source_provenance import build_source_provenance, sign_source_provenance
 from provenance.signing.trust import TrustRoot
 
-MANIFEST_CONTRACT = "paper-manifest-v1.1"
-SOFTWARE_ID = f"https://provenance-archive.dev/software/{GENERATOR}/{__version__}"
-LEAN_SOFTWARE = "https://lean-lang.org/"
-BWRAP_SOFTWARE = "https://github.com/containers/bubblewrap"
 Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class BuildRequest:
+    """What to bundle and how.
+
+    ``out`` is the bag directory; with ``make_zip`` also ``<out>.zip``; an ``out``
+    ending in ``.zip`` writes only the zip. ``license_id`` is the licence URI the
+    crate states (else "No licence stated"). ``supersedes`` is the earlier bundle's
+    id (``sha256:<hex>``) or path.
+    """
+
+    manifest: Path
+    out: Path
+    claims: Path | None = None
+    repro: Path | None = None
+    corrections: Path | None = None
+    supersedes: str | None = None
+    bundle_version: int | None = None
+    make_zip: bool = False
+    license_id: str | None = None
+    lean_mode: str = "auto"
+    unsafe_no_sandbox: bool = False
 
 
 @dataclass(frozen=True)
@@ -99,26 +119,58 @@ class BuildResult:
         }
 
 
+# ------------------------------------------------------------------ steps' values
+
+
+@dataclass(frozen=True)
+class _Outputs:
+    """Where the build writes: the bag directory (unless zip-only) and the zip."""
+
+    bag: Path
+    zip: Path | None
+    zip_only: bool
+
+
+@dataclass(frozen=True)
+class _Record:
+    """The record as bundled: its manifest (with the correction log's status), claims and inputs."""
+
+    manifest: dict[str, Any]
+    claims: tuple[Claim, ...]
+    inputs: tuple[Path, ...]
+    correction_items: tuple[PayloadItem, ...]
+
+    @property
+    def record_id(self) -> str:
+        return str(self.manifest["record_id"])
+
+
 @dataclass(frozen=True)
 class _ReproFiles:
-    items: list[PayloadItem]
-    runs: list[dict[str, Any]]
-    verdicts: list[Verdict]
-    inputs: list[Path]
+    items: tuple[PayloadItem, ...] = ()
+    runs: tuple[dict[str, Any], ...] = ()
+    verdicts: tuple[Verdict, ...] = ()
+    inputs: tuple[Path, ...] = ()
 
 
-def clock(epoch: int | None) -> tuple[datetime, int]:
-    """The build's one clock: ``epoch`` (SOURCE_DATE_EPOCH) or now, to the second."""
-    if epoch is None:
-        now = datetime.now(UTC).replace(microsecond=0)
-        return now, int(now.timestamp())
-    return datetime.fromtimestamp(epoch, UTC), epoch
+@dataclass(frozen=True)
+class _Evaluation:
+    """The verdicts: final (after repro), exact (after Lean), and what Lean and repro produced."""
+
+    verdicts: tuple[Verdict, ...]
+    exact: tuple[Verdict, ...]
+    lean_version: str | None
+    lean_files: Mapping[str, bytes]
+    repro: _ReproFiles = field(default_factory=_ReproFiles)
+
+
+# ------------------------------------------------------------------ steps
 
 
 def load_manifest(path: Path, claims_path: Path | None) -> dict[str, Any]:
     """The paper manifest, validated, with the checks of ``claims_path`` attached by claim id."""
     manifest = load_json_file(path)
-    require_valid(manifest, MANIFEST_CONTRACT, where=str(path))
+    require_valid(manifest, PAPER_MANIFEST, where=str(path))
     if claims_path is not None:
         from provenance.ingest.checks import attach_checks
 
@@ -141,86 +193,35 @@ def check_attestor(key: SigningKey, trust: TrustRoot | None) -> None:
         )
 
 
-def _apply_lean(
-    claims: Sequence[Claim], verdicts: list[Verdict], mode: str, runner: Any, toolchain: Any
-) -> tuple[list[Verdict], str | None]:
-    if mode == "off" or not verdicts:
-        return verdicts, None
-    from provenance.lean.pipeline import apply_lean
-    from provenance.lean.runner import find_lean
-
-    if toolchain is None:
-        toolchain = find_lean()
-    result = apply_lean(claims, verdicts, mode, toolchain=toolchain, runner=runner)
-    return result, toolchain.version if toolchain else None
-
-
-def _lean_files(claims: Sequence[Claim], exact: Sequence[Verdict]) -> dict[str, bytes]:
-    from provenance.lean.emit import items_from, plan_project
-
-    items, skipped = items_from(claims, exact)
-    if not items:
-        return {}
-    plan = plan_project(items, skipped)
-    return {LEAN_DIR + rel: data for rel, data in sorted(plan.files.items())}
+def resolve_supersedes(value: str | None, version: int | None) -> tuple[str | None, int]:
+    """``--supersedes`` as a bundle id or a path to the earlier bundle, and the new Bundle-Version."""
+    if value is None:
+        return None, version or 1
+    if value.startswith("sha256:") and len(value) == 71:
+        return value, version or 2
+    if Path(value).exists():
+        earlier = open_bundle(value)
+        return earlier.bundle_id, version or (earlier.bundle_version or 1) + 1
+    raise InputError(
+        f"--supersedes {value!r} is neither a bundle id (sha256:<64 hex>) nor a bundle path",
+        remedy="give the earlier bundle's id as printed by `bundle build`, or its path",
+    )
 
 
-def _repro(
-    repro_dir: Path, claims: Sequence[Claim], now: datetime, unsafe_no_sandbox: bool, progress: Progress
-) -> _ReproFiles:
-    from provenance.claims.repro import apply_repro, run_repro
-    from provenance.sandbox.runner import BubblewrapSandbox, HostRunner, Sandbox
-
-    if not repro_dir.is_dir():
-        raise InputError("not a directory", where=str(repro_dir), remedy="give --repro a directory with *.py scripts and data/")
-    scripts = sorted(p for p in repro_dir.iterdir() if p.suffix == ".py" and p.is_file() and not p.is_symlink())
-    if not scripts:
-        raise InputError("no *.py repro script", where=str(repro_dir), remedy="put the repro scripts at the top of the directory")
-    data = repro_dir / "data"
-    data_dir = data if data.is_dir() else None
-    sandbox: Sandbox
-    if unsafe_no_sandbox:
-        sandbox, runner_name = HostRunner(), "host (unsafe, not sealed)"
-    else:
-        bwrap = BubblewrapSandbox()
-        sandbox, runner_name = bwrap, bwrap.version()
-    items: list[PayloadItem] = []
-    inputs: list[Path] = []
-    runs: list[dict[str, Any]] = []
-    verdicts: list[Verdict] = []
-    for script in scripts:
-        progress(f"repro: running {script.name} sealed")
-        run = run_repro(script, data=data_dir, sandbox=sandbox, runner_name=runner_name)
-        fed = apply_repro(claims, run, now=now)
-        verdicts.extend(fed)
-        name = script.name
-        items.append(PayloadItem(f"repro/{name}", path=script))
-        items.append(PayloadItem(f"repro/{name}.stdout", data=run.result.stdout))
-        inputs.append(script)
-        record = run.sandbox_record()
-        runs.append(
-            {
-                "script": f"{REPRO_DIR}{name}",
-                "stdout": f"{REPRO_DIR}{name}.stdout",
-                "data": f"{REPRO_DIR}data/" if data_dir else None,
-                "ok": run.error is None,
-                "error": run.error,
-                "outputs": dict(run.outputs) if run.outputs is not None else None,
-                "claims_fed": [v.claim_id for v in fed],
-                **record,
-            }
-        )
-    if data_dir is not None:
-        for path in sorted(data_dir.rglob("*")):
-            if path.is_symlink():
-                raise InputError("symlink in repro data", where=str(path), remedy="replace it by the file")
-            if path.is_file():
-                items.append(PayloadItem(f"repro/data/{path.relative_to(data_dir).as_posix()}", path=path))
-                inputs.append(path)
-    return _ReproFiles(items, runs, verdicts, inputs)
+def _plan_outputs(request: BuildRequest) -> _Outputs:
+    out = request.out
+    zip_only = out.suffix == ".zip"
+    zip_path = out if zip_only else (out.with_name(out.name + ".zip") if request.make_zip else None)
+    for target in ([] if zip_only else [out]) + ([zip_path] if zip_path else []):
+        if target.exists() or target.is_symlink():
+            raise InputError("already exists", where=str(target), remedy="remove it or choose another -o path")
+    if not out.parent.is_dir():
+        raise InputError("no such directory", where=str(out.parent), remedy="create it first")
+    return _Outputs(out, zip_path, zip_only)
 
 
-def _corrections(log: Path, manifest: dict[str, Any], trust: TrustRoot | None) -> tuple[list[PayloadItem], dict[str, Any]]:
+def _corrections(log: Path, manifest: Mapping[str, Any], trust: TrustRoot | None
+                 ) -> tuple[tuple[PayloadItem, ...], dict[str, Any]]:
     from provenance.corrections.store import read_log
     from provenance.corrections.verify import verify_log
 
@@ -242,360 +243,280 @@ def _corrections(log: Path, manifest: dict[str, Any], trust: TrustRoot | None) -
         items.append(PayloadItem(CORRECTIONS_CHECKPOINT.removeprefix("data/"), data=files.checkpoint))
     record = dict(manifest.get("correction_record") or {})
     record.update(status.manifest_correction_record())
-    return items, record
+    return tuple(items), record
 
 
-def _yaml_str(value: str) -> str:
-    """A YAML double-quoted scalar (a JSON string with ASCII escapes is one)."""
-    return json.dumps(value, ensure_ascii=True)
-
-
-def citation_cff(manifest: Mapping[str, Any], released: str, version: int) -> bytes:
-    """``CITATION.cff`` (CFF 1.2.0) for the bundle as a dataset."""
-    lines = [
-        "cff-version: 1.2.0",
-        f"message: {_yaml_str('If you use this verified-claims bundle, please cite it as below.')}",
-        "type: dataset",
-        f"title: {_yaml_str(str(manifest.get('title') or manifest.get('record_id')))}",
-        f"version: {_yaml_str(str(version))}",
-        f"date-released: {_yaml_str(released)}",
-        "authors:",
-    ]
-    authors = manifest.get("authors") or []
-    if not authors:
-        lines.append(f"  - name: {_yaml_str('Unknown')}")
-    for author in authors:
-        name = str(author.get("name", "")) if isinstance(author, Mapping) else str(author)
-        family, _, given = name.partition(",")
-        if given.strip():
-            lines.append(f"  - family-names: {_yaml_str(family.strip())}")
-            lines.append(f"    given-names: {_yaml_str(given.strip())}")
-        else:
-            lines.append(f"  - name: {_yaml_str(name.strip() or 'Unknown')}")
-        orcid = author.get("orcid") if isinstance(author, Mapping) else None
-        if isinstance(orcid, str) and orcid:
-            url = orcid if orcid.startswith("https://") else f"https://orcid.org/{orcid}"
-            lines.append(f"    orcid: {_yaml_str(url)}")
-    doi = manifest.get("doi")
-    if isinstance(doi, str) and doi:
-        lines.append(f"doi: {_yaml_str(doi)}")
-    lines.append("identifiers:")
-    lines.append("  - type: other")
-    lines.append(f"    value: {_yaml_str(str(manifest.get('record_id')))}")
-    lines.append(f"    description: {_yaml_str('record id')}")
-    return ("\n".join(lines) + "\n").encode("utf-8")
-
-
-def _encoding(name: str) -> str:
-    if name.endswith(".json") or name.endswith(".dsse.json"):
-        return "application/json"
-    if name.endswith(".jsonl"):
-        return "application/jsonl"
-    if name.endswith(".py"):
-        return "text/x-python"
-    if name.endswith(".lean"):
-        return "text/x-lean"
-    if name.endswith(".csv"):
-        return "text/csv"
-    if name.endswith(".cff"):
-        return "application/x-yaml"
-    return "application/octet-stream" if not name.endswith((".txt", ".md", ".checkpoint")) else "text/plain"
-
-
-def _crate(
-    manifest: Mapping[str, Any],
-    files: Mapping[str, tuple[int, str]],
-    now: datetime,
-    runs: Sequence[dict[str, Any]],
-    verdicts: Sequence[Verdict],
-    lean_version: str | None,
-    lean_files: Sequence[str],
-    license_id: str | None = None,
-) -> dict[str, Any]:
-    """The RO-Crate: a File per payload file, a CreateAction per check run."""
-    title = str(manifest.get("title") or manifest.get("record_id"))
-    description = str(manifest.get("abstract") or manifest.get("research_question") or title)
-    doi = manifest.get("doi")
-    builder = CrateBuilder(
-        name=title,
-        description=description,
-        date_published=rfc3339(now),
-        identifier=f"https://doi.org/{doi}" if isinstance(doi, str) and doi else None,
-        conforms_to=(PROCESS_RUN_PROFILE, PROFILE_ID),
-        root_extra={"alternateName": str(manifest.get("record_id"))},
-        descriptor_conforms_to=(SPEC, SPEC_1_1),
-        license=license_id,
-        license_entity=None if license_id else {
-            "@id": "#license",
-            "@type": "CreativeWork",
-            "name": "No licence stated",
-            "description": "The record states no licence; ask its publisher before reusing it.",
-        },
-    )
-    for name, (size, sha) in sorted(files.items()):
-        rel = name.removeprefix("data/")
-        builder.add_file(CrateFile(rel, size, sha, encoding_format=_encoding(rel)))
-    for profile, label in ((PROCESS_RUN_PROFILE, "Process Run Crate 0.5"), (PROFILE_ID, "provenance-archive bundle 1.0")):
-        builder.add_entity({"@id": profile, "@type": ["CreativeWork", "Profile"], "name": label, "version": profile.rsplit("/", 1)[-1]})
-    builder.add_entity(
-        {"@id": SOFTWARE_ID, "@type": "SoftwareApplication", "name": GENERATOR, "version": __version__,
-         "url": "https://provenance-archive.dev/"}
-    )
-    end = rfc3339(now)
-    errors = sum(1 for v in verdicts if v.status == "error")
-    builder.add_action(
-        CreateAction(
-            id="#run-exact-check",
-            name="Exact arithmetic check of every claim",
-            description=f"{len(verdicts)} verdicts; {errors} errors",
-            instrument=SOFTWARE_ID,
-            objects=["manifest.json"],
-            results=["verdicts.json"],
-            end_time=end,
-            ok=True,
-        )
-    )
-    if lean_version is not None and lean_files:
-        lean_id = f"{LEAN_SOFTWARE}#v{lean_version}"
-        builder.add_entity({"@id": lean_id, "@type": "SoftwareApplication", "name": "Lean 4", "version": lean_version,
-                            "url": LEAN_SOFTWARE})
-        rejected = [v.claim_id for v in verdicts if v.lean and v.lean.get("status") == "rejected"]
-        builder.add_action(
-            CreateAction(
-                id="#run-lean",
-                name="Lean 4 type-check of the claim theorems",
-                instrument=lean_id,
-                objects=[f.removeprefix("data/") for f in lean_files],
-                results=["verdicts.json"],
-                end_time=end,
-                ok=not rejected,
-                error=f"rejected: {', '.join(rejected)}" if rejected else None,
-            )
-        )
-    for index, run in enumerate(runs):
-        runner = str(run.get("runner"))
-        if run.get("sealed"):
-            bwrap_version = runner.rsplit(" ", 1)[-1]
-            bwrap_id = f"{BWRAP_SOFTWARE}#v{quote(bwrap_version, safe='.')}"
-            builder.add_entity({"@id": bwrap_id, "@type": "SoftwareApplication", "name": "bubblewrap",
-                                "version": bwrap_version, "url": BWRAP_SOFTWARE})
-        else:
-            bwrap_id = f"{SOFTWARE_ID}#unsafe-host-runner"
-            builder.add_entity({"@id": bwrap_id, "@type": "SoftwareApplication", "name": runner,
-                                "version": __version__, "url": "https://provenance-archive.dev/"})
-        objects = [str(run["script"]).removeprefix("data/")]
-        objects += [n.removeprefix("data/") for n in files if n.startswith(f"{REPRO_DIR}data/")]
-        builder.add_action(
-            CreateAction(
-                id=f"#run-repro-{index + 1}",
-                name=f"Sealed repro run of {str(run['script']).rsplit('/', 1)[-1]}",
-                instrument=bwrap_id,
-                objects=objects,
-                results=[str(run["stdout"]).removeprefix("data/"), "verdicts.json"],
-                end_time=end,
-                ok=bool(run.get("ok")),
-                error=str(run.get("error")) if run.get("error") else None,
-            )
-        )
-    return builder.to_json()
-
-
-def _summary(verdicts: Sequence[Verdict]) -> dict[str, str]:
-    return {v.claim_id: v.status for v in verdicts}
-
-
-def resolve_supersedes(value: str | None, version: int | None) -> tuple[str | None, int]:
-    """``--supersedes`` as a bundle id or a path to the earlier bundle, and the new Bundle-Version."""
-    if value is None:
-        return None, version or 1
-    if value.startswith("sha256:") and len(value) == 71:
-        return value, version or 2
-    if Path(value).exists():
-        earlier = open_bundle(value)
-        return earlier.bundle_id, version or (earlier.bundle_version or 1) + 1
-    raise InputError(
-        f"--supersedes {value!r} is neither a bundle id (sha256:<64 hex>) nor a bundle path",
-        remedy="give the earlier bundle's id as printed by `bundle build`, or its path",
-    )
-
-
-def build_bundle(
-    manifest_path: str | os.PathLike[str],
-    *,
-    key: SigningKey,
-    out: str | os.PathLike[str],
-    claims_path: str | os.PathLike[str] | None = None,
-    repro_dir: str | os.PathLike[str] | None = None,
-    lean_mode: str = "auto",
-    trust: TrustRoot | None = None,
-    corrections_log: str | os.PathLike[str] | None = None,
-    supersedes: str | None = None,
-    bundle_version: int | None = None,
-    make_zip: bool = False,
-    epoch: int | None = None,
-    unsafe_no_sandbox: bool = False,
-    workers: int | None = None,
-    progress: Progress | None = None,
-    license_id: str | None = None,
-    lean_runner: Any = None,
-    lean_toolchain: Any = None,
-) -> BuildResult:
-    """Check, sign and bag a record. ``out`` is the bag directory; with ``make_zip`` also
-    ``<out>.zip``; an ``out`` ending in ``.zip`` writes only the zip. Nothing is left
-    half-written on error. ``license_id`` is the licence URI the crate states (else "No licence stated");
-    ``lean_runner``/``lean_toolchain`` replace the ``lean`` found on PATH (a
-    :class:`provenance.lean.runner.LeanRunner` and its Toolchain). Raises :class:`InputError` for unusable input,
-    :class:`ToolMissing` when ``lean_mode == "require"`` without Lean or repro without bubblewrap.
-    """
-    say = progress or (lambda _msg: None)
-    if lean_mode not in ("auto", "off", "require"):
-        raise InputError(f"unknown Lean mode {lean_mode!r}", remedy="use auto, off or require")
-    out_path = Path(out)
-    zip_only = out_path.suffix == ".zip"
-    zip_path = out_path if zip_only else (out_path.with_name(out_path.name + ".zip") if make_zip else None)
-    for target in ([] if zip_only else [out_path]) + ([zip_path] if zip_path else []):
-        if target.exists() or target.is_symlink():
-            raise InputError("already exists", where=str(target), remedy="remove it or choose another -o path")
-    if not out_path.parent.is_dir():
-        raise InputError("no such directory", where=str(out_path.parent), remedy="create it first")
-    check_attestor(key, trust)
-    now, epoch_used = clock(epoch)
-    previous_id, version = resolve_supersedes(supersedes, bundle_version)
-
-    manifest_file = Path(manifest_path)
-    claims_file = Path(claims_path) if claims_path is not None else None
-    manifest = load_manifest(manifest_file, claims_file)
-    record_id = str(manifest["record_id"])
-    claims = load_claims(manifest, source=str(manifest_file))
-
-    correction_items: list[PayloadItem] = []
-    if corrections_log is not None:
-        correction_items, correction_record = _corrections(Path(corrections_log), manifest, trust)
+def _read_record(request: BuildRequest, trust: TrustRoot | None) -> _Record:
+    manifest = load_manifest(request.manifest, request.claims)
+    claims = load_claims(manifest, source=str(request.manifest))
+    correction_items: tuple[PayloadItem, ...] = ()
+    if request.corrections is not None:
+        correction_items, correction_record = _corrections(request.corrections, manifest, trust)
         manifest["correction_record"] = correction_record
-        require_valid(manifest, MANIFEST_CONTRACT, where="manifest with the correction log's status")
+        require_valid(manifest, PAPER_MANIFEST, where="manifest with the correction log's status")
+    inputs = [request.manifest] + ([request.claims] if request.claims else [])
+    if request.corrections is not None:
+        inputs.append(request.corrections)
+    return _Record(manifest, tuple(claims), tuple(inputs), correction_items)
 
+
+def _apply_lean(claims: Sequence[Claim], verdicts: list[Verdict], mode: str, lean: LeanTools
+                ) -> tuple[list[Verdict], str | None]:
+    if mode == "off" or not verdicts:
+        return verdicts, None
+    from provenance.lean.pipeline import apply_lean
+    from provenance.lean.runner import find_lean
+
+    toolchain = lean.toolchain if lean.toolchain is not None else find_lean()
+    result = apply_lean(claims, verdicts, mode, toolchain=toolchain, runner=lean.runner)
+    return result, toolchain.version if toolchain else None
+
+
+def _lean_files(claims: Sequence[Claim], exact: Sequence[Verdict]) -> dict[str, bytes]:
+    from provenance.lean.emit import items_from, plan_project
+
+    items, skipped = items_from(claims, exact)
+    if not items:
+        return {}
+    plan = plan_project(items, skipped)
+    return {LEAN_DIR + rel: data for rel, data in sorted(plan.files.items())}
+
+
+def _repro(repro_dir: Path, claims: Sequence[Claim], now: datetime, unsafe_no_sandbox: bool,
+           progress: Progress) -> _ReproFiles:
+    from provenance.claims.repro import apply_repro, run_repro
+    from provenance.sandbox.runner import BubblewrapSandbox, HostRunner, Sandbox
+
+    if not repro_dir.is_dir():
+        raise InputError("not a directory", where=str(repro_dir),
+                         remedy="give --repro a directory with *.py scripts and data/")
+    scripts = sorted(p for p in repro_dir.iterdir() if p.suffix == ".py" and p.is_file() and not p.is_symlink())
+    if not scripts:
+        raise InputError("no *.py repro script", where=str(repro_dir),
+                         remedy="put the repro scripts at the top of the directory")
+    data = repro_dir / "data"
+    data_dir = data if data.is_dir() else None
+    sandbox: Sandbox
+    if unsafe_no_sandbox:
+        sandbox, runner_name = HostRunner(), "host (unsafe, not sealed)"
+    else:
+        bwrap = BubblewrapSandbox()
+        sandbox, runner_name = bwrap, bwrap.version()
+    items: list[PayloadItem] = []
+    inputs: list[Path] = []
+    runs: list[dict[str, Any]] = []
+    verdicts: list[Verdict] = []
+    for script in scripts:
+        progress(f"repro: running {script.name} sealed")
+        run = run_repro(script, data=data_dir, sandbox=sandbox, runner_name=runner_name)
+        fed = apply_repro(claims, run, now=now)
+        verdicts.extend(fed)
+        name = script.name
+        items.append(PayloadItem(f"repro/{name}", path=script))
+        items.append(PayloadItem(f"repro/{name}.stdout", data=run.result.stdout))
+        inputs.append(script)
+        runs.append({
+            "script": f"{REPRO_DIR}{name}",
+            "stdout": f"{REPRO_DIR}{name}.stdout",
+            "data": f"{REPRO_DIR}data/" if data_dir else None,
+            "ok": run.error is None,
+            "error": run.error,
+            "outputs": dict(run.outputs) if run.outputs is not None else None,
+            "claims_fed": [v.claim_id for v in fed],
+            **run.sandbox_record(),
+        })
+    if data_dir is not None:
+        for path in sorted(data_dir.rglob("*")):
+            if path.is_symlink():
+                raise InputError("symlink in repro data", where=str(path), remedy="replace it by the file")
+            if path.is_file():
+                items.append(PayloadItem(f"repro/data/{path.relative_to(data_dir).as_posix()}", path=path))
+                inputs.append(path)
+    return _ReproFiles(tuple(items), tuple(runs), tuple(verdicts), tuple(inputs))
+
+
+def _evaluate(request: BuildRequest, record: _Record, now: datetime, lean: LeanTools, say: Progress) -> _Evaluation:
+    """Exact check, then Lean, then repro: the verdicts the bundle records."""
+    claims = record.claims
     say(f"claims: exact check of {sum(1 for c in claims if c.check is not None)} checks")
     exact = check_claims(claims, now=now)
     lean_files = _lean_files(claims, exact)
-    say(f"lean: mode {lean_mode}")
-    exact_lean, lean_version = _apply_lean(claims, exact, lean_mode, lean_runner, lean_toolchain)
-
+    say(f"lean: mode {request.lean_mode}")
+    exact_lean, lean_version = _apply_lean(claims, exact, request.lean_mode, lean)
     final: dict[str, Verdict] = {v.claim_id: v for v in exact_lean}
-    repro = _ReproFiles([], [], [], [])
-    if repro_dir is not None:
-        repro = _repro(Path(repro_dir), claims, now, unsafe_no_sandbox, say)
+    repro = _ReproFiles()
+    if request.repro is not None:
+        repro = _repro(request.repro, claims, now, request.unsafe_no_sandbox, say)
         for v in repro.verdicts:
             final[v.claim_id] = v
-    verdicts = [final[v.claim_id] for v in exact_lean] + [v for cid, v in final.items() if cid not in {e.claim_id for e in exact_lean}]
+    exact_ids = {v.claim_id for v in exact_lean}
+    verdicts = [final[v.claim_id] for v in exact_lean] + [v for cid, v in final.items() if cid not in exact_ids]
+    return _Evaluation(tuple(verdicts), tuple(exact_lean), lean_version, lean_files, repro)
 
-    manifest_bytes = pretty_bytes(manifest)
+
+def _generated(record: _Record, evaluation: _Evaluation, request: BuildRequest, now: datetime,
+               version: int) -> list[PayloadItem]:
+    """The payload the build writes itself (documents, Lean files, repro outputs), then the files it carries."""
     verdicts_doc = {
-        "contract": VERDICTS_CONTRACT,
-        "record_id": record_id,
+        "contract": BUNDLE_VERDICTS,
+        "record_id": record.record_id,
         "evaluated_at": rfc3339(now),
-        "lean_mode": lean_mode,
-        "lean_version": lean_version,
-        "verdicts": [v.to_json() for v in verdicts],
-        "exact_verdicts": [v.to_json() for v in exact_lean],
+        "lean_mode": request.lean_mode,
+        "lean_version": evaluation.lean_version,
+        "verdicts": [v.to_json() for v in evaluation.verdicts],
+        "exact_verdicts": [v.to_json() for v in evaluation.exact],
     }
-    verdicts_bytes = pretty_bytes(verdicts_doc)
-    generated: dict[str, bytes] = {MANIFEST: manifest_bytes, VERDICTS: verdicts_bytes}
-    generated.update(lean_files)
-    if repro.runs:
-        generated[REPRO_RUNS] = pretty_bytes({"contract": REPRO_RUNS_CONTRACT, "runs": repro.runs})
-    generated[CITATION] = citation_cff(manifest, now.date().isoformat(), version)
+    generated: dict[str, bytes] = {MANIFEST: pretty_bytes(record.manifest), VERDICTS: pretty_bytes(verdicts_doc)}
+    generated.update(evaluation.lean_files)
+    if evaluation.repro.runs:
+        generated[REPRO_RUNS] = pretty_bytes({"contract": BUNDLE_REPRO_RUNS, "runs": list(evaluation.repro.runs)})
+    generated[CITATION] = citation_cff(record.manifest, now.date().isoformat(), version)
+    payload = [PayloadItem(name.removeprefix("data/"), data=data) for name, data in generated.items()]
+    return payload + list(evaluation.repro.items) + list(record.correction_items)
 
-    payload: list[PayloadItem] = [PayloadItem(name.removeprefix("data/"), data=data) for name, data in generated.items()]
-    payload += repro.items + correction_items
 
-    inputs = [manifest_file] + ([claims_file] if claims_file else []) + repro.inputs
-    if corrections_log is not None:
-        inputs.append(Path(corrections_log))
-
-    def describe(files: Mapping[str, FileDigests]) -> list[PayloadItem]:
-        """Source provenance and crate metadata, from the digests of the payload just copied."""
-        sizes = {name: (d.size, d["sha256"]) for name, d in files.items()}
-        predicate = build_source_provenance(
-            manifest, inputs, {name: sha for name, (_, sha) in sizes.items()}, now=now, lean_version=lean_version,
-            base=manifest_file.resolve().parent,
-        )
-        envelope = pretty_bytes(sign_source_provenance(predicate, [key]))
-        sizes[SOURCE_PROVENANCE] = (len(envelope), hashlib.sha256(envelope).hexdigest())
-        crate = _crate(manifest, sizes, now, repro.runs, verdicts, lean_version, sorted(lean_files), license_id)
-        return [
-            PayloadItem(SOURCE_PROVENANCE.removeprefix("data/"), data=envelope),
-            PayloadItem(CRATE.removeprefix("data/"), data=pretty_bytes(crate)),
-        ]
-
-    bag_info = [
+def _bag_info(record: _Record, now: datetime, version: int, previous_id: str | None) -> list[tuple[str, str]]:
+    title = record.manifest.get("title") or record.record_id
+    info = [
         ("Source-Organization", GENERATOR),
-        ("External-Identifier", record_id),
-        ("External-Description", _one_line(f"Verified claims bundle (BagIt/RO-Crate) of {manifest.get('title') or record_id}")),
+        ("External-Identifier", record.record_id),
+        ("External-Description", _one_line(f"Verified claims bundle (BagIt/RO-Crate) of {title}")),
         ("Bagging-Date", now.date().isoformat()),
         ("Bag-Software-Agent", f"{GENERATOR} {__version__}"),
         ("Bundle-Version", str(version)),
     ]
     if previous_id is not None:
-        bag_info.append(("Previous-Bundle-Id", previous_id))
+        info.append(("Previous-Bundle-Id", previous_id))
+    return info
 
-    def finalize(files: Mapping[str, FileDigests]) -> dict[str, bytes]:
+
+@dataclass(frozen=True)
+class _Signer:
+    """Signs what the one copy+hash pass produced: the source provenance and crate (late payload),
+    then the attestation over every file (finalize)."""
+
+    key: SigningKey
+    record: _Record
+    evaluation: _Evaluation
+    request: BuildRequest
+    now: datetime
+    version: int
+    previous_id: str | None
+
+    def describe(self, files: Mapping[str, FileDigests]) -> list[PayloadItem]:
+        """Source provenance and crate metadata, from the digests of the payload just copied."""
+        sizes = {name: (d.size, d["sha256"]) for name, d in files.items()}
+        inputs = [*self.record.inputs, *self.evaluation.repro.inputs]
+        predicate = build_source_provenance(
+            self.record.manifest, inputs, {name: sha for name, (_, sha) in sizes.items()}, now=self.now,
+            lean_version=self.evaluation.lean_version, base=self.request.manifest.resolve().parent,
+        )
+        envelope = pretty_bytes(sign_source_provenance(predicate, [self.key]))
+        sizes[SOURCE_PROVENANCE] = (len(envelope), hashlib.sha256(envelope).hexdigest())
+        runs = CrateRuns(self.evaluation.verdicts, self.evaluation.lean_version, sorted(self.evaluation.lean_files),
+                         self.evaluation.repro.runs)
+        crate = bundle_crate(self.record.manifest, sizes, self.now, runs, self.request.license_id)
+        return [
+            PayloadItem(SOURCE_PROVENANCE.removeprefix("data/"), data=envelope),
+            PayloadItem(CRATE.removeprefix("data/"), data=pretty_bytes(crate)),
+        ]
+
+    def finalize(self, files: Mapping[str, FileDigests]) -> dict[str, bytes]:
+        """The attestation: one subject per signed bag file."""
         subjects = [(name, files[name]["sha256"]) for name in sorted(files) if is_signed_name(name)]
-        predicate_doc = {
-            "record_id": record_id,
-            "bundle_version": version,
-            "previous_bundle_id": previous_id,
-            "bagging_date": now.date().isoformat(),
-            "built_at": rfc3339(now),
+        predicate = {
+            "record_id": self.record.record_id,
+            "bundle_version": self.version,
+            "previous_bundle_id": self.previous_id,
+            "bagging_date": self.now.date().isoformat(),
+            "built_at": rfc3339(self.now),
             "generator": {"name": GENERATOR, "version": __version__},
-            "lean_mode": lean_mode,
-            "lean_version": lean_version,
-            "verdicts": _summary(verdicts),
+            "lean_mode": self.request.lean_mode,
+            "lean_version": self.evaluation.lean_version,
+            "verdicts": {v.claim_id: v.status for v in self.evaluation.verdicts},
             "coverage": (
                 "one subject per bag file except tagmanifest-*.txt and attestation.dsse.json; the tag manifests "
                 "list this attestation, and the bundle id is the sha256 of tagmanifest-sha256.txt"
             ),
         }
-        statement = make_statement(subjects, BUNDLE_PREDICATE_TYPE, predicate_doc)
-        return {ATTESTATION: pretty_bytes(sign_statement(statement, [key]))}
+        statement = make_statement(subjects, BUNDLE_PREDICATE_TYPE, predicate)
+        return {ATTESTATION: pretty_bytes(sign_statement(statement, [self.key]))}
 
+
+def _write(outputs: _Outputs, payload: Sequence[PayloadItem], bag_info: Sequence[tuple[str, str]], signer: _Signer,
+           epoch: int, workers: int | None, say: Progress) -> tuple[WrittenBag, ZipResult | None]:
+    """Write the bag (atomically) and its zip; nothing is left half-written on error."""
     zip_result: list[ZipResult] = []
 
     def write_zip(tmp: Path) -> None:
-        if zip_path is not None:
-            top = zip_path.name.removesuffix(".zip") if zip_only else out_path.name
-            say(f"zip: writing {zip_path}")
-            zip_result.append(write_deterministic_zip(tmp, zip_path, epoch=epoch_used, top=top))
+        if outputs.zip is not None:
+            top = outputs.zip.name.removesuffix(".zip") if outputs.zip_only else outputs.bag.name
+            say(f"zip: writing {outputs.zip}")
+            zip_result.append(write_deterministic_zip(tmp, outputs.zip, epoch=epoch, top=top))
 
     say(f"bag: copying and hashing {len(payload)} payload files")
     try:
-        if zip_only:
-            with tempfile.TemporaryDirectory(prefix=".bundle-", dir=out_path.parent) as scratch:
-                written = write_bag(Path(scratch) / out_path.stem, payload, bag_info=bag_info, finalize=finalize,
-                                    late_payload=describe, epoch=epoch_used, workers=workers, fsync=False,
-                                    after_build=write_zip)
+        if outputs.zip_only:
+            with tempfile.TemporaryDirectory(prefix=".bundle-", dir=outputs.bag.parent) as scratch:
+                written = write_bag(Path(scratch) / outputs.bag.stem, payload, bag_info=bag_info,
+                                    finalize=signer.finalize, late_payload=signer.describe, epoch=epoch,
+                                    workers=workers, fsync=False, after_build=write_zip)
                 shutil.rmtree(written.path)
         else:
-            written = write_bag(out_path, payload, bag_info=bag_info, finalize=finalize, late_payload=describe,
-                                epoch=epoch_used, workers=workers, after_build=write_zip)
+            written = write_bag(outputs.bag, payload, bag_info=bag_info, finalize=signer.finalize,
+                                late_payload=signer.describe, epoch=epoch, workers=workers, after_build=write_zip)
     except ArchiveInputError as exc:
-        if zip_path is not None and zip_result:
-            zip_path.unlink(missing_ok=True)
-        raise InputError(str(exc), remedy="fix the input files") from None
+        if outputs.zip is not None and zip_result:
+            outputs.zip.unlink(missing_ok=True)
+        raise InputError(exc.message, remedy=exc.remedy or "fix the input files") from None
     except BaseException:
-        if zip_path is not None and zip_result:
-            zip_path.unlink(missing_ok=True)
+        if outputs.zip is not None and zip_result:
+            outputs.zip.unlink(missing_ok=True)
         raise
-    bundle_id = bundle_id_of(written.files[TAG_MANIFEST_SHA256]["sha256"])
+    return written, (zip_result[0] if zip_result else None)
+
+
+def build_bundle(
+    request: BuildRequest,
+    *,
+    key: SigningKey,
+    trust: TrustRoot | None = None,
+    epoch: int | None = None,
+    lean: LeanTools | None = None,
+    workers: int | None = None,
+    progress: Progress | None = None,
+) -> BuildResult:
+    """Check, sign and bag a record as ``request`` says, signed by ``key`` at ``epoch`` (None: now).
+
+    ``trust``, when given, must name ``key`` as an attestor and verifies the carried
+    correction log. Raises :class:`InputError` for unusable input, :class:`CheckFailed`
+    for a correction log that does not verify, :class:`ToolMissing` when
+    ``lean_mode == "require"`` without Lean or repro without bubblewrap.
+    """
+    say = progress or (lambda _msg: None)
+    if request.lean_mode not in LEAN_MODES:
+        raise InputError(f"unknown Lean mode {request.lean_mode!r}", remedy="use auto, off or require")
+    outputs = _plan_outputs(request)
+    check_attestor(key, trust)
+    now = moment(epoch)
+    epoch_used = int(now.timestamp())
+    previous_id, version = resolve_supersedes(request.supersedes, request.bundle_version)
+    record = _read_record(request, trust)
+    evaluation = _evaluate(request, record, now, lean or LeanTools(), say)
+    payload = _generated(record, evaluation, request, now, version)
+    signer = _Signer(key, record, evaluation, request, now, version, previous_id)
+    written, zip_result = _write(outputs, payload, _bag_info(record, now, version, previous_id), signer,
+                                 epoch_used, workers, say)
     return BuildResult(
-        path=None if zip_only else written.path,
-        bundle_id=bundle_id,
-        zip_path=zip_path,
-        record_id=record_id,
-        verdicts=tuple(verdicts),
+        path=None if outputs.zip_only else written.path,
+        bundle_id=bundle_id_of(written.files[TAG_MANIFEST_SHA256]["sha256"]),
+        zip_path=outputs.zip,
+        record_id=record.record_id,
+        verdicts=evaluation.verdicts,
         files=len(written.files),
         payload_oxum=written.payload_oxum,
-        zip=zip_result[0] if zip_result else None,
-        lean_ran=lean_version is not None,
+        zip=zip_result,
+        lean_ran=evaluation.lean_version is not None,
     )
 
 

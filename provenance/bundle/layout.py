@@ -36,6 +36,7 @@ import re
 from provenance.signing.intoto import predicate_type_uri
 
 ATTESTATION = "attestation.dsse.json"
+BAG_INFO = "bag-info.txt"
 TAG_MANIFEST_SHA256 = "tagmanifest-sha256.txt"
 MANIFEST = "data/manifest.json"
 VERDICTS = "data/verdicts.json"
@@ -50,8 +51,6 @@ CITATION = "data/CITATION.cff"
 
 BUNDLE_PREDICATE_TYPE = predicate_type_uri("bundle")
 """``https://provenance-archive.dev/attestation/bundle/v1``"""
-VERDICTS_CONTRACT = "bundle-verdicts-v1"
-REPRO_RUNS_CONTRACT = "bundle-repro-runs-v1"
 PROFILE_ID = "https://provenance-archive.dev/profiles/bundle/1.0"
 ATTESTOR_ROLE = "attestor"
 _TAG_MANIFEST = re.compile(r"^tagmanifest-[a-z0-9]+\.txt$")

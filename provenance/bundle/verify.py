@@ -44,18 +44,19 @@ from provenance.bundle.layout import (
     MANIFEST,
     REPRO_DIR,
     REPRO_RUNS,
-    REPRO_RUNS_CONTRACT,
     SOURCE_PROVENANCE,
     TAG_MANIFEST_SHA256,
     VERDICTS,
-    VERDICTS_CONTRACT,
     bundle_id_of,
     is_signed_name,
 )
+from provenance.bundle.tools import LEAN_MODES, LeanTools
 from provenance.claims.engine import check_claims, compare, computed_of
 from provenance.claims.errors import ClaimError
 from provenance.claims.model import Claim, load_claims
 from provenance.claims.verdict import Verdict
+from provenance.contracts import BUNDLE_REPRO_RUNS, BUNDLE_VERDICTS, PAPER_MANIFEST, VERDICT
+from provenance.contracts import SOURCE_PROVENANCE as SOURCE_PROVENANCE_CONTRACT
 from provenance.errors import InputError, ProvenanceError, ToolMissing
 from provenance.jsonio import canonical_sha256, loads_strict
 from provenance.schemas import SchemaFinding, validate
@@ -63,7 +64,6 @@ from provenance.signing.intoto import PAYLOAD_TYPE, parse_statement
 from provenance.signing.trust import TrustRoot
 
 Status = Literal["ok", "fail", "skip"]
-MANIFEST_CONTRACT = "paper-manifest-v1.1"
 _KEEP_PREFIXES = (LEAN_DIR, "data/corrections/", "data/provenance/")
 _KEEP_NAMES = frozenset({MANIFEST, VERDICTS, CRATE, REPRO_RUNS, CITATION})
 
@@ -121,35 +121,56 @@ class VerifyReport:
         }
 
 
-_MEMO_LIMIT = 256
-_schema_memo: dict[tuple[str, str], tuple[SchemaFinding, ...]] = {}
-_verdict_memo: dict[str, Verdict] = {}
-_lean_memo: dict[tuple[tuple[str, str], ...], tuple[int, str | None]] = {}
+@dataclass
+class VerifyCache:
+    """Results a caller who verifies many similar bundles (a batch, a benchmark) lets verification
+    remember: schema findings by document content, parsed verdicts, and Lean project checks by file
+    digests. Each table holds at most ``limit`` entries (then starts over); ``limit=0`` remembers nothing.
+    """
+
+    limit: int = 256
+    schema: dict[tuple[str, str], tuple[SchemaFinding, ...]] = field(default_factory=dict)
+    verdicts: dict[str, Verdict] = field(default_factory=dict)
+    lean: dict[tuple[tuple[str, str], ...], tuple[int, str | None]] = field(default_factory=dict)
+
+    def _store(self, table: dict[Any, Any], key: Any, value: Any) -> None:
+        if self.limit <= 0:
+            return
+        if len(table) >= self.limit:
+            table.clear()
+        table[key] = value
+
+    def schema_findings(self, doc: Any, name: str) -> tuple[SchemaFinding, ...]:
+        """:func:`validate`, remembered by document content."""
+        key = (name, _content_key(doc)) if self.limit > 0 else None
+        found = self.schema.get(key) if key is not None else None
+        if found is None:
+            found = tuple(validate(doc, name))
+            self._store(self.schema, key, found)
+        return found
+
+    def verdict(self, item: Any, *, where: str) -> Verdict:
+        """:meth:`Verdict.from_json`, remembered by content."""
+        key = _content_key(item) if self.limit > 0 else None
+        verdict = self.verdicts.get(key) if key is not None else None
+        if verdict is None:
+            verdict = Verdict.from_json(item, where=where)
+            self._store(self.verdicts, key, verdict)
+        return verdict
+
+    def lean_project(self, key: tuple[tuple[str, str], ...]) -> tuple[int, str | None] | None:
+        """The remembered outcome of loading a Lean project with these files: (theorems, problem)."""
+        return self.lean.get(key)
+
+    def remember_lean(self, key: tuple[tuple[str, str], ...], count: int, problem: str | None) -> None:
+        self._store(self.lean, key, (count, problem))
 
 
-def _memo_key(doc: Any) -> str:
+NO_CACHE = VerifyCache(limit=0)
+
+
+def _content_key(doc: Any) -> str:
     return json.dumps(doc, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-
-
-def _schema_findings(doc: Any, name: str) -> tuple[SchemaFinding, ...]:
-    """:func:`validate`, remembered by document content (schema validation dominates small bundles)."""
-    key = (name, _memo_key(doc))
-    found = _schema_memo.get(key)
-    if found is None:
-        if len(_schema_memo) >= _MEMO_LIMIT:
-            _schema_memo.clear()
-        found = _schema_memo[key] = tuple(validate(doc, name))
-    return found
-
-
-def _verdict_from_json(item: Any, *, where: str) -> Verdict:
-    key = _memo_key(item)
-    verdict = _verdict_memo.get(key)
-    if verdict is None:
-        if len(_verdict_memo) >= _MEMO_LIMIT:
-            _verdict_memo.clear()
-        verdict = _verdict_memo[key] = Verdict.from_json(item, where=where)
-    return verdict
 
 
 def _keep(name: str) -> bool:
@@ -162,8 +183,11 @@ def _keep(name: str) -> bool:
 
 
 class _Checklist:
-    def __init__(self) -> None:
+    """The findings of one verification, and the cache its checks may use."""
+
+    def __init__(self, cache: VerifyCache = NO_CACHE) -> None:
         self.items: list[Finding] = []
+        self.cache = cache
 
     def ok(self, id_: str, message: str, file: str | None = None) -> None:
         self.items.append(Finding(id_, "ok", message, file))
@@ -180,22 +204,24 @@ def verify_bundle(
     trust: TrustRoot,
     *,
     lean_mode: str = "auto",
+    lean: LeanTools | None = None,
+    cache: VerifyCache | None = None,
     workers: int | None = None,
     progress: Callable[[int], None] | None = None,
-    lean_runner: Any = None,
-    lean_toolchain: Any = None,
 ) -> VerifyReport:
     """Verify a bundle completely; see the module docstring.
 
-    ``lean_runner``/``lean_toolchain`` replace the ``lean`` found on PATH.
+    ``lean`` replaces the ``lean`` found on PATH; ``cache`` lets a caller who verifies
+    many similar bundles reuse schema, verdict and Lean-project results.
 
     Raises :class:`InputError` when the bundle cannot be read at all (not a bag
     directory or zip) and :class:`ToolMissing` for ``lean_mode="require"`` without
     Lean; everything else is a finding.
     """
-    if lean_mode not in ("auto", "off", "require"):
+    if lean_mode not in LEAN_MODES:
         raise InputError(f"unknown Lean mode {lean_mode!r}", remedy="use auto, off or require")
-    toolchain = lean_toolchain
+    tools = lean or LeanTools()
+    toolchain = tools.toolchain
     if lean_mode != "off" and toolchain is None:
         from provenance.lean.runner import INSTALL_HINT, find_lean
 
@@ -203,8 +229,8 @@ def verify_bundle(
         if toolchain is None and lean_mode == "require":
             raise ToolMissing("lean not found on PATH (--lean require)", remedy=INSTALL_HINT)
     bag, kind = read_bag(path, workers=workers, progress=progress)
-    return verify_read_bag(bag, str(path), kind, trust, lean_mode=lean_mode, toolchain=toolchain,
-                           lean_runner=lean_runner)
+    return verify_read_bag(bag, str(path), kind, trust, lean_mode=lean_mode,
+                           lean=LeanTools(toolchain, tools.runner), cache=cache)
 
 
 def read_bag(
@@ -219,7 +245,7 @@ def read_bag(
     try:
         source = open_source(p)
     except ArchiveError as exc:
-        raise InputError(str(exc), remedy="give a bundle directory or its zip") from None
+        raise InputError(exc.message, remedy=exc.remedy or "give a bundle directory or its zip") from None
     try:
         bag = validate_bag(source, workers=workers, keep=_keep, progress=progress, strict=True)
     finally:
@@ -234,11 +260,14 @@ def verify_read_bag(
     trust: TrustRoot,
     *,
     lean_mode: str = "auto",
-    toolchain: Any = None,
-    lean_runner: Any = None,
+    lean: LeanTools | None = None,
+    cache: VerifyCache | None = None,
 ) -> VerifyReport:
-    """Every check after the bag pass (see :func:`verify_bundle`), on what :func:`read_bag` returned."""
-    out = _Checklist()
+    """Every check after the bag pass (see :func:`verify_bundle`), on what :func:`read_bag` returned.
+
+    ``lean.toolchain`` is the resolved toolchain (None: Lean is not re-run).
+    """
+    out = _Checklist(cache or NO_CACHE)
     _check_bag(bag, out)
     sha256 = {name: d["sha256"] for name, d in bag.files.items()}
     bundle_id = bundle_id_of(sha256[TAG_MANIFEST_SHA256]) if TAG_MANIFEST_SHA256 in sha256 else None
@@ -255,7 +284,7 @@ def verify_read_bag(
     _check_source_provenance(bag, sha256, trust, out)
     runs = _check_repro_runs(bag, sha256, out)
     claims_status = _check_claims(manifest, verdicts_doc, bag, sha256, runs, out)
-    _check_lean(bag, sha256, verdicts_doc, toolchain, lean_mode, out, lean_runner)
+    _check_lean(bag, sha256, verdicts_doc, lean or LeanTools(), lean_mode, out)
     _check_corrections(bag, manifest, record_id, trust, out)
     return VerifyReport(
         bundle=label,
@@ -379,7 +408,7 @@ def _check_source_provenance(bag: BagReport, sha256: Mapping[str, str], trust: T
         out.fail("source-provenance.signature", str(exc), SOURCE_PROVENANCE)
         return
     out.ok("source-provenance.signature", "signed by an attestor key of the trust root", SOURCE_PROVENANCE)
-    problems = _schema_findings(dict(statement.predicate), "source-provenance-v1")
+    problems = out.cache.schema_findings(dict(statement.predicate), SOURCE_PROVENANCE_CONTRACT)
     for finding in problems:
         out.fail("schema.source-provenance-v1", str(finding), SOURCE_PROVENANCE)
     if not problems:
@@ -415,11 +444,11 @@ def _check_manifest(bag: BagReport, record_id: str | None, out: _Checklist) -> d
     doc = _json_doc(bag, MANIFEST, out)
     if doc is None:
         return None
-    problems = _schema_findings(doc, MANIFEST_CONTRACT)
+    problems = out.cache.schema_findings(doc, PAPER_MANIFEST)
     for finding in problems:
-        out.fail(f"schema.{MANIFEST_CONTRACT}", str(finding), MANIFEST)
+        out.fail(f"schema.{PAPER_MANIFEST}", str(finding), MANIFEST)
     if not problems:
-        out.ok(f"schema.{MANIFEST_CONTRACT}", f"valid against {MANIFEST_CONTRACT}", MANIFEST)
+        out.ok(f"schema.{PAPER_MANIFEST}", f"valid against {PAPER_MANIFEST}", MANIFEST)
     if not isinstance(doc, dict):
         return None
     if record_id is None:
@@ -479,8 +508,8 @@ def _check_repro_runs(bag: BagReport, sha256: Mapping[str, str], out: _Checklist
         out.skip("repro", "no repro runs carried")
         return []
     doc = _json_doc(bag, REPRO_RUNS, out)
-    if not isinstance(doc, dict) or doc.get("contract") != REPRO_RUNS_CONTRACT or not isinstance(doc.get("runs"), list):
-        out.fail("repro", f"not a {REPRO_RUNS_CONTRACT} document", REPRO_RUNS)
+    if not isinstance(doc, dict) or doc.get("contract") != BUNDLE_REPRO_RUNS or not isinstance(doc.get("runs"), list):
+        out.fail("repro", f"not a {BUNDLE_REPRO_RUNS} document", REPRO_RUNS)
         return []
     from provenance.claims.repro import parse_outputs
 
@@ -525,12 +554,12 @@ def _verdicts(doc: Any, key: str, out: _Checklist) -> dict[str, Verdict]:
         out.fail("schema.verdict-v1", f"{key} is not a list", VERDICTS)
         return found
     for index, item in enumerate(raw):
-        problems = _schema_findings(item, "verdict-v1")
+        problems = out.cache.schema_findings(item, VERDICT)
         if problems:
             for finding in problems:
                 out.fail("schema.verdict-v1", f"{key}[{index}]: {finding}", VERDICTS)
             continue
-        verdict = _verdict_from_json(item, where=f"{VERDICTS}: {key}[{index}]")
+        verdict = out.cache.verdict(item, where=f"{VERDICTS}: {key}[{index}]")
         if verdict.claim_id in found:
             out.fail("verdicts", f"{key}: two verdicts for claim {verdict.claim_id}", VERDICTS)
         found[verdict.claim_id] = verdict
@@ -548,8 +577,8 @@ def _check_claims(
     if manifest is None or doc is None:
         out.fail("claims", "cannot re-evaluate claims without the manifest and the verdicts")
         return {}
-    if not isinstance(doc, dict) or doc.get("contract") != VERDICTS_CONTRACT:
-        out.fail("verdicts", f"not a {VERDICTS_CONTRACT} document", VERDICTS)
+    if not isinstance(doc, dict) or doc.get("contract") != BUNDLE_VERDICTS:
+        out.fail("verdicts", f"not a {BUNDLE_VERDICTS} document", VERDICTS)
         return {}
     if doc.get("record_id") != manifest.get("record_id"):
         out.fail("verdicts", "the verdicts are for another record", VERDICTS)
@@ -671,11 +700,11 @@ def _check_lean(
     bag: BagReport,
     sha256: Mapping[str, str],
     doc: Any,
-    toolchain: Any,
+    lean: LeanTools,
     lean_mode: str,
     out: _Checklist,
-    runner: Any = None,
 ) -> None:
+    toolchain, runner = lean.toolchain, lean.runner
     names = sorted(n for n in bag.files if n.startswith(LEAN_DIR))
     if not names:
         out.skip("lean", "no Lean project carried (no claim had a decided, encodable check)")
@@ -691,13 +720,13 @@ def _check_lean(
         for item in (doc.get(key) if isinstance(doc, dict) else None) or []:
             if isinstance(item, dict) and isinstance(item.get("lean"), dict):
                 recorded[str(item.get("claim_id"))] = item["lean"]
-    for cid, lean in sorted(recorded.items()):
-        file = lean.get("file")
-        if file is not None and sha256.get(f"data/{file}") != lean.get("file_sha256"):
+    for cid, record in sorted(recorded.items()):
+        file = record.get("file")
+        if file is not None and sha256.get(f"data/{file}") != record.get("file_sha256"):
             out.fail("lean.file", f"claim {cid}: the Lean file's sha256 is not the one its verdict records",
                      f"data/{file}")
     memo_key = tuple((name, sha256.get(name, "")) for name in names)
-    memo = _lean_memo.get(memo_key)
+    memo = out.cache.lean_project(memo_key)
     needs_lean = lean_mode != "off" and toolchain is not None
     if memo is not None and not needs_lean:
         count, problem = memo
@@ -719,10 +748,10 @@ def _check_lean(
             project = load_project(root)
         except ProvenanceError as exc:
             problem = f"the Lean project is not what its claims map generates: {exc.message}"
-            _remember_lean(memo_key, 0, problem)
+            out.cache.remember_lean(memo_key, 0, problem)
             out.fail("lean.project", problem, LEAN_DIR)
             return
-        _remember_lean(memo_key, len(project.theorems), None)
+        out.cache.remember_lean(memo_key, len(project.theorems), None)
         out.ok("lean.project", f"{len(project.theorems)} theorem(s): every Lean file is exactly what its claims map "
                "generates and passes the template grammar", LEAN_DIR)
         if lean_mode == "off":
@@ -748,12 +777,6 @@ def _check_lean(
         else:
             out.ok(f"lean.{cid}", f"Lean {toolchain.version} {now} {check.theorem.name} (axioms "
                    f"{', '.join(check.result.axioms or ()) or 'none'})", where)
-
-
-def _remember_lean(key: tuple[tuple[str, str], ...], count: int, problem: str | None) -> None:
-    if len(_lean_memo) >= _MEMO_LIMIT:
-        _lean_memo.clear()
-    _lean_memo[key] = (count, problem)
 
 
 # ------------------------------------------------------------------ corrections

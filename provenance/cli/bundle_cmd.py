@@ -5,13 +5,20 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+from rich.markup import escape
 
-from provenance.bundle.build import build_bundle
+from provenance.bundle.build import BuildRequest, build_bundle
 from provenance.bundle.read import open_bundle
-from provenance.cli.keys_cmd import load_key_for_signing
-from provenance.cli.options import source_date_epoch
-from provenance.cli.output import console, err_console, json_option_help, print_json
-from provenance.signing.trust import load_trust_root
+from provenance.bundle.tools import LEAN_MODES
+from provenance.cli.options import (
+    json_option,
+    key_option,
+    load_signing_key_cli,
+    source_date_epoch,
+    trust_options,
+)
+from provenance.cli.output import console, err_console, print_json
+from provenance.signing.trust import TrustRoot
 
 _STYLE = {"verified": "green", "falsified": "red", "inconclusive": "yellow", "error": "magenta"}
 
@@ -27,12 +34,11 @@ def bundle_group() -> None:
               help='Checks to attach by claim id: {"claims": [{"id", "check"}]}.')
 @click.option("--repro", "repro_dir", type=click.Path(path_type=Path, file_okay=False),
               help="Directory of repro scripts (*.py) and their data/, run sealed; all carried in the bundle.")
-@click.option("--lean", "lean_mode", type=click.Choice(["auto", "off", "require"]), default="auto", show_default=True,
+@click.option("--lean", "lean_mode", type=click.Choice(LEAN_MODES), default="auto", show_default=True,
               help="Type-check claim theorems with Lean: when installed, never, or fail without it.")
-@click.option("--key", "key_path", type=click.Path(path_type=Path, dir_okay=False), required=True,
-              help="Attestor private key that signs the bundle (passphrase from PROVENANCE_KEY_PASSPHRASE).")
-@click.option("--trust", "trust_path", type=click.Path(path_type=Path, dir_okay=False),
-              help="Trust root: refuse to sign unless --key is one of its attestor keys; verifies --corrections.")
+@key_option(help="Attestor private key that signs the bundle (passphrase from PROVENANCE_KEY_PASSPHRASE).")
+@trust_options(required=False,
+               help="Trust root: refuse to sign unless --key is one of its attestor keys; verifies --corrections.")
 @click.option("--corrections", "corrections_log", type=click.Path(path_type=Path, dir_okay=False),
               help="Correction log (JSONL) to carry, with its .checkpoint, as data/corrections/.")
 @click.option("--supersedes", help="The earlier bundle (id sha256:<hex>, or its path) this version replaces.")
@@ -43,14 +49,14 @@ def bundle_group() -> None:
 @click.option("--zip", "make_zip", is_flag=True, help="Also write OUT.zip, a deterministic zip of the bag.")
 @click.option("--unsafe-no-sandbox", is_flag=True,
               help="Run repro scripts on the host WITHOUT isolation when bubblewrap is missing (recorded).")
-@click.option("--json", "as_json", is_flag=True, help=json_option_help())
+@json_option
 def build_command(
     manifest: Path,
     claims_path: Path | None,
     repro_dir: Path | None,
     lean_mode: str,
     key_path: Path,
-    trust_path: Path | None,
+    trust: TrustRoot | None,
     corrections_log: Path | None,
     supersedes: str | None,
     bundle_version: int | None,
@@ -66,46 +72,43 @@ def build_command(
     id is sha256: + the sha256 of tagmanifest-sha256.txt. Exit 0 when written (falsified
     claims are recorded, not errors); 2 bad input; 3 Lean or bubblewrap required but missing.
     """
-    key = load_key_for_signing(key_path)
-    trust = load_trust_root(trust_path) if trust_path is not None else None
-    epoch = source_date_epoch()
-    progress = None if as_json else (lambda msg: err_console.print(f"[dim]{msg}[/dim]"))
-    result = build_bundle(
-        manifest,
-        key=key,
+    key = load_signing_key_cli(key_path)
+    request = BuildRequest(
+        manifest=manifest,
         out=out,
-        claims_path=claims_path,
-        repro_dir=repro_dir,
-        lean_mode=lean_mode,
-        trust=trust,
-        corrections_log=corrections_log,
+        claims=claims_path,
+        repro=repro_dir,
+        corrections=corrections_log,
         supersedes=supersedes,
         bundle_version=bundle_version,
         make_zip=make_zip,
-        epoch=epoch,
-        unsafe_no_sandbox=unsafe_no_sandbox,
-        progress=progress,
         license_id=license_id,
+        lean_mode=lean_mode,
+        unsafe_no_sandbox=unsafe_no_sandbox,
     )
+    progress = None if as_json else (lambda msg: err_console.print(f"[dim]{escape(msg)}[/dim]"))
+    result = build_bundle(request, key=key, trust=trust, epoch=source_date_epoch(), progress=progress)
     if as_json:
         doc = result.to_json()
         doc["claims"] = {v.claim_id: v.status for v in result.verdicts}
         print_json(doc)
         return 0
     where = result.path or result.zip_path
-    console.print(f"bundle {where}: record {result.record_id}, {result.files} files, Payload-Oxum {result.payload_oxum}")
+    console.print(f"bundle {escape(str(where))}: record {escape(result.record_id)}, {result.files} files, "
+                  f"Payload-Oxum {result.payload_oxum}")
     for v in result.verdicts:
         style = _STYLE.get(v.status, "")
-        console.print(f"  {v.claim_id}: [{style}]{v.status}[/{style}] ({v.method}/{v.scope})")
+        console.print(f"  {escape(v.claim_id)}: [{style}]{v.status}[/{style}] ({v.method}/{v.scope})")
     if result.zip is not None:
-        console.print(f"zip {result.zip_path}: {result.zip.size} bytes, sha256 {result.zip.sha256}, md5 {result.zip.md5}")
+        console.print(f"zip {escape(str(result.zip_path))}: {result.zip.size} bytes, sha256 {result.zip.sha256}, "
+                      f"md5 {result.zip.md5}")
     click.echo(result.bundle_id)
     return 0
 
 
 @bundle_group.command("info")
 @click.argument("bundle", type=click.Path(path_type=Path))
-@click.option("--json", "as_json", is_flag=True, help=json_option_help())
+@json_option
 def info_command(bundle: Path, as_json: bool) -> int:
     """Print a bundle's record id, bundle id and version without verifying it (see `provenance verify`)."""
     info = open_bundle(bundle)

@@ -8,8 +8,9 @@ import click
 
 from archive.atomic import atomic_write_bytes
 from provenance.bundle.report import FORMATS, load_report_data, render
-from provenance.cli.output import console, json_option_help, print_json
-from provenance.cli.trust_cmd import load_trust_for_audit
+from provenance.cli.options import json_option, trust_options
+from provenance.cli.output import console, print_json
+from provenance.signing.trust import TrustRoot
 
 
 @click.command("report")
@@ -18,17 +19,15 @@ from provenance.cli.trust_cmd import load_trust_for_audit
               help="Report file to write (atomically).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
               help="html or md (default: from the file name, else html).")
-@click.option("--trust", "trust_path", type=click.Path(path_type=Path, dir_okay=False),
-              help="Trust root: also verify the bundle and include the checklist.")
-@click.option("--json", "as_json", is_flag=True, help=json_option_help())
-def report_command(bundle: Path, out: Path, fmt: str | None, trust_path: Path | None, as_json: bool) -> int:
+@trust_options(required=False, help="Trust root: also verify the bundle and include the checklist.")
+@json_option
+def report_command(bundle: Path, out: Path, fmt: str | None, trust: TrustRoot | None, as_json: bool) -> int:
     """Render BUNDLE as one self-contained page: the record, each claim with its check, exact
     value, verdict, scope and Lean theorem, the signatures and keys, the DOI and the corrections.
 
     Exit 0 when written (and, with --trust, verified); 1 when --trust verification fails.
     """
     chosen = fmt or ("md" if out.suffix.lower() in (".md", ".markdown") else "html")
-    trust = load_trust_for_audit(trust_path, state_file=None) if trust_path is not None else None
     data = load_report_data(bundle, trust)
     atomic_write_bytes(out, render(data, chosen).encode("utf-8"))
     ok = data.verification.ok if data.verification is not None else data.bag_valid

@@ -8,9 +8,11 @@ import click
 from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
 
+from provenance.bundle.tools import LEAN_MODES
 from provenance.bundle.verify import VerifyReport, verify_bundle
-from provenance.cli.output import console, err_console, json_option_help, print_json
-from provenance.cli.trust_cmd import load_trust_for_audit
+from provenance.cli.options import json_option, trust_options
+from provenance.cli.output import console, err_console, print_json
+from provenance.signing.trust import TrustRoot
 
 _MARK = {"ok": "[green]✓[/green]", "fail": "[bold red]✗[/bold red]", "skip": "[yellow]-[/yellow]"}
 
@@ -29,14 +31,11 @@ def print_checklist(report: VerifyReport) -> None:
 
 @click.command("verify")
 @click.argument("bundle", type=click.Path(path_type=Path))
-@click.option("--trust", "trust_path", type=click.Path(path_type=Path, dir_okay=False), required=True,
-              help="Trust root whose attestor keys must have signed the bundle.")
-@click.option("--trust-state", type=click.Path(path_type=Path, dir_okay=False),
-              help="Rollback-protection state file (default: $PROVENANCE_TRUST_STATE).")
-@click.option("--lean", "lean_mode", type=click.Choice(["auto", "off", "require"]), default="auto", show_default=True,
+@trust_options(required=True, help="Trust root whose attestor keys must have signed the bundle.")
+@click.option("--lean", "lean_mode", type=click.Choice(LEAN_MODES), default="auto", show_default=True,
               help="Re-check the Lean theorems when Lean is installed, never, or fail without it.")
-@click.option("--json", "as_json", is_flag=True, help=json_option_help())
-def verify_command(bundle: Path, trust_path: Path, trust_state: Path | None, lean_mode: str, as_json: bool) -> int:
+@json_option
+def verify_command(bundle: Path, trust: TrustRoot, lean_mode: str, as_json: bool) -> int:
     """Verify BUNDLE (a bag directory or its zip, never extracted) offline, reporting every finding.
 
     Checks the bag's completeness, every digest and path, the attestation's signature and
@@ -44,7 +43,6 @@ def verify_command(bundle: Path, trust_path: Path, trust_state: Path | None, lea
     present), repro runs, and the correction log. Exit 0 only if everything holds, 1 if
     anything fails, 2 if the bundle is unreadable, 3 if --lean require finds no Lean.
     """
-    trust = load_trust_for_audit(trust_path, state_file=trust_state)
     if as_json or not err_console.is_terminal:
         report = verify_bundle(bundle, trust, lean_mode=lean_mode)
     else:

@@ -17,9 +17,6 @@ with SIGKILL at that step.
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import json
 import os
 import re
 import signal
@@ -30,7 +27,6 @@ from pathlib import Path
 from typing import Any
 
 from archive.atomic import atomic_write_bytes
-from archive.bag import validate_bag
 from archive.depositor import Depositor, Registry, Repository, previous_version, target_key
 from archive.errors import ArchiveInputError
 from archive.hashing import hash_file
@@ -39,29 +35,14 @@ from archive.local_archive import LocalArchive, default_archive_dir
 from archive.zenodo.client import PRODUCTION_URL, SANDBOX_URL, ZenodoClient, normalise_base_url
 from archive.zenodo.repository import ZenodoRepository
 from archive.zipdet import write_deterministic_zip
+from provenance.bundle.layout import ATTESTATION
+from provenance.bundle.read import BundleInfo, read_valid_bundle
 from provenance.deposit.config import TOKEN_ENV, Secret, data_dir, load_token
 from provenance.deposit.metadata import DepositOptions, build_metadata, bundle_hex, marker_keyword
 from provenance.errors import InputError
 
 CRASH_ENV = "PROVENANCE_DEPOSIT_CRASH_AT"
-CORRECTIONS_LOG = "data/corrections/corrections.jsonl"  # as provenance.bundle.layout places it
-MANIFEST_CONTRACT = "paper-manifest-v1.1"
 ProgressFn = Callable[[str, int, int], None]
-
-
-@dataclass(frozen=True)
-class BundleInfo:
-    """What a deposit needs from a bundle (a BagIt bag directory or its zip)."""
-
-    path: Path
-    record_id: str
-    bundle_id: str
-    manifest: Mapping[str, Any]
-    is_zip: bool
-    attestation: tuple[str, bytes] | None = None
-    checkpoint: str | None = None
-    epoch: int = 315532800
-    correction: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -84,97 +65,16 @@ def upload_key(record_id: str, bundle_id: str) -> str:
     return f"{sanitise(record_id)}-{bundle_hex(bundle_id)[:12]}.zip"
 
 
-def _keep(name: str) -> bool:
-    if not name.startswith("data/"):
-        return True
-    base = name.rsplit("/", 1)[-1]
-    return (base.endswith(".json") and "manifest" in base) or "checkpoint" in base or name == CORRECTIONS_LOG
-
-
-def _checkpoint_line(data: bytes) -> str | None:
-    lines = data.decode("utf-8", "replace").splitlines()
-    if len(lines) >= 3 and lines[1].strip().isdigit():
-        return f"{lines[0].strip()} size {lines[1].strip()} root {lines[2].strip()}"
-    return None
-
-
-def latest_correction(log: bytes) -> Mapping[str, Any] | None:
-    """The newest correction record in a carried log (the payload of its last DSSE envelope), if readable.
-
-    Used only to describe the new version; the log's signatures are checked by ``provenance verify``.
-    """
-    lines = [line for line in log.splitlines() if line.strip()]
-    if not lines:
-        return None
-    try:
-        envelope = json.loads(lines[-1])
-        record = json.loads(base64.b64decode(envelope["payload"], validate=True))
-    except (ValueError, KeyError, TypeError):
-        return None
-    return record if isinstance(record, dict) and record.get("contract") == "correction-record-v1" else None
-
-
 def read_bundle(path: str | os.PathLike[str]) -> BundleInfo:
-    """Validate the bag (every finding) and read its record id, bundle id, manifest and attestation."""
-    p = Path(path)
-    try:
-        report = validate_bag(p, keep=_keep)
-    except ArchiveInputError as exc:
-        raise InputError(exc.message, where=str(p), remedy=exc.remedy or "give a bundle directory or its zip") from None
-    if not report.ok:
-        errors = report.errors
-        shown = "; ".join(f"{f.path or 'bag'}: {f.message}" for f in errors[:5])
-        more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
-        raise InputError(f"the bundle is not a valid bag: {shown}{more}", where=str(p),
-                         remedy="run `provenance verify` on it and rebuild the bundle")
-    tagmanifest = report.contents.get("tagmanifest-sha256.txt")
-    if tagmanifest is None:
-        raise InputError("the bundle has no tagmanifest-sha256.txt, so it has no bundle id", where=str(p),
-                         remedy="build it with `provenance bundle`")
-    bundle_id = "sha256:" + hashlib.sha256(tagmanifest).hexdigest()  # the form of provenance.bundle.layout
-    manifest: Mapping[str, Any] | None = None
-    names = sorted(report.contents)
-    # data/manifest.json is where provenance.bundle.layout puts it; any paper manifest under data/ is accepted
-    preferred = [n for n in ("data/manifest.json", "data/paper-manifest.json") if n in report.contents]
-    preferred += [n for n in names if n.startswith("data/") and n not in preferred]
-    for name in preferred:
-        if not name.endswith(".json"):
-            continue
-        try:
-            doc = json.loads(report.contents[name])
-        except ValueError:
-            continue
-        if isinstance(doc, dict) and doc.get("contract") == MANIFEST_CONTRACT:
-            manifest = doc
-            break
-    if manifest is None:
-        raise InputError(f"the bundle holds no {MANIFEST_CONTRACT} document under data/", where=str(p),
-                         remedy="bundle an ingested manifest (`provenance ingest`, then `provenance bundle`)")
-    external = report.info("External-Identifier")
-    record_id = external[0] if external else str(manifest.get("record_id") or "")
-    if manifest.get("record_id") and record_id != manifest.get("record_id"):
-        raise InputError(f"bag-info External-Identifier {record_id!r} differs from the manifest's record_id "
-                         f"{manifest.get('record_id')!r}", where=str(p), remedy="rebuild the bundle")
-    if not record_id:
-        raise InputError("the bundle names no record id", where=str(p), remedy="rebuild the bundle")
-    attestation = None
-    for name in names:
-        if "/" not in name and (name.endswith((".dsse.json", ".intoto.json", ".intoto.jsonl"))
-                                or name.startswith("attestation")):
-            attestation = (name, report.contents[name])
-            break
-    checkpoint = None
-    for name in names:
-        if "checkpoint" in name.rsplit("/", 1)[-1]:
-            checkpoint = _checkpoint_line(report.contents[name])
-            if checkpoint:
-                break
-    correction = latest_correction(report.contents[CORRECTIONS_LOG]) if CORRECTIONS_LOG in report.contents else None
-    epoch = 315532800
-    if not p.is_file():
-        mtimes = [int((p / n).stat().st_mtime) for n in report.files]
-        epoch = max([epoch, *mtimes])
-    return BundleInfo(p, record_id, bundle_id, manifest, p.is_file(), attestation, checkpoint, epoch, correction)
+    """Validate the bag (every finding) and read its identity, manifest and carried log: the one bundle reader."""
+    info, _ = read_valid_bundle(path)
+    return info
+
+
+def _directory_epoch(bag: Path) -> int:
+    """The zip timestamp of a bag directory: its newest file's mtime (not before 1980)."""
+    mtimes = [int(p.stat().st_mtime) for p in bag.rglob("*") if p.is_file() and not p.is_symlink()]
+    return max([315532800, *mtimes])
 
 
 def resolve_target(to: str, archive_dir: str | os.PathLike[str] | None = None,
@@ -314,23 +214,24 @@ def _deposit_locked(info: BundleInfo, repo: Repository, registry: Registry,
         previous_doi=str(previous["doi"]) if previous and previous.get("doi") else None,
         communities=tuple(communities),
         license=license,
-        checkpoint=info.checkpoint,
-        correction=info.correction,
+        checkpoint=checkpoint.line() if (checkpoint := info.checkpoint()) is not None else None,
+        correction=info.latest_correction(),
     )
     metadata = build_metadata(info.manifest, options)
 
     files_dir = journal_path.with_suffix(".files")
     files_dir.mkdir(parents=True, exist_ok=True)
     files: list[JournalFile] = []
-    if info.is_zip:
+    if info.kind == "zip":
         zip_path = info.path.resolve()
     else:
         zip_path = files_dir / key
-        write_deterministic_zip(info.path, zip_path, epoch=info.epoch, top=key[:-4])
+        write_deterministic_zip(info.path, zip_path, epoch=_directory_epoch(info.path), top=key[:-4])
     digests = hash_file(zip_path, ("md5", "sha256"))
     files.append(JournalFile(key, str(zip_path), digests.size, digests["md5"], digests["sha256"]))
-    if info.attestation is not None:
-        name, data = info.attestation
+    attestation = info.member(ATTESTATION)
+    if attestation is not None:
+        name, data = ATTESTATION, attestation
         att_key = f"{key[:-4]}.{sanitise(name)}"
         att_path = files_dir / att_key
         atomic_write_bytes(att_path, data, 0o644)

@@ -8,7 +8,9 @@ import subprocess
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
+from provenance.bundle.build import BuildRequest, BuildResult, build_bundle
 from provenance.ingest.checks import attach_checks
 from provenance.ingest.record import ingest_file
 from provenance.jsonio import load_json_file, write_json
@@ -72,6 +74,25 @@ def make_env(d: Path) -> Env:
         attestor_path=_save(attestor, d / "attestor.key"), outsider_path=_save(outsider, d / "outsider.key"),
         manifest=d / "manifest.json", small_manifest=d / "small.json", checks=EXAMPLES / "rag-benchmark.checks.json",
     )
+
+
+_REQUEST_FIELDS = {"claims": "claims", "repro": "repro", "corrections": "corrections", "supersedes": "supersedes",
+                   "bundle_version": "bundle_version", "make_zip": "make_zip", "license_id": "license_id",
+                   "lean_mode": "lean_mode", "unsafe_no_sandbox": "unsafe_no_sandbox", "includes": "includes"}
+
+
+def build(env: Env, out: Path, **kw: Any) -> BuildResult:
+    """``build_bundle`` with the test defaults (the env's checks and attestor, Lean off, the fixed epoch);
+    keyword arguments name request fields or the call's own (key, trust, epoch, lean, workers)."""
+    request_args: dict[str, Any] = {"claims": env.checks, "lean_mode": "off"}
+    call: dict[str, Any] = {"key": env.attestor, "trust": env.trust, "epoch": EPOCH}
+    manifest = kw.pop("manifest", env.manifest)
+    for name, value in kw.items():
+        if name in _REQUEST_FIELDS:
+            request_args[_REQUEST_FIELDS[name]] = value
+        else:
+            call[name] = value
+    return build_bundle(BuildRequest(Path(manifest), Path(out), **request_args), **call)
 
 
 def bwrap_works() -> bool:

@@ -14,11 +14,10 @@ from pathlib import Path
 
 import bagit
 import pytest
-from bundle_env import EPOCH, Env, bwrap_works
+from bundle_env import EPOCH, Env, build, bwrap_works
 
 from archive.bag import PayloadItem, parse_bag_info, write_bag
 from archive.hashing import FileDigests
-from provenance.bundle.build import build_bundle
 from provenance.bundle.layout import ATTESTATION, BUNDLE_PREDICATE_TYPE, is_signed_name
 from provenance.bundle.read import open_bundle
 from provenance.bundle.verify import VerifyReport, verify_bundle
@@ -30,14 +29,6 @@ from provenance.signing.intoto import make_statement, sign_statement
 from provenance.signing.keys import SigningKey
 
 SHARED = Path(__file__).resolve().parents[3] / "shared"
-
-
-def build(env: Env, out: Path, **kw: object) -> object:
-    args: dict[str, object] = {"key": env.attestor, "trust": env.trust, "claims_path": env.checks, "lean_mode": "off",
-                               "epoch": EPOCH}
-    args.update(kw)
-    manifest = args.pop("manifest", env.manifest)
-    return build_bundle(manifest, out=out, **args)  # type: ignore[arg-type]
 
 
 def failed(report: VerifyReport) -> set[tuple[str, str | None]]:
@@ -99,7 +90,7 @@ def test_same_inputs_key_and_epoch_give_identical_bags_and_zips(env: Env, tmp_pa
     b.parent.mkdir()
     ra = build(env, a, make_zip=True)
     rb = build(env, b, make_zip=True)
-    assert ra.bundle_id == rb.bundle_id  # type: ignore[attr-defined]
+    assert ra.bundle_id == rb.bundle_id
     files_a = sorted(p.relative_to(a) for p in a.rglob("*"))
     assert files_a == sorted(p.relative_to(b) for p in b.rglob("*"))
     for rel in files_a:
@@ -111,15 +102,15 @@ def test_same_inputs_key_and_epoch_give_identical_bags_and_zips(env: Env, tmp_pa
 def test_another_epoch_gives_another_bundle_id(env: Env, tmp_path: Path) -> None:
     r1 = build(env, tmp_path / "x")
     r2 = build(env, tmp_path / "y", epoch=EPOCH + 86400)
-    assert r1.bundle_id != r2.bundle_id  # type: ignore[attr-defined]
+    assert r1.bundle_id != r2.bundle_id
 
 
 def test_zip_only_output_and_open_bundle_reads_it_without_extracting(env: Env, tmp_path: Path) -> None:
     result = build(env, tmp_path / "only.zip")
-    assert result.path is None and result.zip_path == tmp_path / "only.zip"  # type: ignore[attr-defined]
+    assert result.path is None and result.zip_path == tmp_path / "only.zip"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["only.zip"]
     info = open_bundle(tmp_path / "only.zip")
-    assert info.kind == "zip" and info.bundle_id == result.bundle_id  # type: ignore[attr-defined]
+    assert info.kind == "zip" and info.bundle_id == result.bundle_id
     assert info.record_id == load_json_file(env.manifest)["record_id"]
     with zipfile.ZipFile(tmp_path / "only.zip") as zf:
         assert {n.split("/", 1)[0] for n in zf.namelist()} == {"only"}
@@ -289,7 +280,7 @@ def test_bundle_carries_and_verifies_a_correction_log(env: Env, tmp_path: Path) 
     )
     append_correction(log, request, signer=env.corrector, log_key=env.log_key, trust=env.trust)
     out = tmp_path / "v2"
-    build(env, out, corrections_log=log, supersedes="sha256:" + "ab" * 32)
+    build(env, out, corrections=log, supersedes="sha256:" + "ab" * 32)
     assert (out / "data" / "corrections" / "corrections.jsonl").read_bytes() == log.read_bytes()
     assert (out / "data" / "corrections" / "corrections.jsonl.checkpoint").is_file()
     manifest = load_json_file(out / "data" / "manifest.json")
@@ -302,7 +293,7 @@ def test_bundle_carries_and_verifies_a_correction_log(env: Env, tmp_path: Path) 
     broken.write_bytes(log.read_bytes().replace(b'"', b"'", 1))
     shutil.copy(str(log) + ".checkpoint", str(broken) + ".checkpoint")
     with pytest.raises((CheckFailed, InputError)):
-        build(env, tmp_path / "v3", corrections_log=broken)
+        build(env, tmp_path / "v3", corrections=broken)
     assert not (tmp_path / "v3").exists()
 
 
@@ -314,8 +305,8 @@ def test_repro_scripts_run_sealed_and_their_outputs_are_carried(env: Env, tmp_pa
     if not bwrap_works():
         pytest.skip("bubblewrap is missing or cannot create namespaces here")
     repro = Path(__file__).resolve().parents[2] / "examples" / "repro"
-    result = build(env, tmp_path / "b", repro_dir=repro)
-    verdicts = {v.claim_id: v for v in result.verdicts}  # type: ignore[attr-defined]
+    result = build(env, tmp_path / "b", repro=repro)
+    verdicts = {v.claim_id: v for v in result.verdicts}
     assert verdicts["c2"].method == "sandbox" and verdicts["c2"].scope == "reproduced"
     b = tmp_path / "b"
     assert (b / "data" / "repro" / "rag_gains.py").read_bytes() == (repro / "rag_gains.py").read_bytes()

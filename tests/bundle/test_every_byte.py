@@ -10,18 +10,16 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from bundle_env import EPOCH, Env
+from bundle_env import Env, build
 
-from provenance.bundle.build import build_bundle
-from provenance.bundle.verify import verify_bundle
+from provenance.bundle.verify import VerifyCache, verify_bundle
 from provenance.signing.trust import TrustRoot
 
 
 @pytest.fixture(scope="module")
 def small(env: Env, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("small") / "b"
-    build_bundle(env.small_manifest, key=env.attestor, out=out, trust=env.trust, lean_mode="off", epoch=EPOCH,
-                 make_zip=True)
+    build(env, out, manifest=env.small_manifest, claims=None, make_zip=True)
     return out
 
 
@@ -34,6 +32,7 @@ def _positions(size: int, every: bool) -> range | list[int]:
 def _flip_all(env: Env, bundle: Path, every: bool) -> int:
     files = sorted(p for p in bundle.rglob("*") if p.is_file())
     checked = 0
+    cache = VerifyCache()  # one batch of near-identical bundles: reuse schema and Lean-project results
     for path in files:
         rel = str(path.relative_to(bundle))
         original = path.read_bytes()
@@ -42,7 +41,7 @@ def _flip_all(env: Env, bundle: Path, every: bool) -> int:
                 flipped = bytearray(original)
                 flipped[pos] ^= 0x01
                 path.write_bytes(bytes(flipped))
-                report = verify_bundle(bundle, env.trust, lean_mode="off")
+                report = verify_bundle(bundle, env.trust, lean_mode="off", cache=cache)
                 assert not report.ok, f"flip of {rel} at byte {pos} not detected"
                 assert any(f.file == rel for f in report.failures), (rel, pos, report.failures[:3])
                 checked += 1
@@ -57,6 +56,7 @@ def test_byte_flips_at_chosen_positions_of_every_file(env: Env, small: Path) -> 
 
 
 _TRUST: list[TrustRoot] = []
+_CACHE = VerifyCache()  # per worker process (forked): every flip of one bundle is a batch
 
 
 def _flip_one_file(args: tuple[str, str, str]) -> int:
@@ -73,7 +73,7 @@ def _flip_one_file(args: tuple[str, str, str]) -> int:
             flipped = bytearray(original)
             flipped[pos] ^= 0x01
             path.write_bytes(bytes(flipped))
-            report = verify_bundle(copy, _TRUST[0], lean_mode="off")
+            report = verify_bundle(copy, _TRUST[0], lean_mode="off", cache=_CACHE)
             assert not report.ok, f"flip of {rel} at byte {pos} not detected"
             assert any(f.file == rel for f in report.failures), (rel, pos, report.failures[:3])
             checked += 1

@@ -12,9 +12,9 @@ import json
 from pathlib import Path
 
 import pytest
-from bundle_env import EPOCH, Env
+from bundle_env import Env, build
 
-from provenance.bundle.build import build_bundle
+from provenance.bundle.tools import LeanTools
 from provenance.bundle.verify import verify_bundle
 from provenance.jsonio import load_json_file
 from provenance.lean.messages import RunFacts
@@ -49,8 +49,7 @@ class Replay:
 @pytest.fixture(scope="module")
 def lean_bundle(env: Env, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("lean") / "bundle"
-    build_bundle(env.manifest, key=env.attestor, out=out, claims_path=env.checks, trust=env.trust, lean_mode="auto",
-                 epoch=EPOCH, lean_runner=Replay(), lean_toolchain=TOOLCHAIN)
+    build(env, out, lean_mode="auto", lean=LeanTools(TOOLCHAIN, Replay()))
     return out
 
 
@@ -67,7 +66,7 @@ def test_build_records_lean_backed_verdicts_whose_files_are_in_the_bundle(lean_b
 
 def test_verify_re_checks_every_theorem(env: Env, lean_bundle: Path) -> None:
     runner = Replay()
-    report = verify_bundle(lean_bundle, env.trust, lean_mode="require", lean_runner=runner, lean_toolchain=TOOLCHAIN)
+    report = verify_bundle(lean_bundle, env.trust, lean_mode="require", lean=LeanTools(TOOLCHAIN, runner))
     assert report.ok, report.failures
     lean_ok = [f for f in report.findings if f.id.startswith("lean.c") and f.status == "ok"]
     assert {f.id for f in lean_ok} == {"lean.c2", "lean.c3", "lean.c4", "lean.c5"}
@@ -77,8 +76,7 @@ def test_verify_re_checks_every_theorem(env: Env, lean_bundle: Path) -> None:
 def test_verify_fails_when_lean_now_rejects_a_theorem(env: Env, lean_bundle: Path) -> None:
     theorems = load_json_file(lean_bundle / "data" / "lean" / "claims-map.json")["theorems"]
     c3 = next(name for name, entry in theorems.items() if entry["claim_id"] == "c3")
-    report = verify_bundle(lean_bundle, env.trust, lean_mode="auto", lean_runner=Replay(reject=c3),
-                           lean_toolchain=TOOLCHAIN)
+    report = verify_bundle(lean_bundle, env.trust, lean_mode="auto", lean=LeanTools(TOOLCHAIN, Replay(reject=c3)))
     assert [f.id for f in report.failures] == ["lean.c3"]
 
 

@@ -8,9 +8,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from bundle_env import EPOCH, Env
+from bundle_env import Env, build
 
-from provenance.bundle.build import build_bundle
 from provenance.bundle.report import load_report_data, render_html, render_markdown
 from provenance.jsonio import load_json_file, write_json
 
@@ -28,8 +27,7 @@ def hostile_bundle(env: Env, tmp_path_factory: pytest.TempPathFactory) -> Path:
     manifest["claims"][0]["text"] = HOSTILE_CLAIM
     write_json(d / "m.json", manifest)
     out = d / "bundle"
-    build_bundle(d / "m.json", key=env.attestor, out=out, claims_path=env.checks, trust=env.trust, lean_mode="off",
-                 epoch=EPOCH)
+    build(env, out, manifest=d / "m.json")
     return out
 
 

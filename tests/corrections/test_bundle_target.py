@@ -61,9 +61,19 @@ def test_log_files_and_plain_paths_are_not_bundles(tmp_path: Path) -> None:
     assert log_path_for(tmp_path / "x.zip") == tmp_path / "x.zip.corrections.jsonl"  # not a file: kept whole
 
 
-def test_a_zip_with_traversal_names_is_read_without_writing_anything(tmp_path: Path) -> None:
+def test_a_zip_with_traversal_names_is_refused_without_writing_anything(tmp_path: Path) -> None:
     bag = _bag(tmp_path / "src")
     z = _zip(bag, tmp_path / "evil.zip", prefix="../../")
-    target = read_bundle_target(z)
-    assert target.record_id == "SRCH:2A059E4E"
+    with pytest.raises(LogInputError, match="bag-info.txt is missing"):
+        read_bundle_target(z)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["evil.zip", "src"]
+
+
+def test_the_carried_log_is_read_through_the_one_bundle_reader(tmp_path: Path) -> None:
+    bag = _bag(tmp_path / "bundle")
+    (bag / "data" / "corrections").mkdir(parents=True)
+    (bag / "data" / "corrections" / "corrections.jsonl").write_bytes(b"{}\n")
+    target = read_bundle_target(_zip(bag, tmp_path / "bundle.zip"))
+    assert target.carried_log == b"{}\n" and target.carried_checkpoint is None
+    with pytest.raises(LogInputError, match="without its checkpoint"):
+        carried(target)

@@ -38,6 +38,18 @@ def manifest(record_id: str = "SRCH:2A059E4E", *, title: str = "Retrieval augmen
     }
 
 
+def _checkpoint(record_id: str, size: int) -> bytes:
+    """A well-formed signed checkpoint (a throwaway log key): the deposit only describes it."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    from provenance.corrections.note import Checkpoint, sign_checkpoint
+
+    key = Ed25519PrivateKey.generate()
+    public = key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    return sign_checkpoint(Checkpoint(f"provenance-archive.dev/log/{record_id}", size, bytes(32)), public, key.sign)
+
+
 def make_bundle(dest: Path, *, record_id: str = "SRCH:2A059E4E", revision: int = 1,
                 extra_payload: bytes = b"", checkpoint: bool = False) -> Path:
     """A valid bag at ``dest`` holding a paper manifest and an attestation tag file."""
@@ -53,8 +65,7 @@ def make_bundle(dest: Path, *, record_id: str = "SRCH:2A059E4E", revision: int =
         envelope = {"payloadType": "application/vnd.provenance-archive.correction+json",
                     "payload": base64.b64encode(json.dumps(record).encode()).decode(), "signatures": []}
         payload.append(PayloadItem("corrections/corrections.jsonl", data=(json.dumps(envelope) + "\n").encode()))
-        payload.append(PayloadItem("corrections/corrections.jsonl.checkpoint",
-                                   data=f"provenance-archive.dev/log/{record_id}\n{revision}\nq83pJ0...=\n\n".encode()))
+        payload.append(PayloadItem("corrections/corrections.jsonl.checkpoint", data=_checkpoint(record_id, revision)))
     write_bag(
         dest, payload,
         bag_info=[("External-Identifier", record_id), ("Source-Organization", "provenance-archive tests")],

@@ -164,7 +164,7 @@ def test_invalid_manifest_makes_no_request(standin: Standin, tmp_path: Path) -> 
 
     doc = manifest()
     doc["authors"] = []
-    write_bag(tmp_path / "bad", [PayloadItem("paper-manifest.json", data=json.dumps(doc).encode())],
+    write_bag(tmp_path / "bad", [PayloadItem("manifest.json", data=json.dumps(doc).encode())],
               bag_info=[("External-Identifier", doc["record_id"])], fsync=False)
     with pytest.raises(InputError, match="authors"):
         deposit_bundle(tmp_path / "bad", to=standin.url, env=env_for(tmp_path), publish=True)
