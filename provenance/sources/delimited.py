@@ -6,18 +6,21 @@ UTF-8 (a BOM is skipped). The first row is the header; a row is named by its
 1-based index among the data rows or by the value of its first cell; a column
 by its 1-based index or its header. Names compare after normalisation and must
 match exactly one row or column. Bounded: :data:`MAX_ROWS` rows,
-:data:`MAX_COLUMNS` cells a row, :data:`MAX_CELL_CHARS` characters a cell.
+:data:`MAX_CELLS` cells, and a cell of at most ``csv.field_size_limit()``
+characters (131,072 unless the application changes it).
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import itertools
 import re
 from collections import Counter
 from collections.abc import Iterator, Set
 from typing import Literal
 
+from provenance.claims.gcpause import paused_gc
 from provenance.sources.document import Form, Hit, Miss, Place, wrong_shape
 from provenance.sources.errors import SourceUnreadable
 from provenance.sources.locator import CellLocator, Locator
@@ -25,14 +28,17 @@ from provenance.sources.normalise import normalise
 from provenance.sources.numbers import iter_tokens
 from provenance.sources.text import decode_utf8
 
-MAX_ROWS = 5_000_000
+MAX_ROWS = 2_000_000
 """Most rows (header included) a table may have."""
-MAX_COLUMNS = 10_000
-"""Most cells one row may have."""
-MAX_CELL_CHARS = 100_000
-"""Longest cell accepted (below ``csv.field_size_limit``'s default, which is left alone)."""
+MAX_CELLS = 5_000_000
+"""Most cells a table may have."""
 
-_SIMPLE = re.compile(r"-?[0-9]+(?:\.[0-9]+)?", re.ASCII)
+
+# A cell that is empty, a plain unsigned decimal (its own plain form) or one ASCII word starting with a letter
+# (every digit in it glued to a letter) holds no number token but itself: matching it needs no tokenising.
+_QUIET = r"(?:[0-9]+(?:\.[0-9]+)?|[A-Za-z][A-Za-z0-9]*)?"
+_QUIET_CELL = re.compile(_QUIET)
+_QUIET_ROW = re.compile(f"(?:{_QUIET}\x1f)*")
 
 
 class Table:
@@ -47,44 +53,47 @@ class Table:
             reader = csv.reader(lines, strict=True)
         else:
             reader = csv.reader(lines, delimiter="\t", quoting=csv.QUOTE_NONE, strict=True)
-        rows: list[list[str]] = []
         try:
-            for row in reader:
-                if len(rows) >= MAX_ROWS:
-                    raise SourceUnreadable(f"over {MAX_ROWS} rows", where=where, remedy="cite a smaller table")
-                if len(row) > MAX_COLUMNS:
-                    raise SourceUnreadable(
-                        f"row {len(rows) + 1} has {len(row)} cells, over {MAX_COLUMNS}", where=where, remedy="cite a smaller table"
-                    )
-                rows.append(row)
+            with paused_gc():  # rows are acyclic lists of strings: no need to scan them as they pile up
+                rows = _read_rows(reader, where)
         except csv.Error as exc:
             raise SourceUnreadable(
                 f"not a well-formed {form.upper()} file (line {reader.line_num}: {exc})", where=where, remedy="fix the table or cite it as text"
             ) from None
-        for index, row in enumerate(rows):
-            if any(len(cell) > MAX_CELL_CHARS for cell in row):
-                raise SourceUnreadable(
-                    f"row {index + 1} has a cell over {MAX_CELL_CHARS} characters", where=where, remedy="cite a smaller table"
-                )
         self.header = [normalise(cell) for cell in rows[0]] if rows else []
         self.rows = rows[1:]
-        self._keys: dict[str, list[int]] | None = None
+        self._keys: tuple[dict[str, int], dict[str, list[int]]] | None = None
 
-    def keys(self) -> dict[str, list[int]]:
-        """Normalised first-cell value -> 0-based data-row indices (built once)."""
+    def _index_keys(self) -> tuple[dict[str, int], dict[str, list[int]]]:
         if self._keys is None:
-            keys: dict[str, list[int]] = {}
-            for index, row in enumerate(self.rows):
-                keys.setdefault(normalise(row[0]) if row else "", []).append(index)
-            self._keys = keys
+            firsts = [row[0] if row else "" for row in self.rows]
+            joined = "|".join(firsts)
+            if not (joined.isascii() and joined.isprintable() and joined.count("|") == len(firsts) - 1
+                    and "  " not in joined and " |" not in joined and "| " not in joined and joined[:1] != " " and joined[-1:] != " "):
+                firsts = [normalise(first) for first in firsts]  # else every first cell is already normalised
+            last = dict(zip(firsts, range(len(firsts)), strict=True))
+            repeated: dict[str, list[int]] = {}
+            if len(last) < len(firsts):
+                twice = {first for first, count in Counter(firsts).items() if count > 1}
+                for index, first in enumerate(firsts):
+                    if first in twice:
+                        repeated.setdefault(first, []).append(index)
+            self._keys = last, repeated
         return self._keys
+
+    def rows_named(self, key: str) -> list[int]:
+        """The 0-based data rows whose normalised first cell is ``key`` (normalised), in order."""
+        last, repeated = self._index_keys()
+        if key in repeated:
+            return repeated[key]
+        return [last[key]] if key in last else []
 
     def _row(self, row: str | int) -> int | Miss:
         if isinstance(row, int):
             if row > len(self.rows):
                 return Miss("not found", f"row {row} is past the end (the table has {len(self.rows)} data rows)")
             return row - 1
-        found = self.keys().get(normalise(row), [])
+        found = self.rows_named(normalise(row))
         if not found:
             return Miss("not found", f"no row whose first cell is {normalise(row)!r}")
         if len(found) > 1:
@@ -128,23 +137,41 @@ class Table:
         """Every cell holding a wanted value as a number token, row by row."""
         headers = Counter(self.header)
         for r, cells in enumerate(self.rows):
+            if wanted.isdisjoint(cells) and _quiet_row(cells):
+                continue  # no cell is a wanted value, and no cell could hold one in another form
             for c, cell in enumerate(cells):
-                if _SIMPLE.fullmatch(cell):  # the common case: the cell is a plain decimal, its own plain form
-                    if cell not in wanted:
-                        continue
+                if cell in wanted:  # the common case: the cell is a plain decimal, its own plain form
                     text, plains = cell, [cell]
+                elif _QUIET_CELL.fullmatch(cell):
+                    continue
                 else:
                     text = normalise(cell)
                     plains = [t.plain for t in iter_tokens(text) if t.plain in wanted]
                     if not plains:
                         continue
                 key = normalise(cells[0])
-                row: str | int = key if key and len(self.keys().get(key, ())) == 1 else r + 1
+                row: str | int = key if key and len(self.rows_named(key)) == 1 else r + 1
                 header = self.header[c] if c < len(self.header) else ""
                 column: str | int = header if header and headers[header] == 1 else c + 1
                 place = Place(text, 0, len(text), {"row": r + 1, "column": c + 1}, f"row {_show(row)}, column {_show(column)}")
                 for plain in dict.fromkeys(plains):
                     yield Hit(plain, CellLocator(row, column), place)
+
+
+def _read_rows(reader: Iterator[list[str]], where: str) -> list[list[str]]:
+    rows: list[list[str]] = []
+    cells = 0
+    while chunk := list(itertools.islice(reader, 4096)):
+        rows += chunk
+        cells += sum(map(len, chunk))
+        if cells > MAX_CELLS or len(rows) > MAX_ROWS:
+            raise SourceUnreadable(f"over {MAX_ROWS} rows or {MAX_CELLS} cells", where=where, remedy="cite a smaller table")
+    return rows
+
+
+def _quiet_row(cells: list[str]) -> bool:
+    joined = "\x1f".join(cells) + "\x1f"
+    return joined.count("\x1f") == len(cells) and _QUIET_ROW.fullmatch(joined) is not None
 
 
 def _show(key: str | int) -> str:

@@ -36,6 +36,8 @@ _HYPHENATION = re.compile(r"(?<=[^\W\d_])-[ \t]*(?:\r\n|\n|\r|\x0b|\x0c|\x1c|\x1
 def normalise(text: str) -> str:
     """``text`` under rule :data:`NORMALISATION` (see the module docstring). Idempotent."""
     if text.isascii():
+        if text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " ":
+            return text  # only single inner spaces and no line breaks: nothing to do
         if "-" in text:
             text = _HYPHENATION.sub("", text)
         return " ".join(text.split())

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import io
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -12,6 +15,8 @@ from provenance.claims.model import load_claims
 from provenance.sources.errors import SourceUnreadable
 from provenance.sources.grounding import Grounder, MemoryStore
 from provenance.sources.locate import MAX_LOCATIONS, SourceIndex, locate
+from provenance.sources.normalise import normalise
+from provenance.sources.numbers import tokens
 
 FILES = [
     ("results.csv", CSV),
@@ -108,3 +113,18 @@ def test_located_pdf_quotes_are_unique_on_their_page() -> None:
     grounder = Grounder(MemoryStore({"rep.pdf": data}))
     for location in listed:
         assert ground("rep.pdf", data, location.locator, "1.5", grounder=grounder).status == "found"
+
+
+CELLS = ["8.2", "8.2%", "+8.2", "-8.2", " 8.2 ", ".5", "0.5", "8.", "8", "k12", "12ms", "a b", "1,234", "1234", "8.20", "v8.2", "", "x"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(CELLS), min_size=1, max_size=4), min_size=1, max_size=8))
+def test_a_table_offers_every_cell_that_holds_a_value_and_no_other(rows: list[list[str]]) -> None:
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows([["h1", "h2", "h3", "h4"], *rows])
+    values = ["8.2", "-8.2", "0.5", "8", "12", "1234", "8.20"]
+    index = SourceIndex([("gen.csv", out.getvalue().encode())], values)
+    for value in values:
+        expected = sum(value in {t.plain for t in tokens(normalise(cell))} for row in rows for cell in row)
+        assert index.where(value)[1] == expected, value
