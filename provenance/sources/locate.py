@@ -11,11 +11,13 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from provenance.claims.model import Claim
+from provenance.inputfile import read_input_bytes
 from provenance.sources.document import Form
-from provenance.sources.grounding import open_document, span_of
+from provenance.sources.grounding import MAX_SOURCE_BYTES, open_document, span_of
 
 MAX_LOCATIONS = 20
 """Occurrences listed per value (all are counted)."""
@@ -108,3 +110,19 @@ def locate(claims: Iterable[Claim], files: Sequence[tuple[str, bytes]]) -> list[
         listed, count = index.where(value)
         out.append(Located(claim_id, name, value, tuple(listed), count))
     return out
+
+
+def source_files(paths: Sequence[Path], base: Path) -> list[tuple[str, bytes]]:
+    """The ``(name, bytes)`` of each source a person names, each name relative to ``base`` (the claims file's
+    directory, which checks cite from) when the file lies under it, so that a located ``file`` resolves as cited.
+
+    :class:`provenance.errors.InputError` when a file is missing, unreadable or over :data:`MAX_SOURCE_BYTES`.
+    """
+    root = base.resolve()
+    named = []
+    for path in paths:
+        data = read_input_bytes(path, max_bytes=MAX_SOURCE_BYTES, what="a source file")
+        resolved = path.resolve()
+        name = resolved.relative_to(root).as_posix() if resolved.is_relative_to(root) else path.as_posix()
+        named.append((name, data))
+    return named

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -12,9 +13,10 @@ from sources_env import ground, pdf_bytes, sha256
 from test_forms import CSV, HTML, LATEX, MARKDOWN, PDF, TEXT, TSV
 
 from provenance.claims.model import load_claims
+from provenance.errors import InputError
 from provenance.sources.errors import SourceUnreadable
 from provenance.sources.grounding import Grounder, MemoryStore
-from provenance.sources.locate import MAX_LOCATIONS, SourceIndex, locate
+from provenance.sources.locate import MAX_LOCATIONS, SourceIndex, locate, source_files
 from provenance.sources.normalise import normalise
 from provenance.sources.numbers import tokens
 
@@ -128,3 +130,16 @@ def test_a_table_offers_every_cell_that_holds_a_value_and_no_other(rows: list[li
     for value in values:
         expected = sum(value in {t.plain for t in tokens(normalise(cell))} for row in rows for cell in row)
         assert index.where(value)[1] == expected, value
+
+
+def test_source_files_are_named_as_the_claims_file_cites_them(tmp_path: Path) -> None:
+    (tmp_path / "sources").mkdir()
+    (tmp_path / "sources" / "t.csv").write_bytes(CSV)
+    (tmp_path / "elsewhere.txt").write_bytes(TEXT)
+    base = tmp_path / "sources" / ".."
+    named = source_files([tmp_path / "sources" / "t.csv", tmp_path / "elsewhere.txt"], base)
+    assert named == [("sources/t.csv", CSV), ("elsewhere.txt", TEXT)]
+    outside = source_files([tmp_path / "elsewhere.txt"], tmp_path / "sources")
+    assert outside == [((tmp_path / "elsewhere.txt").as_posix(), TEXT)]
+    with pytest.raises(InputError, match="no such file"):
+        source_files([tmp_path / "gone.pdf"], tmp_path)
