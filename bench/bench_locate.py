@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import importlib.util
 import io
 import json
 import os
@@ -38,6 +37,9 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "scripts"))
+
+import make_source_pdf  # noqa: E402
 
 from provenance.claims.model import Claim, load_claims  # noqa: E402
 from provenance.sources.grounding import Grounder, MemoryStore  # noqa: E402
@@ -45,19 +47,10 @@ from provenance.sources.locate import SourceIndex, locate  # noqa: E402
 from provenance.sources.locator import parse_locator  # noqa: E402
 
 
-def _pdf_writer() -> Any:
-    spec = importlib.util.spec_from_file_location("make_source_pdf", REPO / "scripts" / "make_source_pdf.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def make_pdf(pages: int) -> tuple[bytes, list[str]]:
-    writer = _pdf_writer()
-    lines = writer.generated_pages(pages)
+    lines = make_source_pdf.generated_pages(pages)
     values = [line.split()[2] for page in lines for line in page]  # the first decimal of each line, unique
-    return writer.pdf_bytes(lines, compress=True), values
+    return make_source_pdf.pdf_bytes(lines, compress=True), values
 
 
 def make_csv(megabytes: float, rng: random.Random) -> tuple[bytes, list[str]]:

@@ -3,38 +3,21 @@
 from __future__ import annotations
 
 import hashlib
-import importlib.util
+import sys
 import zlib
 from collections.abc import Sequence
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 from provenance.sources.grounding import Grounder, Grounding, MemoryStore
 from provenance.sources.locator import parse_locator
 
 REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "scripts"))
 
+from make_source_pdf import assemble, pdf_bytes  # noqa: E402
 
-def _load_pdf_writer() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("make_source_pdf", REPO / "scripts" / "make_source_pdf.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-PDF_WRITER = _load_pdf_writer()
-
-
-def pdf_bytes(pages: Sequence[Sequence[str]], *, compress: bool = False) -> bytes:
-    data: bytes = PDF_WRITER.pdf_bytes(pages, compress=compress)
-    return data
-
-
-def assemble(objects: Sequence[bytes]) -> bytes:
-    data: bytes = PDF_WRITER.assemble(objects)
-    return data
+__all__ = ["assemble", "deflate_bomb", "ground", "pdf_bytes", "pdf_of_streams", "sha256"]
 
 
 def pdf_of_streams(streams: Sequence[bytes]) -> bytes:
