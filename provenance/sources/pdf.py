@@ -30,6 +30,7 @@ import time
 from collections.abc import Callable, Iterator, Set
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
 
 from provenance.sources.document import Form, Hit, Miss, Place, quote_around, resolve_quote, wrong_shape
@@ -173,6 +174,11 @@ class InProcessExtractor:
         return Extracted(extract_pages(data, where=where, deadline=time.monotonic() + self.budget), extractor_name())
 
 
+# The child finds this very package even when it is run from a checkout rather than installed (-I ignores PYTHONPATH).
+_PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
+_WORKER = "import sys; sys.path.insert(0, sys.argv[1]); from provenance.sources.pdf_worker import main; sys.exit(main(sys.argv[1:]))"
+
+
 class IsolatedExtractor:
     """:func:`extract_pages` in a child Python process (:mod:`provenance.sources.pdf_worker`), killed at
     ``timeout`` seconds, its address space limited to ``memory`` bytes."""
@@ -182,7 +188,7 @@ class IsolatedExtractor:
         self.memory = memory
 
     def extract(self, data: bytes, *, where: str) -> Extracted:
-        argv = [sys.executable, "-I", "-m", "provenance.sources.pdf_worker", str(self.memory), str(self.timeout)]
+        argv = [sys.executable, "-I", "-c", _WORKER, _PACKAGE_ROOT, str(self.memory), str(self.timeout)]
         try:
             proc = subprocess.run(argv, input=data, capture_output=True, timeout=self.timeout, check=False)
         except subprocess.TimeoutExpired:

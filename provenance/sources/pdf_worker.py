@@ -1,6 +1,6 @@
 """The child process of :class:`provenance.sources.pdf.IsolatedExtractor`: a PDF on stdin, its pages' text as JSON on stdout.
 
-``python -I -m provenance.sources.pdf_worker MEMORY_BYTES TIMEOUT_SECONDS``
+Run as ``main([ROOT, MEMORY_BYTES, TIMEOUT_SECONDS])`` (see ``pdf._WORKER``), it
 limits its own address space and CPU time first, then answers one JSON
 object: ``{"extractor": "pypdf 7.1.1", "pages": [...]}`` or ``{"error": "..."}``.
 """
