@@ -7,7 +7,9 @@ Modules, and what other parts call:
 * :mod:`~provenance.claims.decimal_text`: strict ASCII decimal strings <-> exact values.
 * :mod:`~provenance.claims.model`: ``Check``, ``Claim``, ``parse_check``, ``load_claims``.
 * :mod:`~provenance.claims.engine`: ``check_claim``, ``check_claims``, ``compare``.
-* :mod:`~provenance.claims.verdict`: ``Verdict`` (verdict-v1), ``rfc3339``.
+* :mod:`~provenance.claims.verdict`: ``Verdict`` (verdict-v1).
+* :mod:`~provenance.claims.pipeline`: ``evaluate`` (exact, then Lean, then repro runs), the one
+  pipeline of ``claims check``, ``repro run`` and ``bundle build``.
 * :mod:`~provenance.claims.repro`: ``run_repro`` (a script in a :mod:`provenance.sandbox`) and
   ``apply_repro`` (its outputs as claim inputs, scope ``reproduced``).
 * :mod:`~provenance.claims.suggest`: checks proposed from claim text, never verdicts.

@@ -16,6 +16,7 @@ from datetime import datetime
 from fractions import Fraction
 from math import gcd
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from provenance.claims.canonical import check_digest
 from provenance.claims.decimal_text import (
@@ -30,7 +31,8 @@ from provenance.claims.errors import ClaimError
 from provenance.claims.formula import Pair, evaluate_pair
 from provenance.claims.gcpause import paused_gc
 from provenance.claims.model import Check, Claim, Tolerance
-from provenance.claims.verdict import Artifact, Computed, Method, Scope, Status, Verdict, rfc3339
+from provenance.claims.verdict import Artifact, Computed, Method, Scope, Status, Verdict
+from provenance.clock import rfc3339
 from provenance.errors import InputError
 
 COMPUTED_PLACES = 10
@@ -247,7 +249,8 @@ def check_sha256_of(claim: Claim) -> str | None:
         return None
 
 
-def error_verdict(claim: Claim, error: Exception | str, *, now: datetime | str, method: Method = "exact") -> Verdict:
+def error_verdict(claim: Claim, error: Exception | str, *, now: datetime | str, method: Method = "exact",
+                  lean: Mapping[str, Any] | None = None) -> Verdict:
     """An ``error`` verdict naming the claim and what went wrong."""
     check = claim.check
     text = str(error).removeprefix(f"claim {claim.id}: ")
@@ -264,6 +267,7 @@ def error_verdict(claim: Claim, error: Exception | str, *, now: datetime | str, 
         check_sha256=check_sha256_of(claim),
         formula=check.formula if check else None,
         inputs={n: i.value for n, i in check.inputs.items()} if check else None,
+        lean=lean,
     )
 
 
@@ -272,16 +276,18 @@ def _stamp(now: datetime | str) -> str:
 
 
 def check_claim(
-    claim: Claim, *, now: datetime | str, base_dir: Path | None = None, _hasher: SourceHasher | None = None
+    claim: Claim, *, now: datetime | str, base_dir: Path | None = None, _hasher: SourceHasher | None = None,
+    lean: Mapping[str, Any] | None = None,
 ) -> Verdict:
     """Check one claim exactly. Never raises for a bad check: that is an ``error`` verdict.
 
     A claim without a check gets an ``inconclusive`` verdict. ``base_dir`` is
     where cited source files are looked up (the ``sourced`` scope). ``now`` may
     also be an RFC 3339 string already rendered (batch callers render it once).
+    ``lean`` is the verdict's ``lean`` record when it is known up front (Lean not run).
     """
     if claim.check_error is not None:
-        return error_verdict(claim, claim.check_error, now=now)
+        return error_verdict(claim, claim.check_error, now=now, lean=lean)
     check = claim.check
     if check is None:
         return Verdict(
@@ -291,11 +297,12 @@ def check_claim(
             scope="arithmetic",
             reason=f"Claim {claim.id} has no check (see `provenance claims suggest`)",
             evaluated_at=_stamp(now),
+            lean=lean,
         )
     try:
         (n, d), holds = compare_pair(check, where=f"claim {claim.id}: check")
     except ClaimError as exc:
-        return error_verdict(claim, exc, now=now)
+        return error_verdict(claim, exc, now=now, lean=lean)
     hasher = _hasher if _hasher is not None else (SourceHasher(base_dir) if base_dir is not None else None)
     scope, artifacts, note, mismatch = _source_scope(check, hasher)
     status: Status = "verified" if holds else "falsified"
@@ -319,16 +326,22 @@ def check_claim(
         formula=check.formula,
         inputs={n: i.value for n, i in check.inputs.items()},
         artifacts=artifacts,
+        lean=lean,
     )
 
 
-def check_claims(claims: Iterable[Claim], *, now: datetime, base_dir: Path | None = None) -> list[Verdict]:
-    """One verdict per claim that has a check (broken checks included), in document order."""
+def check_claims(
+    claims: Iterable[Claim], *, now: datetime, base_dir: Path | None = None, lean: Mapping[str, Any] | None = None
+) -> list[Verdict]:
+    """One verdict per claim that has a check (broken checks included), in document order.
+
+    ``lean``, when given, is every verdict's ``lean`` record (e.g. "not run": no toolchain).
+    """
     hasher = SourceHasher(base_dir) if base_dir is not None else None
     stamp = rfc3339(now)
     with paused_gc():
         return [
-            check_claim(claim, now=stamp, base_dir=base_dir, _hasher=hasher)
+            check_claim(claim, now=stamp, base_dir=base_dir, _hasher=hasher, lean=lean)
             for claim in claims
             if claim.check is not None or claim.check_error is not None
         ]

@@ -15,12 +15,14 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
+from pathlib import Path
 from typing import Any, Literal
 
 from provenance.claims.decimal_text import is_decimal, parse_decimal, parse_decimal_pair, render_shortest
 from provenance.claims.errors import CheckFormatError, ClaimError
 from provenance.claims.formula import Expr, parse_formula
 from provenance.claims.gcpause import paused_gc
+from provenance.contracts import CLAIM_CHECK
 from provenance.errors import InputError
 
 MAX_PRECISION = 30
@@ -166,7 +168,7 @@ def parse_check(raw: Any, *, where: str = "check") -> Check:
     the rest of the check is well-formed.
     """
     if type(raw) is not dict and not isinstance(raw, Mapping):
-        raise CheckFormatError("check must be a JSON object", where=where, remedy="see schema claim-check-v1")
+        raise CheckFormatError("check must be a JSON object", where=where, remedy=f"see schema {CLAIM_CHECK}")
     problems: list[str] = []
     formula = raw.get("formula")
     if not isinstance(formula, str):
@@ -242,13 +244,20 @@ def parse_check(raw: Any, *, where: str = "check") -> Check:
     if raw.get("tolerance") is None and raw.get("precision") is None:
         problems.append(f"{where}: give a tolerance, a precision, or both")
     if problems:
-        raise CheckFormatError("; ".join(problems), remedy="see schema claim-check-v1")
+        raise CheckFormatError("; ".join(problems), remedy=f"see schema {CLAIM_CHECK}")
     assert isinstance(formula, str) and isinstance(expected, str)
     try:
         expr = _parse_cached(formula, tuple(inputs))
     except ClaimError:
         expr = parse_formula(formula, list(inputs), where=f"{where}.formula")  # raises again, naming the claim
     return Check(formula, inputs, expected, tolerance, precision, expr, raw, pairs)
+
+
+def load_claims_file(path: Path) -> list[Claim]:
+    """The claims of a paper manifest or ``{"claims": [...]}`` JSON file (:class:`InputError` when unusable)."""
+    from provenance.jsonio import load_json_file
+
+    return load_claims(load_json_file(path), source=str(path))
 
 
 def load_claims(document: Any, *, source: str = "<input>") -> list[Claim]:

@@ -25,7 +25,8 @@ from provenance.claims.decimal_text import is_decimal, parse_decimal, render_sho
 from provenance.claims.engine import check_sha256_of, compare, computed_of, error_verdict, reason_for
 from provenance.claims.errors import ClaimError
 from provenance.claims.model import Claim
-from provenance.claims.verdict import Artifact, Scope, Status, Verdict, rfc3339
+from provenance.claims.verdict import Artifact, Scope, Status, Verdict
+from provenance.clock import rfc3339
 from provenance.errors import InputError
 from provenance.jsonio import canonical_sha256, loads_strict
 from provenance.sandbox.runner import Bind, Sandbox, SandboxRequest, SandboxResult

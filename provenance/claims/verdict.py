@@ -10,17 +10,20 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any, Literal, get_args
 
 from provenance.claims.model import Tolerance
+from provenance.clock import rfc3339
+from provenance.contracts import VERDICT
 from provenance.errors import InputError
+
+__all__ = ["CONTRACT", "Artifact", "Computed", "Method", "Scope", "Status", "Verdict", "rfc3339"]
 
 Status = Literal["verified", "falsified", "inconclusive", "error"]
 Method = Literal["exact", "lean4", "sandbox"]
 Scope = Literal["arithmetic", "sourced", "reproduced"]
 
-CONTRACT = "verdict-v1"
+CONTRACT = VERDICT
 
 _KNOWN = frozenset(
     {
@@ -28,14 +31,6 @@ _KNOWN = frozenset(
         "reason", "evaluated_at", "check_sha256", "formula", "inputs", "artifacts", "sandbox", "lean",
     }
 )
-
-
-def rfc3339(moment: datetime) -> str:
-    """``moment`` as RFC 3339 UTC with a ``Z`` (naive datetimes are taken as UTC)."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    text = moment.astimezone(UTC).replace(microsecond=0).isoformat()
-    return text.replace("+00:00", "Z")
 
 
 @dataclass(frozen=True, slots=True)

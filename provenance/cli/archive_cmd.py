@@ -6,8 +6,8 @@ import click
 from rich.table import Table
 
 from archive.local_archive import LocalArchive, default_archive_dir
-from provenance.cli.options import environment
-from provenance.cli.output import console, json_option_help, print_json
+from provenance.cli.options import environment, json_option
+from provenance.cli.output import console, print_json
 
 _ARCHIVE_DIR = click.option("--archive-dir", type=click.Path(file_okay=False),
                             help="The local archive directory (default: under the user's data directory).")
@@ -24,7 +24,7 @@ def archive_group() -> None:
 
 @archive_group.command("list")
 @_ARCHIVE_DIR
-@click.option("--json", "as_json", is_flag=True, help=json_option_help())
+@json_option
 def list_cmd(archive_dir: str | None, as_json: bool) -> int:
     """List every deposition, newest first."""
     items = _open(archive_dir).list_deposits()
@@ -42,7 +42,7 @@ def list_cmd(archive_dir: str | None, as_json: bool) -> int:
 @archive_group.command("show")
 @click.argument("ref")
 @_ARCHIVE_DIR
-@click.option("--json", "as_json", is_flag=True, help=json_option_help())
+@json_option
 def show_cmd(ref: str, archive_dir: str | None, as_json: bool) -> int:
     """Show deposition REF (an id, its DOI, or a concept DOI for the latest version)."""
     info = _open(archive_dir).show(ref)
@@ -65,7 +65,7 @@ def show_cmd(ref: str, archive_dir: str | None, as_json: bool) -> int:
 @click.option("-o", "--output", required=True, type=click.Path(), help="Where to write the file.")
 @click.option("--key", help="Which file (default: the deposition's zip).")
 @_ARCHIVE_DIR
-@click.option("--json", "as_json", is_flag=True, help=json_option_help())
+@json_option
 def fetch_cmd(ref: str, output: str, key: str | None, archive_dir: str | None, as_json: bool) -> int:
     """Copy the archived bundle of REF to OUTPUT, checking its MD5 and sha256 against the index."""
     result = _open(archive_dir).fetch(ref, output, key=key)

@@ -2,81 +2,18 @@
 
 from __future__ import annotations
 
-import importlib
-import os
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import click
 from rich.table import Table
 
-from provenance.claims.engine import check_claims
-from provenance.claims.model import Claim, load_claims
+from provenance.claims.model import load_claims_file
+from provenance.claims.pipeline import LEAN_MODES, LeanStep, evaluate, parse_lean_mode
 from provenance.claims.suggest import suggest
-from provenance.claims.verdict import Verdict
-from provenance.cli.output import console, err_console, json_option_help, print_json
-from provenance.errors import InputError, ToolMissing
-from provenance.jsonio import load_json_file
-
-_STYLE = {"verified": "green", "falsified": "red", "inconclusive": "yellow", "error": "magenta"}
-
-
-def verdict_clock() -> datetime:
-    """When verdicts are reached: ``SOURCE_DATE_EPOCH`` when set (reproducible output), else now (UTC)."""
-    raw = os.environ.get("SOURCE_DATE_EPOCH")
-    if raw is None or raw == "":
-        return datetime.now(UTC)
-    if not raw.isascii() or not raw.isdigit() or len(raw) > 12:
-        raise InputError(
-            f"SOURCE_DATE_EPOCH={raw[:20]!r} is not a number of seconds",
-            where="environment",
-            remedy="set it to a Unix time in seconds or unset it",
-        )
-    return datetime.fromtimestamp(int(raw), UTC)
-
-
-def load_claims_file(path: Path) -> list[Claim]:
-    """The claims of a paper manifest or ``{"claims": [...]}`` JSON file (exit 2 when unusable)."""
-    return load_claims(load_json_file(path), source=str(path))
-
-
-def apply_lean_step(claims: list[Claim], verdicts: list[Verdict], mode: str, *, jobs: int, timeout: float) -> list[Verdict]:
-    """Run the Lean step of ``provenance.lean.pipeline`` when it is installed."""
-    if mode == "off" or not verdicts:
-        return verdicts
-    try:
-        pipeline = importlib.import_module("provenance.lean.pipeline")
-    except ModuleNotFoundError as exc:
-        if exc.name != "provenance.lean.pipeline":
-            raise
-        if mode == "require":
-            raise ToolMissing(
-                "the Lean step is not part of this installation", remedy="run with --lean auto or --lean off"
-            ) from None
-        return verdicts
-    result: list[Verdict] = pipeline.apply_lean(claims, verdicts, mode, jobs=jobs, timeout=timeout)
-    return result
-
-
-def verdict_table(verdicts: list[Verdict], title: str) -> Table:
-    table = Table(title=title, show_lines=False)
-    table.add_column("claim", no_wrap=True)
-    table.add_column("status", no_wrap=True)
-    table.add_column("method/scope", no_wrap=True)
-    table.add_column("reason", overflow="fold", ratio=1)
-    for v in verdicts:
-        style = _STYLE.get(v.status, "")
-        lean = ""
-        if v.lean is not None:
-            lean = f" [dim](lean: {v.lean.get('status')})[/dim]"
-        table.add_row(v.claim_id, f"[{style}]{v.status}[/{style}]", f"{v.method}/{v.scope}", v.reason + lean)
-    return table
-
-
-def exit_code_for(verdicts: list[Verdict]) -> int:
-    """0 when every verdict is verified (or there are none), else 1."""
-    return 0 if all(v.status == "verified" for v in verdicts) else 1
+from provenance.cli.options import json_option, run_clock
+from provenance.cli.output import console, err_console, print_json
+from provenance.cli.verdicts_view import exit_code_for, verdict_table
 
 
 @click.group("claims")
@@ -86,11 +23,11 @@ def claims_group() -> None:
 
 @claims_group.command("check")
 @click.argument("file", type=click.Path(path_type=Path))
-@click.option("--json", "as_json", is_flag=True, help=json_option_help())
+@json_option
 @click.option(
     "--lean",
     "lean_mode",
-    type=click.Choice(["auto", "off", "require"]),
+    type=click.Choice(LEAN_MODES),
     default="auto",
     show_default=True,
     help="Also prove each check in Lean 4: auto (when lean is installed), off, or require (exit 3 without lean).",
@@ -110,9 +47,9 @@ def check_command(
     Exit 0 when all are verified, 1 when any is falsified, inconclusive or in error, 2 for unusable input.
     """
     claims = load_claims_file(file)
-    now = verdict_clock()
-    verdicts = check_claims(claims, now=now, base_dir=base_dir if base_dir is not None else file.parent)
-    verdicts = apply_lean_step(claims, verdicts, lean_mode, jobs=lean_jobs, timeout=lean_timeout)
+    evaluation = evaluate(claims, now=run_clock(), base_dir=base_dir if base_dir is not None else file.parent,
+                          lean=LeanStep(parse_lean_mode(lean_mode), jobs=lean_jobs, timeout=lean_timeout))
+    verdicts = list(evaluation.verdicts)
     if as_json:
         print_json([v.to_json() for v in verdicts])
     elif not verdicts:
@@ -133,7 +70,7 @@ def check_command(
 
 @claims_group.command("suggest")
 @click.argument("file", type=click.Path(path_type=Path))
-@click.option("--json", "as_json", is_flag=True, help=json_option_help())
+@json_option
 def suggest_command(file: Path, as_json: bool) -> int:
     """Propose checks from the numbers in the text of claims that have none (for a person to confirm)."""
     claims = load_claims_file(file)

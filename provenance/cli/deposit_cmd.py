@@ -18,7 +18,8 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from provenance.cli.output import console, err_console, json_option_help, print_json
+from provenance.cli.options import environment, json_option
+from provenance.cli.output import console, err_console, print_json
 from provenance.deposit.workflow import (
     ProgressFn,
     deposit_bundle,
@@ -105,14 +106,14 @@ def deposit_group() -> None:
               help="Publish (default for local) or stop at a complete draft (default for Zenodo).")
 @click.option("--community", "communities", multiple=True, help="Zenodo community id (repeatable).")
 @click.option("--license", "license_id", default="cc-by-4.0", show_default=True, help="Licence id.")
-@click.option("--json", "as_json", is_flag=True, help=json_option_help())
+@json_option
 def deposit_bundle_cmd(bundle: str, to: str, archive_dir: str | None, journal_dir: str | None,
                        publish: bool | None, communities: tuple[str, ...], license_id: str, as_json: bool) -> int:
     """Deposit BUNDLE (a bag directory or its zip)."""
     with _progress(not as_json and err_console.is_terminal) as progress:
         summary = deposit_bundle(bundle, to=to, archive_dir=archive_dir, journal_dir=journal_dir,
                                  publish=publish, communities=communities, license=license_id,
-                                 progress=progress)
+                                 progress=progress, env=environment())
     return _report(summary, as_json)
 
 
@@ -129,13 +130,13 @@ def _report(summary: dict[str, Any], as_json: bool) -> int:
 @click.option("--archive-dir", type=click.Path(file_okay=False), help="The local archive directory to search.")
 @click.option("--journal-dir", type=click.Path(file_okay=False), help="Where deposit journals are kept.")
 @click.option("--publish/--draft", "publish", default=None, help="Override the journal's choice to publish.")
-@click.option("--json", "as_json", is_flag=True, help=json_option_help())
+@json_option
 def resume_cmd(journal: str | None, archive_dir: str | None, journal_dir: str | None, publish: bool | None,
                as_json: bool) -> int:
     """Continue an interrupted deposit from JOURNAL (or the one unfinished journal found)."""
     with _progress(not as_json and err_console.is_terminal) as progress:
         summary = resume_deposit(journal, archive_dir=archive_dir, journal_dir=journal_dir, publish=publish,
-                                 progress=progress)
+                                 progress=progress, env=environment())
     return _report(summary, as_json)
 
 
@@ -143,20 +144,20 @@ def resume_cmd(journal: str | None, archive_dir: str | None, journal_dir: str | 
 @click.argument("journal", required=False, type=click.Path(exists=True, dir_okay=False))
 @click.option("--archive-dir", type=click.Path(file_okay=False), help="The local archive directory to search.")
 @click.option("--journal-dir", type=click.Path(file_okay=False), help="Where deposit journals are kept.")
-@click.option("--json", "as_json", is_flag=True, help=json_option_help())
+@json_option
 def discard_cmd(journal: str | None, archive_dir: str | None, journal_dir: str | None, as_json: bool) -> int:
     """Abandon an unpublished deposit: discard its draft and close its journal."""
-    summary = discard_deposit(journal, archive_dir=archive_dir, journal_dir=journal_dir)
+    summary = discard_deposit(journal, archive_dir=archive_dir, journal_dir=journal_dir, env=environment())
     return _report(summary, as_json)
 
 
 @deposit_group.command("list")
 @click.option("--archive-dir", type=click.Path(file_okay=False), help="The local archive directory to search.")
 @click.option("--journal-dir", type=click.Path(file_okay=False), help="Where deposit journals are kept.")
-@click.option("--json", "as_json", is_flag=True, help=json_option_help())
+@json_option
 def list_cmd(archive_dir: str | None, journal_dir: str | None, as_json: bool) -> int:
     """List deposit journals (finished and unfinished) and their phases."""
-    items = list_journals(archive_dir=archive_dir, journal_dir=journal_dir)
+    items = list_journals(archive_dir=archive_dir, journal_dir=journal_dir, env=environment())
     if as_json:
         print_json(items)
         return 0

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 
 import click
 from rich.progress import Progress
 from rich.table import Table
 
-from provenance.claims.engine import check_claims
-from provenance.claims.model import load_claims
-from provenance.cli.output import console, err_console, json_option_help, print_json
-from provenance.jsonio import load_json_file
+from provenance.claims.model import load_claims_file
+from provenance.claims.pipeline import evaluate
+from provenance.cli.options import json_option, run_clock
+from provenance.cli.output import console, err_console, print_json
 from provenance.lean.emit import emit_project
 from provenance.lean.pipeline import check_project, load_project
 from provenance.lean.reader import read_file
@@ -27,14 +26,14 @@ def lean_group() -> None:
 @lean_group.command("emit")
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("-o", "--out", "out_dir", required=True, type=click.Path(path_type=Path), help="Directory of the Lake project to write.")
-@click.option("--json", "as_json", is_flag=True, help=json_option_help())
+@json_option
 def emit_command(file: Path, out_dir: Path, as_json: bool) -> int:
     """Write a Lake project with one theorem per decided claim of FILE (a paper manifest or {"claims": [...]}).
 
     Verified claims get their statement, falsified ones its negation; no claim text enters a Lean file.
     """
-    claims = load_claims(load_json_file(file), source=str(file))
-    verdicts = check_claims(claims, now=datetime.now(UTC), base_dir=file.parent)
+    claims = load_claims_file(file)
+    verdicts = evaluate(claims, now=run_clock(), base_dir=file.parent).exact
     result = emit_project(claims, verdicts, out_dir)
     if as_json:
         print_json({
@@ -57,7 +56,7 @@ def emit_command(file: Path, out_dir: Path, as_json: bool) -> int:
 
 @lean_group.command("read")
 @click.argument("directory", type=click.Path(path_type=Path))
-@click.option("--json", "as_json", is_flag=True, help=json_option_help())
+@json_option
 def read_command(directory: Path, as_json: bool) -> int:
     """Evaluate every emitted statement with Python integers (an independent reading, not a proof).
 
@@ -92,7 +91,7 @@ def read_command(directory: Path, as_json: bool) -> int:
 @click.argument("directory", type=click.Path(path_type=Path))
 @click.option("--jobs", type=click.IntRange(1, 64), default=2, show_default=True, help="Parallel lean processes.")
 @click.option("--timeout", type=click.FloatRange(1, 3600), default=120.0, show_default=True, help="Seconds per Lean file.")
-@click.option("--json", "as_json", is_flag=True, help=json_option_help())
+@json_option
 def check_command(directory: Path, jobs: int, timeout: float, as_json: bool) -> int:
     """Type-check an emitted project with `lean --json` (sandboxed when bubblewrap works).
 

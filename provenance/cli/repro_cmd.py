@@ -7,10 +7,12 @@ from typing import Any
 
 import click
 
-from provenance.claims.repro import apply_repro, run_repro
-from provenance.cli.claims_cmd import exit_code_for, load_claims_file, verdict_clock, verdict_table
-from provenance.cli.output import console, err_console, json_option_help, print_json
-from provenance.sandbox.runner import BubblewrapSandbox, HostRunner, Sandbox
+from provenance.claims.model import load_claims_file
+from provenance.claims.pipeline import ReproStep, evaluate
+from provenance.cli.options import json_option, run_clock
+from provenance.cli.output import console, err_console, print_json
+from provenance.cli.verdicts_view import exit_code_for, verdict_table
+from provenance.sandbox import choose_sandbox
 
 
 @click.group("repro")
@@ -29,7 +31,7 @@ def repro_group() -> None:
 )
 @click.option("--timeout", type=click.FloatRange(0.1, 86400), default=60.0, show_default=True, help="Wall-clock seconds.")
 @click.option("--memory", "memory_mb", type=click.IntRange(16, 1 << 20), default=1024, show_default=True, help="Address-space limit in MB.")
-@click.option("--json", "as_json", is_flag=True, help=json_option_help())
+@json_option
 @click.option(
     "--unsafe-no-sandbox",
     is_flag=True,
@@ -51,18 +53,12 @@ def run_command(
     Exit 0 when the run succeeded and every fed claim is verified; 1 otherwise; 3 without bubblewrap.
     """
     claims = load_claims_file(claims_file) if claims_file is not None else []
-    sandbox: Sandbox
-    runner_name: str
+    sandbox, runner_name = choose_sandbox(unsafe_no_sandbox=unsafe_no_sandbox)  # ToolMissing (exit 3) without bwrap
     if unsafe_no_sandbox:
-        sandbox = HostRunner()
-        runner_name = "host (unsafe, not sealed)"
         err_console.print("[bold red]warning:[/bold red] --unsafe-no-sandbox: the script runs on this host without isolation")
-    else:
-        bwrap = BubblewrapSandbox()  # ToolMissing (exit 3) with the install hint when absent
-        sandbox = bwrap
-        runner_name = bwrap.version()
-    run = run_repro(script, data=data, sandbox=sandbox, timeout=timeout, memory_mb=memory_mb, runner_name=runner_name)
-    verdicts = apply_repro(claims, run, now=verdict_clock()) if claims else []
+    step = ReproStep((script,), sandbox, runner_name, data=data, timeout=timeout, memory_mb=memory_mb)
+    (outcome,) = evaluate(claims, now=run_clock(), repro=step).runs
+    run, verdicts = outcome.run, list(outcome.verdicts)
     code = 1 if run.error is not None else exit_code_for(verdicts)
     if claims and run.error is None and not verdicts:
         code = 1

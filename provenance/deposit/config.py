@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import pwd
 import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -38,22 +39,27 @@ class Secret:
         return "<redacted>"
 
 
-def data_dir(env: Mapping[str, str] | None = None) -> Path:
-    """``$XDG_DATA_HOME/provenance`` (default ``~/.local/share/provenance``)."""
-    e = os.environ if env is None else env
-    base = e.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
-    return Path(base) / "provenance"
+def home_dir(env: Mapping[str, str]) -> Path:
+    """``$HOME`` of ``env``, else the user's home directory from the password database."""
+    home = env.get("HOME")
+    return Path(home) if home else Path(pwd.getpwuid(os.getuid()).pw_dir)
 
 
-def config_file(env: Mapping[str, str] | None = None) -> Path:
-    e = os.environ if env is None else env
-    base = e.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
-    return Path(base) / "provenance" / "zenodo.json"
+def data_dir(env: Mapping[str, str]) -> Path:
+    """``$XDG_DATA_HOME/provenance`` (default ``~/.local/share/provenance``) of the environment ``env``."""
+    base = env.get("XDG_DATA_HOME")
+    return (Path(base) if base else home_dir(env) / ".local" / "share") / "provenance"
 
 
-def load_token(target: str, *, env: Mapping[str, str] | None = None, path: Path | None = None) -> Secret | None:
+def config_file(env: Mapping[str, str]) -> Path:
+    """``$XDG_CONFIG_HOME/provenance/zenodo.json`` (default ``~/.config/...``) of the environment ``env``."""
+    base = env.get("XDG_CONFIG_HOME")
+    return (Path(base) if base else home_dir(env) / ".config") / "provenance" / "zenodo.json"
+
+
+def load_token(target: str, *, env: Mapping[str, str], path: Path | None = None) -> Secret | None:
     """The token for ``target`` (``zenodo``, ``zenodo-sandbox`` or a URL), or None when none is set."""
-    e = os.environ if env is None else env
+    e = env
     value = e.get(TOKEN_ENV, "").strip()
     if value:
         return Secret(value)

@@ -22,7 +22,6 @@ import re
 import signal
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +36,7 @@ from archive.zenodo.repository import ZenodoRepository
 from archive.zipdet import write_deterministic_zip
 from provenance.bundle.layout import ATTESTATION
 from provenance.bundle.read import BundleInfo, read_valid_bundle
+from provenance.clock import utc_now
 from provenance.deposit.config import TOKEN_ENV, Secret, data_dir, load_token
 from provenance.deposit.metadata import DepositOptions, build_metadata, bundle_hex, marker_keyword
 from provenance.errors import InputError
@@ -148,7 +148,7 @@ def deposit_bundle(
     publish: bool | None = None,
     communities: Sequence[str] = (),
     license: str = "cc-by-4.0",
-    env: Mapping[str, str] | None = None,
+    env: Mapping[str, str],
     progress: ProgressFn | None = None,
     today: str | None = None,
     client_kwargs: Mapping[str, Any] | None = None,
@@ -162,7 +162,7 @@ def deposit_bundle(
     ``publish`` defaults to True for the local archive and False for Zenodo
     (publishing on Zenodo is irreversible, so it must be asked for).
     """
-    e = dict(os.environ if env is None else env)
+    e = dict(env)
     info = read_bundle(bundle)
     target = resolve_target(to, archive_dir, e)
     repo, registry, default_journals = _open(target, e, client_kwargs)
@@ -209,7 +209,7 @@ def _deposit_locked(info: BundleInfo, repo: Repository, registry: Registry,
     version = str(len(latest.get("versions", [])) + 1) if latest else "1"
     options = DepositOptions(
         bundle_id=info.bundle_id,
-        publication_date=today or datetime.now(UTC).date().isoformat(),
+        publication_date=today or utc_now().date().isoformat(),
         version=version,
         previous_doi=str(previous["doi"]) if previous and previous.get("doi") else None,
         communities=tuple(communities),
@@ -279,10 +279,10 @@ def _pick(journal: str | os.PathLike[str] | None, env: Mapping[str, str],
     return pending[0]
 
 
-def list_journals(*, env: Mapping[str, str] | None = None, archive_dir: str | os.PathLike[str] | None = None,
+def list_journals(*, env: Mapping[str, str], archive_dir: str | os.PathLike[str] | None = None,
                   journal_dir: str | os.PathLike[str] | None = None) -> list[dict[str, Any]]:
     """Every deposit journal in the known places, as summaries."""
-    e = dict(os.environ if env is None else env)
+    e = dict(env)
     seen: dict[Path, dict[str, Any]] = {}
     for d in journal_dirs(e, archive_dir, journal_dir):
         for j in find_journals(d):
@@ -295,11 +295,11 @@ def discard_deposit(
     *,
     archive_dir: str | os.PathLike[str] | None = None,
     journal_dir: str | os.PathLike[str] | None = None,
-    env: Mapping[str, str] | None = None,
+    env: Mapping[str, str],
     client_kwargs: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Abandon an unpublished deposit: its draft is discarded and its journal closed."""
-    e = dict(os.environ if env is None else env)
+    e = dict(env)
     j = _pick(journal, e, archive_dir, journal_dir)
     repo, registry, _ = _open(_target_from_journal(j), e, client_kwargs)
     with exclusive(j.path):
@@ -313,13 +313,13 @@ def resume_deposit(
     archive_dir: str | os.PathLike[str] | None = None,
     journal_dir: str | os.PathLike[str] | None = None,
     publish: bool | None = None,
-    env: Mapping[str, str] | None = None,
+    env: Mapping[str, str],
     progress: ProgressFn | None = None,
     client_kwargs: Mapping[str, Any] | None = None,
     hook: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Continue the deposit of ``journal`` (or of the one unfinished journal found) to its end."""
-    e = dict(os.environ if env is None else env)
+    e = dict(env)
     j = _pick(journal, e, archive_dir, journal_dir)
     target = _target_from_journal(j)
     repo, registry, _ = _open(target, e, client_kwargs)

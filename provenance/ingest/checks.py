@@ -6,6 +6,7 @@ import copy
 from collections.abc import Mapping
 from typing import Any
 
+from provenance.contracts import PAPER_MANIFEST
 from provenance.errors import InputError
 from provenance.schemas import require_valid
 
@@ -33,5 +34,5 @@ def attach_checks(manifest: Mapping[str, Any], checks_doc: Any, *, source: str) 
         claim["check"] = copy.deepcopy(entry["check"])
     if problems:
         raise InputError("; ".join(problems), where=source, remedy="use the claim ids `provenance ingest` printed")
-    require_valid(result, "paper-manifest-v1.1", where=source)
+    require_valid(result, PAPER_MANIFEST, where=source)
     return result

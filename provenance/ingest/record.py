@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from provenance.contracts import PAPER_MANIFEST
 from provenance.errors import InputError
 from provenance.ingest.references import parse_reference
 from provenance.ingest.text import (
@@ -32,7 +33,7 @@ from provenance.inputfile import read_input_bytes
 from provenance.schemas import require_valid
 
 MAX_RECORD_BYTES = 8 * 1024 * 1024
-CONTRACT = "paper-manifest-v1.1"
+CONTRACT = PAPER_MANIFEST
 
 KNOWN_SECTIONS: dict[str, str] = {
     "abstract": "abstract",

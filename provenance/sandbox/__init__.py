@@ -2,6 +2,7 @@
 
 from provenance.sandbox.runner import (
     BWRAP_INSTALL_HINT,
+    UNSAFE_HOST_RUNNER,
     Bind,
     BubblewrapSandbox,
     HostRunner,
@@ -9,6 +10,7 @@ from provenance.sandbox.runner import (
     SandboxError,
     SandboxRequest,
     SandboxResult,
+    choose_sandbox,
 )
 
 __all__ = [
@@ -20,4 +22,6 @@ __all__ = [
     "SandboxError",
     "SandboxRequest",
     "SandboxResult",
+    "UNSAFE_HOST_RUNNER",
+    "choose_sandbox",
 ]

@@ -48,6 +48,8 @@ DEFAULT_ENV: Mapping[str, str] = {
     "PYTHONHASHSEED": "0",
 }
 SANDBOX_UID = 65534
+UNSAFE_HOST_RUNNER = "host (unsafe, not sealed)"
+"""How verdicts and records name the :class:`HostRunner` (``--unsafe-no-sandbox``)."""
 
 
 class SandboxError(ProvenanceError):
@@ -231,14 +233,19 @@ def _run_capped(
             returncode = proc.wait(timeout=request.timeout)
         except subprocess.TimeoutExpired:
             timed_out = True
-            try:
-                os.killpg(proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+            _kill_group(proc.pid)
             returncode = proc.wait()
+        _kill_group(proc.pid)  # what the command left running (children in its session) dies with it
         stdout, truncated_out = _read_capped(out, request.max_output_bytes)
         stderr, _ = _read_capped(err, 64 * 1024)
     return returncode, stdout, stderr, timed_out, truncated_out, time.monotonic() - start
+
+
+def _kill_group(pgid: int) -> None:
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
 
 
 def _check_request(request: SandboxRequest) -> None:
@@ -409,5 +416,18 @@ class HostRunner:
             returncode, stdout, stderr, timed_out, truncated, seconds, cap = _run_process(
                 argv, request, env=env, cwd=host(request.cwd)
             )
-        return SandboxResult(returncode, stdout, stderr, timed_out, truncated, False, "host (unsafe, not sealed)",
+        return SandboxResult(returncode, stdout, stderr, timed_out, truncated, False, UNSAFE_HOST_RUNNER,
                              seconds, cap)
+
+
+def choose_sandbox(*, unsafe_no_sandbox: bool) -> tuple[Sandbox, str]:
+    """The sandbox for repro runs and the name verdicts record for it.
+
+    Bubblewrap (named by its version; :class:`ToolMissing`, exit 3, when it is
+    absent), or with ``unsafe_no_sandbox`` the :class:`HostRunner`, named
+    :data:`UNSAFE_HOST_RUNNER`.
+    """
+    if unsafe_no_sandbox:
+        return HostRunner(), UNSAFE_HOST_RUNNER
+    bwrap = BubblewrapSandbox()
+    return bwrap, bwrap.version()

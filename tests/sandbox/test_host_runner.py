@@ -78,3 +78,34 @@ def test_limits_hold_without_prlimit_too(tmp_path: Path, monkeypatch: pytest.Mon
     monkeypatch.setattr(runner.shutil, "which", lambda name: None if name == "prlimit" else real_which(name))
     big = HostRunner().run(python_request(script(tmp_path, "x = bytearray(10 * 1024 ** 3)"), data=None, timeout=30, memory_mb=512))
     assert big.memory_exceeded and not big.ok
+
+
+def test_host_runner_leaves_no_child_behind_after_a_normal_exit(tmp_path: Path) -> None:
+    """A script that forks a sleeper and exits 0 must not leave the sleeper running (it did for 60 s)."""
+    import os
+    import signal
+    import time
+    from dataclasses import replace
+
+    code = "import os, time\npid = os.fork()\nif pid == 0:\n    time.sleep(120)\n    os._exit(0)\nprint(pid)\n"
+    request = python_request(script(tmp_path, code), data=None, timeout=30, memory_mb=512)
+    # no process cap: no pids cgroup whose closing would kill the child anyway (the RLIMIT_NPROC path has none either)
+    result = HostRunner().run(replace(request, max_processes=None))
+    assert result.ok, result.stderr
+    child = int(result.stdout.strip())
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        try:
+            os.kill(child, 0)
+        except ProcessLookupError:
+            break
+        try:  # a killed child of a reparented process may linger as a zombie until init reaps it
+            state = Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            break
+        if state in ("Z", "X"):
+            break
+        time.sleep(0.05)
+    else:
+        os.kill(child, signal.SIGKILL)
+        pytest.fail("the forked child outlived the run")
