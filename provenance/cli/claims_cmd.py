@@ -1,7 +1,8 @@
-"""``provenance claims check`` and ``provenance claims suggest``."""
+"""``provenance claims check``, ``provenance claims suggest`` and ``provenance claims locate``."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from provenance.claims.suggest import suggest
 from provenance.cli.options import json_option, run_clock
 from provenance.cli.output import console, err_console, print_json
 from provenance.cli.verdicts_view import exit_code_for, verdict_table
+from provenance.sources.locate import locate, source_files
 
 
 @click.group("claims")
@@ -97,6 +99,34 @@ def suggest_command(file: Path, as_json: bool) -> int:
         table.add_row(s.claim_id, s.kind, f"{check['formula']} = {check['expected']} [{tol}] with {inputs}", s.basis)
     console.print(table)
     console.print("[dim]Suggestions are never verified automatically: confirm each, then add it as the claim's check.[/dim]")
+    return 0
+
+
+@claims_group.command("locate")
+@click.argument("sources", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--claims", "claims_file", required=True, type=click.Path(path_type=Path), help="The claims whose check inputs to look for.")
+@json_option
+def locate_command(sources: tuple[Path, ...], claims_file: Path, as_json: bool) -> int:
+    """Where each check input's value stands in SOURCES (CSV, TSV, text, Markdown, LaTeX, HTML, PDF), to confirm by eye.
+
+    Each place comes with a source to cite ({"file", "sha256", "locator"}, the file relative to the claims file's
+    directory); none is a verdict.
+    """
+    located = locate(load_claims_file(claims_file), source_files(sources, claims_file.parent))
+    if as_json:
+        print_json({"about": "Where input values stand in the sources given, unconfirmed: check each span before citing it.",
+                    "inputs": [item.to_json() for item in located]})
+        return 0
+    table = Table(title=f"{claims_file}: where {len(located)} input values stand (unconfirmed)")
+    for column in ("claim", "input", "value", "found", "file and locator", "span"):
+        table.add_column(column, overflow="fold")
+    for item in located:
+        if not item.locations:
+            table.add_row(item.claim_id, item.input, item.value, "0", "-", "")
+        for place in item.locations:
+            table.add_row(item.claim_id, item.input, item.value, str(item.count), f"{place.file} {json.dumps(place.locator)}", place.span)
+    console.print(table)
+    console.print("[dim]Confirm each span is the value the claim means before citing it as the input's source.[/dim]")
     return 0
 
 
