@@ -1,8 +1,11 @@
 """The one strict JSON reader and the one canonical byte form (RFC 8785).
 
 Every command that reads or signs JSON goes through here. The reader rejects
-duplicate keys, NaN and Infinity, and (unless asked) fractional JSON numbers:
-measured values are decimal strings ("8.2"), never floats.
+duplicate keys, NaN and Infinity, (unless asked) fractional JSON numbers
+(measured values are decimal strings, "8.2", never floats), and integers
+outside ±(2**53 - 1): the range RFC 8785 and I-JSON (RFC 7493) allow, far
+below Python's 4,300-digit conversion limit, so no integer literal however long
+is ever converted, and everything read can be canonicalised.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -20,6 +24,12 @@ from provenance.errors import InputError
 from provenance.inputfile import read_input_bytes
 
 MAX_JSON_BYTES = 64 * 1024 * 1024
+MAX_SAFE_INTEGER = 2**53 - 1
+"""The largest magnitude of a JSON integer we read or sign (RFC 8785, I-JSON)."""
+_SAFE_DIGITS = len(str(MAX_SAFE_INTEGER))  # JSON has no leading zeros: a longer literal is out of range
+# Any integer literal of fewer digits than MAX_SAFE_INTEGER is in range; only text holding a run of that
+# many digits (an integer, or digits inside a string) takes the slower path that checks every integer.
+_LONG_DIGIT_RUN = re.compile(f"[0-9]{{{_SAFE_DIGITS}}}")
 
 
 class _Reject(ValueError):
@@ -43,8 +53,42 @@ def _no_fraction(text: str) -> NoReturn:
     raise _Reject(f"fractional JSON number {text}: write it as a decimal string \"{text}\"")
 
 
+class _OutOfRange:
+    """Stands in for an integer literal out of range until its JSON path is known."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+
+def _path_of(obj: Any, target: object) -> str | None:
+    """The JSON path of ``target`` inside ``obj`` (depth first, without recursion)."""
+    stack: list[tuple[str, Any]] = [("$", obj)]
+    while stack:
+        path, node = stack.pop()
+        if node is target:
+            return path
+        if isinstance(node, dict):
+            stack.extend((f"{path}.{k}", v) for k, v in reversed(list(node.items())))
+        elif isinstance(node, list):
+            stack.extend((f"{path}[{i}]", v) for i, v in reversed(list(enumerate(node))))
+    return None
+
+
+def _out_of_range_error(result: Any, marker: _OutOfRange, source: str) -> InputError:
+    digits = marker.text.lstrip("-")
+    shown = marker.text if len(marker.text) <= 24 else f"{marker.text[:12]}...{marker.text[-6:]}"
+    return InputError(
+        f"integer {shown} ({len(digits)} digits) is out of range: JSON integers here are at most "
+        f"{MAX_SAFE_INTEGER} in magnitude",
+        where=f"{source}: {_path_of(result, marker) or '$'}",
+        remedy="write a smaller number, or a large quantity as a decimal string",
+    )
+
+
 def loads_strict(data: bytes | str, *, source: str = "<input>", allow_fractions: bool = False) -> Any:
-    """Parse JSON strictly; raise :class:`InputError` naming ``source`` and the line."""
+    """Parse JSON strictly; raise :class:`InputError` naming ``source`` and the line (or JSON path)."""
     if isinstance(data, bytes):
         try:
             text = data.decode("utf-8")
@@ -56,12 +100,24 @@ def loads_strict(data: bytes | str, *, source: str = "<input>", allow_fractions:
         text = data
     if text.startswith("\ufeff"):
         text = text[1:]
+    out_of_range: list[_OutOfRange] = []
+
+    def parse_int(literal: str) -> Any:
+        if len(literal) - (literal[0] == "-") <= _SAFE_DIGITS:
+            value = int(literal)
+            if -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
+                return value
+        marker = _OutOfRange(literal)
+        out_of_range.append(marker)
+        return marker
+
     try:
-        return json.loads(
+        result = json.loads(
             text,
             object_pairs_hook=_no_duplicates,
             parse_constant=_no_constant,
             parse_float=float if allow_fractions else _no_fraction,
+            parse_int=parse_int if _LONG_DIGIT_RUN.search(text) else None,
         )
     except json.JSONDecodeError as exc:
         raise InputError(
@@ -71,6 +127,9 @@ def loads_strict(data: bytes | str, *, source: str = "<input>", allow_fractions:
         raise InputError(str(exc), where=source, remedy="fix the document") from None
     except RecursionError:
         raise InputError("JSON nested too deeply", where=source, remedy="flatten the document") from None
+    if out_of_range:
+        raise _out_of_range_error(result, out_of_range[0], source)
+    return result
 
 
 def load_json_file(path: str | os.PathLike[str], *, allow_fractions: bool = False) -> Any:
@@ -94,9 +153,19 @@ def _reject_floats(obj: Any, path: str = "$") -> None:
 
 
 def canonical_bytes(obj: Any) -> bytes:
-    """The one signed byte form: RFC 8785 JSON Canonicalization Scheme. Floats are refused."""
+    """The one signed byte form: RFC 8785 JSON Canonicalization Scheme.
+
+    Floats, integers beyond ±(2**53 - 1), lone surrogates, non-string keys and
+    nesting too deep are :class:`InputError`, never a crash.
+    """
     _reject_floats(obj)
-    return bytes(rfc8785.dumps(obj))
+    try:
+        return bytes(rfc8785.dumps(obj))
+    except rfc8785.CanonicalizationError as exc:
+        raise InputError(f"cannot be written as canonical JSON: {exc}", where="$",
+                         remedy="integers at most 2**53 - 1 in magnitude, string keys, valid Unicode") from None
+    except RecursionError:
+        raise InputError("JSON nested too deeply to canonicalise", where="$", remedy="flatten the document") from None
 
 
 def canonical_sha256(obj: Any) -> str:

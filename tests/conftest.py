@@ -1,13 +1,43 @@
-"""Shared fixtures: where the shared seeds, examples and vectors live."""
+"""Shared fixtures: where the shared seeds, examples and vectors live, and a hermetic home for state.
+
+No test reads or writes the user's real XDG directories: the session and each
+test get their own ``XDG_STATE_HOME`` (the auditor's trust state lives there by
+default), ``XDG_DATA_HOME`` (the local archive) and ``XDG_CONFIG_HOME`` (the
+Zenodo token file). Child processes inherit them.
+"""
 
 from __future__ import annotations
 
+import os
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
+
+XDG_VARIABLES = ("XDG_STATE_HOME", "XDG_DATA_HOME", "XDG_CONFIG_HOME")
+PRIVATE_VARIABLES = ("PROVENANCE_TRUST_STATE", "PROVENANCE_KEY_PASSPHRASE", "ZENODO_ACCESS_TOKEN")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Session-wide: fixtures of wider scope run before the per-test ones, so they get a private home too."""
+    base = Path(tempfile.mkdtemp(prefix="provenance-tests-home-"))
+    for name in XDG_VARIABLES:
+        os.environ[name] = str(base / name.lower())
+    for name in PRIVATE_VARIABLES:
+        os.environ.pop(name, None)
+
+
+@pytest.fixture(autouse=True)
+def _private_xdg_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Each test its own XDG directories: a trust root pinned by one test never meets another's."""
+    home = tmp_path_factory.mktemp("xdg")
+    for name in XDG_VARIABLES:
+        monkeypatch.setenv(name, str(home / name.lower()))
+    yield
 
 
 @pytest.fixture(scope="session")

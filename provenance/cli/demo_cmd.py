@@ -46,7 +46,7 @@ class _Run:
 @dataclass
 class _Demo:
     workdir: Path
-    repo: Path
+    inputs: Path
     env: dict[str, str]
     summary: list[tuple[str, str]] = field(default_factory=list)
     state: dict[str, str] = field(default_factory=dict)
@@ -88,8 +88,19 @@ class _Demo:
 Step = Callable[[_Demo], None]
 
 
+def demo_inputs() -> Path:
+    """The demo's sample records, checks and repro script: ``provenance/examples`` in an installed
+    package (the wheel carries them), else ``examples/`` of the checkout this module runs from."""
+    package = Path(__file__).resolve().parents[1]
+    for candidate in (package / "examples", package.parent / "examples"):
+        if (candidate / "rag-benchmark.checks.json").is_file():
+            return candidate
+    raise InputError("the demo's sample records are not installed", where=str(package),
+                     remedy="reinstall provenance-archive (its wheel carries them) or run from a checkout")
+
+
 def _ingest(d: _Demo) -> None:
-    examples = d.repo / "examples"
+    examples = d.inputs
     for record in sorted(examples.glob("*.txt")):
         out = f"records/{record.stem}.json"
         (d.workdir / "records").mkdir(exist_ok=True)
@@ -111,7 +122,7 @@ def _claims(d: _Demo) -> None:
         counts[verdict["status"]] = counts.get(verdict["status"], 0) + 1
     d.note("claims", ", ".join(f"{n} {status}" for status, n in sorted(counts.items())) + " (exact rationals)")
     d.run("Suggest checks for claims that have none (for a person to confirm)", ["claims", "suggest", "manifest.json"])
-    repro = d.repo / "examples" / "repro"
+    repro = d.inputs / "repro"
     run = d.run(
         "Reproduce claim c2's inputs from data in the sealed sandbox",
         ["repro", "run", d.rel(repro / "rag_gains.py"), "--data", d.rel(repro / "data"), "--claims", "manifest.json"],
@@ -144,7 +155,7 @@ def _bundle_deposit_verify(d: _Demo, version: int, manifest: str, extra: Sequenc
     out = f"bundle-v{version}"
     built = d.run(
         f"Build and sign bundle version {version} (BagIt + RO-Crate + DSSE attestation)",
-        ["bundle", "build", manifest, "--repro", d.rel(d.repo / "examples" / "repro"), "--key", "keys/attestor.key",
+        ["bundle", "build", manifest, "--repro", d.rel(d.inputs / "repro"), "--key", "keys/attestor.key",
          "--trust", "trust-root.json", "-o", out, "--zip", *extra, "--json"],
         show=False,
     ).json()
@@ -220,17 +231,16 @@ STEPS: tuple[Step, ...] = (_ingest, _claims, _lean, _keys, _first_version, _corr
               help="Directory for everything the demo makes (emptied first).")
 def demo_command(workdir: Path) -> int:
     """Run the whole life of a sample record on the embedded local archive and say what was shown."""
-    repo = Path(__file__).resolve().parents[2]
-    if not (repo / "examples").is_dir():
-        raise InputError("examples/ not found beside the package", where=str(repo), remedy="run the demo from a checkout")
+    inputs = demo_inputs()
     if workdir.exists():
         shutil.rmtree(workdir)
     workdir.mkdir(parents=True)
     env = dict(os.environ)
     env["PROVENANCE_KEY_PASSPHRASE"] = DEMO_PASSPHRASE
+    env["PROVENANCE_TRUST_STATE"] = str(workdir.resolve() / "trust-state.json")  # the user's own state stays untouched
     env.setdefault("SOURCE_DATE_EPOCH", "1790000000")
     env.pop("ZENODO_ACCESS_TOKEN", None)
-    demo = _Demo(workdir.resolve(), repo, env)
+    demo = _Demo(workdir.resolve(), inputs, env)
     for step in STEPS:
         step(demo)
     console.rule("[bold]What was shown")

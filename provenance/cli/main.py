@@ -2,8 +2,9 @@
 
 Library code raises typed errors (:class:`provenance.errors.ProvenanceError`,
 :class:`archive.errors.ArchiveError`); here they become one line on stderr and
-an exit code: 0 ok, 1 a check failed, 2 bad usage or input, 3 a tool is missing.
-A traceback is shown only with ``--verbose``.
+an exit code: 0 ok, 1 a check failed, 2 bad usage or input, 3 a tool is missing,
+70 an internal error (a bug of ours: ``EX_SOFTWARE`` of sysexits.h, never
+mistaken for "a check failed"). A traceback is shown only with ``--verbose``.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import click
 
 from archive.errors import ArchiveError
 from provenance import __version__
+from provenance.cli import options
 from provenance.errors import ProvenanceError
 
 # Command name -> the module whose ``register(group)`` defines it. Modules are
@@ -43,6 +45,9 @@ COMMANDS: dict[str, str] = {
     "demo": "provenance.cli.demo_cmd",
 }
 
+EXIT_INTERNAL_ERROR = 70
+"""Exit code of an internal error (sysexits.h ``EX_SOFTWARE``)."""
+
 _verbose = False
 
 
@@ -64,12 +69,13 @@ class _LazyGroup(click.Group):
 
 
 @click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
-@click.version_option(__version__, prog_name="provenance")
+@click.version_option(__version__, "-V", "--version", prog_name="provenance")
 @click.option("--verbose", is_flag=True, help="Show a traceback on errors.")
 def cli(verbose: bool) -> None:
     """Make research claims checkable and their records trustworthy.
 
-    Exit codes: 0 ok; 1 a check failed; 2 bad usage or input; 3 a required tool is missing.
+    Exit codes: 0 ok; 1 a check failed; 2 bad usage or input; 3 a required tool is missing;
+    70 an internal error (a bug: rerun with --verbose and report it).
     """
     global _verbose
     _verbose = verbose
@@ -99,7 +105,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         where = f"{exc.filename}: " if exc.filename else ""
         _fail(f"{where}{exc.strerror or exc}; check the path and permissions", 2, exc)
     except Exception as exc:  # a bug of ours: still one line, the traceback with --verbose
-        _fail(f"internal error: {type(exc).__name__}: {exc}; rerun with --verbose and report it", 1, exc)
+        _fail(f"internal error: {type(exc).__name__}: {exc}; rerun with --verbose and report it",
+              EXIT_INTERNAL_ERROR, exc)
+    for text in options.drain_notes():
+        click.echo(text, err=True)
     sys.exit(rv if isinstance(rv, int) else 0)
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from provenance.errors import InputError
+from provenance.inputfile import open_regular_file
 from provenance.jsonio import canonical_bytes, loads_strict
 from provenance.signing.dsse import sign_envelope, verify_envelope
 from provenance.signing.errors import DigestMismatch, MalformedEnvelope, PayloadTypeMismatch
@@ -122,14 +123,9 @@ def sign_statement(statement: Mapping[str, Any], keys: Sequence[SigningKey]) -> 
 def sha256_file(path: str | os.PathLike[str]) -> str:
     """Lowercase hex sha256 of a file's bytes, read in 1 MiB chunks."""
     h = hashlib.sha256()
-    try:
-        with open(path, "rb") as f:
-            while chunk := f.read(1 << 20):
-                h.update(chunk)
-    except FileNotFoundError:
-        raise InputError("no such file", where=str(path), remedy="check the path") from None
-    except IsADirectoryError:
-        raise InputError("is a directory", where=str(path), remedy="give files, not directories") from None
+    with open_regular_file(path, what="a file to sign or check") as f:
+        while chunk := f.read(1 << 20):
+            h.update(chunk)
     return h.hexdigest()
 
 

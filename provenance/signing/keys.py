@@ -4,6 +4,12 @@ A key id is the lowercase hex sha256 of the raw 32-byte public key. A private
 key lives in a PKCS#8 PEM file encrypted with a passphrase (mode 0600), its
 public key beside it as ``PATH.pub`` (SubjectPublicKeyInfo PEM, preceded by
 ``# name: value`` comment lines carrying the key id, role and name).
+
+The rules a careful key holder expects, enforced here: a new key's passphrase
+has at least :data:`MIN_PASSPHRASE_CHARS` characters; a private key file
+(encrypted or not) readable or writable by group or others is refused; a
+``PATH.pub`` beside a private key must hold that key's public half. Passphrases
+are arguments: this module never reads the environment or a terminal.
 """
 
 from __future__ import annotations
@@ -14,9 +20,9 @@ import os
 import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import padding, serialization
@@ -24,10 +30,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from archive.atomic import atomic_write_bytes
+from provenance.clock import rfc3339, utc_now
+from provenance.errors import InputError
+from provenance.inputfile import read_input_bytes
 from provenance.signing.errors import BadSignature, KeyFileError, KeyIdMismatch
-
-PASSPHRASE_ENV = "PROVENANCE_KEY_PASSPHRASE"
-"""Environment variable holding the passphrase of encrypted key files."""
 
 KEYTYPE = "ed25519"
 SCHEME = "ed25519"
@@ -37,6 +43,8 @@ ROLES: tuple[str, ...] = ("root", "attestor", "corrector", "log")
 # Order of the Ed25519 group; a signature's S must be below it (RFC 8032 section 5.1.7).
 ED25519_L = 2**252 + 27742317777372353535851937790883648493
 MAX_KEY_FILE_BYTES = 64 * 1024
+MIN_PASSPHRASE_CHARS = 8
+"""A new key's passphrase has at least this many characters."""
 
 
 def keyid_of(raw: bytes) -> str:
@@ -221,24 +229,33 @@ def generate_key() -> SigningKey:
     return SigningKey.from_private(Ed25519PrivateKey.generate())
 
 
-def passphrase_from_env() -> bytes | None:
-    """The passphrase in ``PROVENANCE_KEY_PASSPHRASE``, or None when unset or empty."""
-    value = os.environ.get(PASSPHRASE_ENV)
-    return value.encode("utf-8") if value else None
+def check_new_passphrase(passphrase: bytes) -> None:
+    """Refuse a passphrase too short to protect a new key (:data:`MIN_PASSPHRASE_CHARS` characters)."""
+    chars = len(passphrase.decode("utf-8", errors="replace"))
+    if chars < MIN_PASSPHRASE_CHARS:
+        raise KeyFileError(
+            f"a passphrase of {chars} character(s) is too short to protect a private key",
+            remedy=f"choose a passphrase of at least {MIN_PASSPHRASE_CHARS} characters",
+        )
 
 
 def _read_key_file(path: Path) -> bytes:
     try:
-        info = path.stat()
-        if not stat.S_ISREG(info.st_mode):
-            raise KeyFileError("not a regular file", where=str(path), remedy="give a key file")
-        if info.st_size > MAX_KEY_FILE_BYTES:
-            raise KeyFileError("too large to be a key file", where=str(path), remedy="give a PEM key file")
-        return path.read_bytes()
-    except FileNotFoundError:
-        raise KeyFileError("no such key file", where=str(path), remedy="check the path or run `provenance keys generate`") from None
-    except PermissionError:
-        raise KeyFileError("permission denied", where=str(path), remedy="check the file's permissions") from None
+        return read_input_bytes(path, max_bytes=MAX_KEY_FILE_BYTES, what="a key file")
+    except InputError as exc:
+        remedy = "check the path or run `provenance keys generate`" if exc.message == "no such file" else exc.remedy
+        raise KeyFileError(exc.message.replace("no such file", "no such key file"), where=exc.where,
+                           remedy=remedy) from None
+
+
+def _refuse_open_permissions(path: Path) -> None:
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        raise KeyFileError(
+            f"private key is readable or writable by others (mode {mode:04o})",
+            where=str(path),
+            remedy=f"run `chmod 600 {path}`",
+        )
 
 
 @dataclass(frozen=True)
@@ -312,50 +329,63 @@ def load_public_key(path: str | os.PathLike[str]) -> PublicKey:
 
 
 def load_signing_key(path: str | os.PathLike[str], passphrase: bytes | None = None) -> SigningKey:
-    """Read a PKCS#8 PEM private key; the passphrase defaults to ``PROVENANCE_KEY_PASSPHRASE``.
+    """Read a PKCS#8 PEM private key, decrypting it with ``passphrase`` when it is encrypted.
 
-    An unencrypted key file must not be readable by group or others.
+    Refused: a file readable or writable by group or others (encrypted or not);
+    an encrypted key without a passphrase; a ``PATH.pub`` beside it holding another key.
     """
     p = Path(path)
     data = _read_key_file(p)
     if b"-----BEGIN PUBLIC KEY-----" in data and b"PRIVATE KEY-----" not in data:
         raise KeyFileError("this is a public key file", where=str(p), remedy="give the private key file")
+    _refuse_open_permissions(p)
     encrypted = b"-----BEGIN ENCRYPTED PRIVATE KEY-----" in data
-    if passphrase is None and encrypted:
-        passphrase = passphrase_from_env()
-        if passphrase is None:
-            raise KeyFileError(
-                "the key is encrypted and no passphrase was given",
-                where=str(p),
-                remedy=f"set {PASSPHRASE_ENV} or enter it when prompted",
-            )
-    if not encrypted:
-        mode = p.stat().st_mode
-        if mode & 0o077:
-            raise KeyFileError(
-                f"unencrypted private key is readable by others (mode {stat.S_IMODE(mode):04o})",
-                where=str(p),
-                remedy=f"run `chmod 600 {p}`",
-            )
+    if encrypted and passphrase is None:
+        raise KeyFileError("the key is encrypted and no passphrase was given", where=str(p),
+                           remedy="give its passphrase")
     try:
         loaded = serialization.load_pem_private_key(data, passphrase if encrypted else None)
     except TypeError:
         raise KeyFileError("the key is encrypted and no passphrase was given", where=str(p),
-                           remedy=f"set {PASSPHRASE_ENV}") from None
+                           remedy="give its passphrase") from None
     except ValueError as exc:
         if encrypted:
             raise KeyFileError("wrong passphrase (the key could not be decrypted)", where=str(p),
-                               remedy=f"check {PASSPHRASE_ENV}") from None
+                               remedy="check the passphrase") from None
         raise KeyFileError(f"not a PEM private key ({exc})", where=str(p),
                            remedy="give a key made by `provenance keys generate`") from None
     if not isinstance(loaded, Ed25519PrivateKey):
         raise KeyFileError("not an Ed25519 private key", where=str(p), remedy="use an Ed25519 key")
-    return SigningKey.from_private(loaded)
+    key = SigningKey.from_private(loaded)
+    _refuse_foreign_public_file(p, key)
+    return key
+
+
+def _refuse_foreign_public_file(path: Path, key: SigningKey) -> None:
+    pub = path.with_name(path.name + ".pub")
+    if not pub.exists():
+        return
+    held = load_public_key_info(pub).key
+    if held.keyid != key.keyid:
+        raise KeyFileError(
+            f"{pub.name} holds key {held.keyid[:16]} but the private key is {key.keyid[:16]}",
+            where=str(path),
+            remedy=f"{pub.name} belongs to another key: remove it, or write the right one with "
+            f"`provenance keys show {path} --pem`",
+        )
+
+
+def key_file_kind(path: str | os.PathLike[str]) -> Literal["encrypted", "unencrypted", "public"]:
+    """What a key file holds: an ``encrypted`` or ``unencrypted`` private key, else (presumably) a ``public`` one."""
+    data = _read_key_file(Path(path))
+    if b"-----BEGIN ENCRYPTED PRIVATE KEY-----" in data:
+        return "encrypted"
+    return "unencrypted" if b"PRIVATE KEY-----" in data else "public"
 
 
 def key_file_is_encrypted(path: str | os.PathLike[str]) -> bool:
     """True when the private key file is passphrase-encrypted PKCS#8."""
-    return b"-----BEGIN ENCRYPTED PRIVATE KEY-----" in _read_key_file(Path(path))
+    return key_file_kind(path) == "encrypted"
 
 
 def save_signing_key(
@@ -370,9 +400,12 @@ def save_signing_key(
 ) -> Path:
     """Write ``key`` to ``path`` (mode 0600, atomic) and its public key to ``PATH.pub``; return the .pub path.
 
-    ``passphrase=None`` writes an unencrypted key: callers decide that explicitly.
-    Existing files are refused unless ``overwrite``.
+    ``passphrase=None`` writes an unencrypted key: callers decide that explicitly;
+    a passphrase must pass :func:`check_new_passphrase`. Existing files are refused
+    unless ``overwrite``.
     """
+    if passphrase is not None:
+        check_new_passphrase(passphrase)
     p = Path(path)
     pub = p.with_name(p.name + ".pub")
     if role is not None and role not in ROLES:
@@ -383,7 +416,7 @@ def save_signing_key(
                 raise KeyFileError("file exists", where=str(target), remedy="choose another path or remove it first")
     if not p.parent.is_dir():
         raise KeyFileError("directory does not exist", where=str(p.parent), remedy="create it first")
-    meta: dict[str, str] = {"created": (now or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")}
+    meta: dict[str, str] = {"created": rfc3339(now or utc_now())}
     if role:
         meta["role"] = role
     if name:

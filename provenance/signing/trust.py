@@ -23,7 +23,8 @@ newest version must not have expired; revoking a key removes it from every
 role and records it under ``revoked``. The chain id is the sha256 of version
 1's payload. Rollback protection across runs: a :class:`TrustState` file
 remembers the newest version seen per chain id and refuses older or forked
-roots; :func:`check_not_rollback` compares against a known chain.
+roots; :func:`check_not_rollback` compares against a known chain. Which state
+file (if any) is the caller's choice: this module never reads the environment.
 """
 
 from __future__ import annotations
@@ -35,11 +36,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 
+from provenance import contracts
+from provenance.clock import parse_time, rfc3339, utc_now
 from provenance.errors import InputError
 from provenance.jsonio import canonical_bytes, load_json_file, loads_strict, write_json
 from provenance.schemas import SCHEMA_BASE_URI, load_schema, validate
@@ -62,32 +65,11 @@ from provenance.signing.errors import (
 )
 from provenance.signing.keys import ROLES, PublicKey, SigningKey
 
-CONTRACT = "trust-root-v1"
+CONTRACT = contracts.TRUST_ROOT
 ROOT_TYPE = "https://provenance-archive.dev/trust-root/v1"
 PAYLOAD_TYPE = "application/vnd.provenance-archive.trust-root.v1+json"
 DEFAULT_LIFETIME = timedelta(days=365)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-STATE_ENV = "PROVENANCE_TRUST_STATE"
-"""Environment variable naming a :class:`TrustState` file the CLI uses for rollback protection."""
-
-
-def format_time(t: datetime) -> str:
-    """RFC 3339 UTC with ``Z``, whole seconds."""
-    if t.tzinfo is None:
-        raise ValueError("naive datetime")
-    return t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def parse_time(text: str, *, where: str = "time") -> datetime:
-    """Parse ``YYYY-MM-DD`` (midnight UTC) or an RFC 3339 time; naive times are UTC."""
-    try:
-        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise InputError(f"not a date or RFC 3339 time: {text!r}", where=where,
-                         remedy="write e.g. 2027-11-22 or 2027-11-22T00:00:00Z") from None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
 
 
 @dataclass(frozen=True)
@@ -161,7 +143,7 @@ class TrustChain:
         current = [r for r in self.versions if r.issued <= when]
         if not current:
             raise InputError(
-                f"{format_time(when)} is before version 1 was issued ({format_time(self.versions[0].issued)})",
+                f"{rfc3339(when)} is before version 1 was issued ({rfc3339(self.versions[0].issued)})",
                 remedy="no key was trusted then",
             )
         return current[-1]
@@ -208,8 +190,6 @@ def _root_from_metadata(doc: Mapping[str, Any], payload: bytes, chain_id: str | 
         for k in keyids:
             if k not in keys:
                 raise MalformedTrustRoot(f"role {name} names key {k[:16]} that is not in keys", where=where)
-        if len(set(keyids)) != len(keyids):
-            raise MalformedTrustRoot(f"role {name} lists a key twice", where=where)
         if spec["threshold"] > len(keyids) and (keyids or name == "root"):
             raise MalformedTrustRoot(
                 f"role {name} threshold {spec['threshold']} exceeds its {len(keyids)} key(s)", where=where
@@ -280,10 +260,10 @@ def verify_chain_document(document: Any, *, now: datetime | None = None, source:
         _verify_root_signatures(envelope, root, where, f"version {root.version} not signed by its own root keys")
         versions.append(root)
     latest = versions[-1]
-    now = now or datetime.now(UTC)
+    now = now or utc_now()
     if latest.is_expired(now):
         raise ExpiredRoot(
-            f"trust root version {latest.version} expired at {format_time(latest.expires)} (now {format_time(now)})",
+            f"trust root version {latest.version} expired at {rfc3339(latest.expires)} (now {rfc3339(now)})",
             where=source,
             remedy="ask the root key holders for a newer trust root (`provenance trust ... --expires`)",
         )
@@ -299,11 +279,9 @@ def load_trust_chain(
 ) -> TrustChain:
     """Read and verify ``trust-root.json``; with ``known`` or ``state``, refuse rollbacks and forks.
 
-    ``state`` defaults to the :class:`TrustState` file named by ``PROVENANCE_TRUST_STATE``
-    when that is set, so every auditor command gets rollback protection from one setting.
+    No ``state`` means no state: nothing is read or written beyond ``path``
+    (the CLI decides which state file, if any, an auditor keeps).
     """
-    if state is None:
-        state = TrustState.from_env()
     document = load_json_file(path)
     chain = verify_chain_document(document, now=now, source=str(path))
     if known is not None:
@@ -342,53 +320,62 @@ def check_not_rollback(chain: TrustChain, known: TrustChain, *, where: str = "tr
                              remedy="two different roots claim one version: report it to the root key holders")
 
 
+@dataclass(frozen=True)
+class StateOutcome:
+    """What :meth:`TrustState.check_and_record` did: ``pinned`` a chain seen for the first time
+    (trust on first use), ``advanced`` to a newer version, or found it ``unchanged``."""
+
+    status: Literal["pinned", "advanced", "unchanged"]
+    chain_id: str
+    version: int
+    previous_version: int | None
+
+
 class TrustState:
     """A small JSON file remembering, per chain id, the newest version seen and its digest."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
 
-    @classmethod
-    def from_env(cls) -> TrustState | None:
-        """The state file named by ``PROVENANCE_TRUST_STATE``, or None when it is unset."""
-        value = os.environ.get(STATE_ENV)
-        return cls(value) if value else None
-
     def _read(self) -> dict[str, Any]:
         if not self.path.exists():
-            return {"contract": "trust-state-v1", "chains": {}}
+            return {"contract": contracts.TRUST_STATE, "chains": {}}
         doc = load_json_file(self.path)
-        if not isinstance(doc, dict) or not isinstance(doc.get("chains"), dict):
+        if not isinstance(doc, dict) or not isinstance(doc.get("chains"), dict) or not all(
+            isinstance(v, dict) and type(v.get("version")) is int and v["version"] >= 1 and isinstance(v.get("sha256"), str)
+            for v in doc["chains"].values()
+        ):
             raise InputError("not a trust-state file", where=str(self.path), remedy="remove it to start over")
         return doc
 
-    def check_and_record(self, chain: TrustChain, *, where: str, now: datetime | None = None) -> None:
+    def check_and_record(self, chain: TrustChain, *, where: str, now: datetime | None = None) -> StateOutcome:
         """Refuse ``chain`` if an equal or newer version of it was seen with other bytes; then record it."""
         doc = self._read()
         seen = doc["chains"].get(chain.chain_id)
         latest = chain.latest
+        seen_version: int | None = None
         if seen is not None:
-            seen_version = int(seen["version"])
+            seen_version = seen["version"]
             if latest.version < seen_version:
                 raise RollbackError(
                     f"version {latest.version} is older than version {seen_version} seen on {seen.get('seen_at', '?')}",
                     where=where, remedy="someone handed you an old trust root; get the current one",
                 )
-            if seen_version <= latest.version:
-                held = chain.versions[seen_version - 1]
-                if held.digest != seen["sha256"]:
-                    raise ForkedRoot(
-                        f"version {seen_version} differs from the one seen before",
-                        where=where, remedy="two different roots claim one version: report it to the root key holders",
-                    )
+            if chain.versions[seen_version - 1].digest != seen["sha256"]:
+                raise ForkedRoot(
+                    f"version {seen_version} differs from the one seen before",
+                    where=where, remedy="two different roots claim one version: report it to the root key holders",
+                )
             if seen_version == latest.version:
-                return
+                return StateOutcome("unchanged", chain.chain_id, latest.version, seen_version)
         doc["chains"][chain.chain_id] = {
             "version": latest.version,
             "sha256": latest.digest,
-            "seen_at": format_time(now or datetime.now(UTC)),
+            "seen_at": rfc3339(now or utc_now()),
         }
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         write_json(self.path, doc, mode=0o600)
+        return StateOutcome("pinned" if seen is None else "advanced", chain.chain_id, latest.version, seen_version)
 
 
 # ---- writing new versions ---------------------------------------------------------------
@@ -437,8 +424,8 @@ def init_trust_root(
     metadata: dict[str, Any] = {
         "_type": ROOT_TYPE,
         "version": 1,
-        "issued": format_time(now),
-        "expires": format_time(expires or now + DEFAULT_LIFETIME),
+        "issued": rfc3339(now),
+        "expires": rfc3339(expires or now + DEFAULT_LIFETIME),
         "previous": None,
         "keys": {k.keyid: _key_entry(k.public, names.get(k.keyid)) for k in unique},
         "roles": {
@@ -448,7 +435,7 @@ def init_trust_root(
         "revoked": {},
     }
     if expires is not None and expires <= now:
-        raise InputError(f"expiry {format_time(expires)} is not after now", remedy="give a future --expires")
+        raise InputError(f"expiry {rfc3339(expires)} is not after now", remedy="give a future --expires")
     envelope = _sign_version(metadata, unique)
     document = {"contract": CONTRACT, "chain": [envelope]}
     verify_chain_document(document, now=now)
@@ -460,17 +447,19 @@ def _next_metadata(chain: TrustChain, now: datetime, expires: datetime | None) -
     metadata = loads_strict(canonical_bytes(latest.metadata))
     metadata["version"] = latest.version + 1
     metadata["previous"] = latest.digest
-    metadata["issued"] = format_time(now)
+    metadata["issued"] = rfc3339(now)
     if expires is not None:
         if expires <= now:
-            raise InputError(f"expiry {format_time(expires)} is not after now", remedy="give a future --expires")
-        metadata["expires"] = format_time(expires)
+            raise InputError(f"expiry {rfc3339(expires)} is not after now", remedy="give a future --expires")
+        metadata["expires"] = rfc3339(expires)
     return dict(metadata)
 
 
 def _append(
     chain: TrustChain, metadata: dict[str, Any], signers: Sequence[SigningKey], *, partial: bool, now: datetime
 ) -> dict[str, Any]:
+    """``chain``'s document with ``metadata`` signed as its next version (the epilogue of every update)."""
+    _check_thresholds(metadata)
     envelope = _sign_version(metadata, signers)
     new_root = _root_from_metadata(metadata, canonical_bytes(metadata), chain.chain_id, "new version")
     if not partial:
@@ -483,10 +472,18 @@ def _append(
     return document
 
 
-def _chain_for_update(document: Mapping[str, Any], now: datetime) -> TrustChain:
-    """Verify all but (possibly) the expiry: an expired root is renewed by a new version."""
-    del now  # every signature and link is checked; only the expiry is not
-    return verify_chain_document(document, now=EPOCH, source="trust root")
+def _next_version(
+    document: Mapping[str, Any], now: datetime, expires: datetime | None, role: str | None = None
+) -> tuple[TrustChain, dict[str, Any]]:
+    """The verified chain and a draft of its next version (the prologue of every update).
+
+    Every signature and link of ``document`` is checked, but not its expiry: an
+    expired root is renewed by a new version. ``role``, when given, must be a known role.
+    """
+    if role is not None and role not in ROLES:
+        raise InputError(f"unknown role {role!r}", remedy=f"use one of: {', '.join(ROLES)}")
+    chain = verify_chain_document(document, now=EPOCH, source="trust root")
+    return chain, _next_metadata(chain, now, expires)
 
 
 def add_key(
@@ -502,10 +499,7 @@ def add_key(
     partial: bool = False,
 ) -> dict[str, Any]:
     """The document with a next version trusting ``key`` for ``role`` (a revoked key cannot come back)."""
-    if role not in ROLES:
-        raise InputError(f"unknown role {role!r}", remedy=f"use one of: {', '.join(ROLES)}")
-    chain = _chain_for_update(document, now)
-    metadata = _next_metadata(chain, now, expires)
+    chain, metadata = _next_version(document, now, expires, role)
     if key.keyid in metadata["revoked"]:
         raise InputError(f"key {key.keyid[:16]} was revoked in an earlier version", remedy="generate a new key")
     if key.keyid in metadata["roles"][role]["keyids"]:
@@ -515,7 +509,6 @@ def add_key(
     metadata["roles"][role]["keyids"] = sorted([*metadata["roles"][role]["keyids"], key.keyid])
     if threshold is not None:
         metadata["roles"][role]["threshold"] = threshold
-    _check_thresholds(metadata)
     return _append(chain, metadata, signers, partial=partial, now=now)
 
 
@@ -534,21 +527,17 @@ def remove_key(
     A key left in no role is revoked: recorded under ``revoked`` with the time.
     A key id prefix of at least 8 hex digits is accepted if it is unique.
     """
-    chain = _chain_for_update(document, now)
-    metadata = _next_metadata(chain, now, expires)
+    chain, metadata = _next_version(document, now, expires, role)
     keyid = _resolve_keyid(metadata["keys"], keyid)
     roles = [role] if role else [r for r in ROLES if keyid in metadata["roles"][r]["keyids"]]
     for r in roles:
-        if r not in ROLES:
-            raise InputError(f"unknown role {r!r}", remedy=f"use one of: {', '.join(ROLES)}")
         if keyid not in metadata["roles"][r]["keyids"]:
             raise InputError(f"key {keyid[:16]} is not trusted for {r}", remedy="check `provenance trust show`")
         metadata["roles"][r]["keyids"] = [k for k in metadata["roles"][r]["keyids"] if k != keyid]
     if not any(keyid in metadata["roles"][r]["keyids"] for r in ROLES):
         entry = metadata["keys"].pop(keyid)
-        entry["revoked_at"] = format_time(now)
+        entry["revoked_at"] = rfc3339(now)
         metadata["revoked"][keyid] = entry
-    _check_thresholds(metadata)
     return _append(chain, metadata, signers, partial=partial, now=now)
 
 
@@ -563,12 +552,8 @@ def set_threshold(
     partial: bool = False,
 ) -> dict[str, Any]:
     """The document with a next version where ``role`` needs ``threshold`` unique signers."""
-    if role not in ROLES:
-        raise InputError(f"unknown role {role!r}", remedy=f"use one of: {', '.join(ROLES)}")
-    chain = _chain_for_update(document, now)
-    metadata = _next_metadata(chain, now, expires)
+    chain, metadata = _next_version(document, now, expires, role)
     metadata["roles"][role]["threshold"] = threshold
-    _check_thresholds(metadata)
     return _append(chain, metadata, signers, partial=partial, now=now)
 
 
@@ -576,8 +561,7 @@ def renew(
     document: Mapping[str, Any], signers: Sequence[SigningKey], *, now: datetime, expires: datetime, partial: bool = False
 ) -> dict[str, Any]:
     """The document with a next version that only moves the expiry."""
-    chain = _chain_for_update(document, now)
-    metadata = _next_metadata(chain, now, expires)
+    chain, metadata = _next_version(document, now, expires)
     return _append(chain, metadata, signers, partial=partial, now=now)
 
 
@@ -631,8 +615,8 @@ def describe(root: TrustRoot) -> dict[str, Any]:
         "version": root.version,
         "chain_id": root.chain_id,
         "sha256": root.digest,
-        "issued": format_time(root.issued),
-        "expires": format_time(root.expires),
+        "issued": rfc3339(root.issued),
+        "expires": rfc3339(root.expires),
         "roles": {
             name: {
                 "threshold": r.threshold,
@@ -640,7 +624,7 @@ def describe(root: TrustRoot) -> dict[str, Any]:
             }
             for name, r in root.roles.items()
         },
-        "revoked": [{"keyid": k, "revoked_at": format_time(root.revoked_at[k])} for k in sorted(root.revoked)],
+        "revoked": [{"keyid": k, "revoked_at": rfc3339(root.revoked_at[k])} for k in sorted(root.revoked)],
     }
 
 
@@ -654,6 +638,7 @@ __all__ = [
     "PAYLOAD_TYPE",
     "ROOT_TYPE",
     "Role",
+    "StateOutcome",
     "TrustChain",
     "TrustRoot",
     "TrustState",

@@ -39,3 +39,35 @@ def test_help_lists_every_command() -> None:
     assert result.returncode == 0
     for name in COMMANDS:
         assert name in result.stdout
+
+
+def test_internal_error_has_its_own_exit_code_70(monkeypatch: pytest.MonkeyPatch,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """Regression (issue 13 item 5): an internal error exited 1, which means "a check failed"."""
+    import types
+
+    from provenance.cli import main as main_module
+
+    @click.command("boom")
+    def boom() -> None:
+        raise RuntimeError("kaput")
+
+    module = types.ModuleType("provenance_test_boom")
+    module.register = lambda group: group.add_command(boom)  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "provenance_test_boom", module)
+    monkeypatch.setitem(main_module.COMMANDS, "boom", "provenance_test_boom")
+    with pytest.raises(SystemExit) as exit_info:
+        main_module.main(["boom"])
+    assert exit_info.value.code == main_module.EXIT_INTERNAL_ERROR == 70
+    err = capsys.readouterr().err
+    assert err.startswith("error: internal error: RuntimeError: kaput") and err.count("\n") == 1
+
+
+def test_help_documents_every_exit_code_and_short_version_flag() -> None:
+    result = _run("--help")
+    for text in ("0 ok", "1 a check failed", "2 bad usage", "3 a required tool", "70 an internal error"):
+        assert text in " ".join(result.stdout.split())
+    from provenance import __version__
+
+    short = _run("-V")
+    assert short.returncode == 0 and __version__ in short.stdout

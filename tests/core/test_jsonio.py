@@ -99,3 +99,57 @@ def test_canonical_round_trip_through_strict_reader(obj: Any) -> None:
 def test_canonical_is_independent_of_key_order(obj: dict[str, Any]) -> None:
     reordered = dict(reversed(list(obj.items())))
     assert canonical_bytes(reordered) == canonical_bytes(obj)
+
+
+# ---- issue 13 item 2: integers too long for Python crashed every reader (internal error: ValueError)
+
+
+@pytest.mark.parametrize("digits", [4301, 5000, 100_000])
+def test_integer_longer_than_pythons_limit_is_input_error_with_its_path(digits: int) -> None:
+    """Regression: a 4,301-digit integer raised ValueError (exit 1, "internal error") in every reader."""
+    text = '{"claims": [{"id": "c1"}, {"seq": ' + "7" * digits + "}]}"
+    with pytest.raises(InputError) as info:
+        loads_strict(text, source="verdicts.json")
+    message = str(info.value)
+    assert message.startswith("verdicts.json: $.claims[1].seq: integer ") and f"({digits} digits)" in message
+    assert len(message) < 300  # the literal is not echoed whole
+
+
+@pytest.mark.parametrize("value", [2**53, -(2**53), 2**63, 10**20])
+def test_integers_beyond_the_canonical_range_are_refused(value: int) -> None:
+    with pytest.raises(InputError, match=r"\$\[0\]\.n: integer .* out of range"):
+        loads_strict(f'[{{"n": {value}}}]', source="x")
+
+
+@pytest.mark.parametrize("value", [0, -0, 1, -1, 2**53 - 1, -(2**53 - 1), 10**15])
+def test_integers_in_range_are_read_exactly(value: int) -> None:
+    assert loads_strict(f'{{"n": {value}}}') == {"n": value}
+
+
+def test_the_cli_reports_a_huge_integer_as_bad_input_exit_2(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    doc = tmp_path / "manifest.json"
+    doc.write_text('{"contract": "paper-manifest-v1.1", "n": ' + "1" * 5000 + "}")
+    proc = subprocess.run([sys.executable, "-m", "provenance", "schema", "validate", str(doc)],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2 and "$.n: integer" in proc.stderr and "internal error" not in proc.stderr
+
+
+@pytest.mark.parametrize("obj", [{"a": 2**60}, {1: "a"}, {"a": "\ud800"}])
+def test_canonical_bytes_of_what_cannot_be_canonical_is_input_error(obj: Any) -> None:
+    with pytest.raises(InputError, match="canonical JSON"):
+        canonical_bytes(obj)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers())
+def test_property_every_integer_is_read_exactly_or_refused_cleanly(value: int) -> None:
+    text = json.dumps({"v": value})
+    if abs(value) <= 2**53 - 1:
+        assert loads_strict(text) == {"v": value}
+        assert canonical_bytes(loads_strict(text)) == text.replace(" ", "").encode()
+    else:
+        with pytest.raises(InputError, match="out of range"):
+            loads_strict(text)

@@ -13,8 +13,10 @@ from typing import Any
 
 import pytest
 
+PASSPHRASE = "test passphrase"
 
-def run(cwd: Path, *args: str, passphrase: str | None = "pw", stdin: str = "") -> subprocess.CompletedProcess[str]:
+
+def run(cwd: Path, *args: str, passphrase: str | None = PASSPHRASE, stdin: str = "") -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PROVENANCE_")}
     if passphrase is not None:
         env["PROVENANCE_KEY_PASSPHRASE"] = passphrase
@@ -89,7 +91,9 @@ def test_verify_signature_file_digest_differs_exits_1(setup: Path) -> None:
     (setup / "a.txt").write_text("changed\n")
     proc = run(setup, "verify-signature", "a.dsse.json", "a.txt", "--trust", "trust.json")
     assert proc.returncode == 1
-    assert proc.stderr.startswith("error: a.txt: sha256 is") and proc.stderr.count("\n") == 1
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and errors[0].startswith("error: a.txt: sha256 is")
+    assert proc.stderr.endswith(errors[0] + "\n")
 
 
 def test_verify_signature_wrong_role_exits_1(setup: Path) -> None:
@@ -238,7 +242,7 @@ def test_verify_signature_of_a_plain_dsse_envelope(setup: Path) -> None:
     from provenance.signing.dsse import sign_envelope
     from provenance.signing.keys import load_signing_key
 
-    key = load_signing_key(setup / "att.key", b"pw")
+    key = load_signing_key(setup / "att.key", PASSPHRASE.encode())
     envelope = sign_envelope(b"checkpoint text\n", "application/vnd.example.note", [key])
     (setup / "note.json").write_text(json.dumps(envelope))
     result = ok(setup, "verify-signature", "note.json", "--trust", "trust.json",
@@ -246,3 +250,109 @@ def test_verify_signature_of_a_plain_dsse_envelope(setup: Path) -> None:
     assert result["payloadType"] == "application/vnd.example.note"
     proc = run(setup, "verify-signature", "note.json", "--trust", "trust.json")
     assert proc.returncode == 1 and "payloadType" in proc.stderr
+
+
+# ---- issue 12 item 2 / issue 13 item 12: trust state resolved once by the CLI, on by default
+
+
+def _state_file() -> Path:
+    return Path(os.environ["XDG_STATE_HOME"]) / "provenance" / "trust-state.json"
+
+
+def _older_and_newer(setup: Path) -> None:
+    """old.json: version 2; trust.json: version 3."""
+    (setup / "old.json").write_text((setup / "trust.json").read_text())
+    ok(setup, "keys", "generate", "--out", "c.key", "--role", "corrector")
+    ok(setup, "trust", "add-key", "trust.json", "--role", "corrector", "--public-key", "c.key.pub",
+       "--sign-with", "root1.key", "--sign-with", "root2.key")
+
+
+def test_trust_verify_known_is_never_recorded_into_the_state(setup: Path) -> None:
+    """Regression: with PROVENANCE_TRUST_STATE set, `trust verify tr.json --known v1.json` exited 1
+    ("version 1 is older than version 2 seen"): --known was recorded into the state."""
+    (setup / "v1.json").write_text(json.dumps(dict(json.loads((setup / "trust.json").read_text()),
+                                                   chain=json.loads((setup / "trust.json").read_text())["chain"][:1])))
+    env_state = setup / "env-state.json"
+    for _ in range(2):
+        proc = subprocess.run(
+            [sys.executable, "-m", "provenance", "trust", "verify", "trust.json", "--known", "v1.json", "--json"],
+            cwd=setup, capture_output=True, text=True, timeout=120,
+            env={**os.environ, "PROVENANCE_TRUST_STATE": str(env_state), "PROVENANCE_KEY_PASSPHRASE": PASSPHRASE},
+        )
+        assert proc.returncode == 0, proc.stderr
+    assert json.loads(env_state.read_text())["chains"].popitem()[1]["version"] == 2
+
+
+def test_rollback_protection_is_on_by_default_and_pins_on_first_use(setup: Path) -> None:
+    _older_and_newer(setup)
+    state = _state_file()
+    assert not state.exists()
+    first = run(setup, "trust", "verify", "trust.json")
+    assert first.returncode == 0, first.stderr
+    chain_id = json.loads(run(setup, "trust", "show", "trust.json", "--json").stdout)["versions"][0]["chain_id"]
+    assert f"pinned trust root {chain_id} at version 3" in first.stderr and "trust on first use" in first.stderr
+    assert json.loads(state.read_text())["chains"][chain_id]["version"] == 3
+    again = run(setup, "trust", "verify", "trust.json")
+    assert again.returncode == 0 and "pinned" not in again.stderr
+    rolled_back = run(setup, "trust", "verify", "old.json")
+    assert rolled_back.returncode == 1 and "version 2 is older than version 3" in rolled_back.stderr
+    ok(setup, "sign", "a.txt", "--key", "att.key", "-o", "a.dsse.json")
+    proc = run(setup, "verify-signature", "a.dsse.json", "--trust", "old.json")  # every --trust command: one state
+    assert proc.returncode == 1 and "older" in proc.stderr
+
+
+def test_no_trust_state_opts_out(setup: Path) -> None:
+    _older_and_newer(setup)
+    assert run(setup, "trust", "verify", "trust.json").returncode == 0
+    proc = run(setup, "trust", "verify", "old.json", "--no-trust-state")
+    assert proc.returncode == 0 and "pinned" not in proc.stderr
+    ok(setup, "sign", "a.txt", "--key", "att.key", "-o", "a.dsse.json")
+    assert run(setup, "verify-signature", "a.dsse.json", "--trust", "old.json", "--no-trust-state").returncode == 0
+    assert run(setup, "verify-signature", "a.dsse.json", "--trust", "old.json").returncode == 1
+
+
+def test_trust_state_variable_and_option_name_other_files(setup: Path) -> None:
+    _older_and_newer(setup)
+    assert run(setup, "trust", "verify", "trust.json", "--trust-state", "mine.json").returncode == 0
+    assert (setup / "mine.json").is_file() and not _state_file().exists()
+    proc = subprocess.run([sys.executable, "-m", "provenance", "trust", "verify", "old.json"], cwd=setup,
+                          capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PROVENANCE_TRUST_STATE": str(setup / "mine.json")})
+    assert proc.returncode == 1 and "older" in proc.stderr
+
+
+# ---- issue 13 item 18: keys as a careful user expects
+
+
+def test_generate_refuses_a_short_passphrase(tmp_path: Path) -> None:
+    proc = run(tmp_path, "keys", "generate", "--out", "k", passphrase="seven77")
+    assert proc.returncode == 2 and "at least 8 characters" in proc.stderr
+    assert not (tmp_path / "k").exists() and not (tmp_path / "k.pub").exists()
+    assert run(tmp_path, "keys", "generate", "--out", "k", passphrase="eight888").returncode == 0
+
+
+def test_signing_with_an_unencrypted_key_warns(tmp_path: Path) -> None:
+    assert run(tmp_path, "keys", "generate", "--out", "k", "--no-passphrase", passphrase=None).returncode == 0
+    (tmp_path / "a.txt").write_text("a")
+    proc = run(tmp_path, "sign", "a.txt", "--key", "k", "-o", "s.json", passphrase=None)
+    assert proc.returncode == 0 and "warning: k is not encrypted" in proc.stderr
+
+
+def test_signing_with_an_encrypted_key_does_not_warn(setup: Path) -> None:
+    proc = run(setup, "sign", "a.txt", "--key", "att.key", "-o", "s.json")
+    assert proc.returncode == 0 and "warning" not in proc.stderr
+
+
+@pytest.mark.parametrize("mode", [0o666, 0o640, 0o604])
+def test_an_encrypted_key_readable_by_others_is_refused(setup: Path, mode: int) -> None:
+    os.chmod(setup / "att.key", mode)
+    proc = run(setup, "sign", "a.txt", "--key", "att.key", "-o", "s.json")
+    assert proc.returncode == 2 and "chmod 600" in proc.stderr and not (setup / "s.json").exists()
+
+
+def test_sign_refuses_a_pub_file_of_another_key(setup: Path) -> None:
+    shutil.copy(setup / "root1.key.pub", setup / "att.key.pub")
+    proc = run(setup, "sign", "a.txt", "--key", "att.key", "-o", "s.json")
+    assert proc.returncode == 2 and "att.key.pub holds key" in proc.stderr and not (setup / "s.json").exists()
+    proc = run(setup, "keys", "show", "att.key")
+    assert proc.returncode == 2 and "holds key" in proc.stderr

@@ -269,3 +269,68 @@ def test_property_strict_base64_round_trip_and_truncation(data: bytes, urlsafe: 
     if len(text) >= cut:
         with pytest.raises(InvalidBase64):
             b64decode_strict(text[:-cut], where="x")
+
+
+# ---- issue 13 item 19: one test per guard that survived its removal under mutation testing
+
+
+def test_guard_threshold_zero_is_refused_even_when_nothing_verifies() -> None:
+    untrusted_only = env(signers=(2,))
+    with pytest.raises(ValueError, match="threshold"):
+        verify_envelope(untrusted_only, trusted(1), 0)
+    with pytest.raises(ValueError, match="threshold"):
+        verify_envelope(env(), trusted(1), -1)
+
+
+@pytest.mark.parametrize("text", ["aGVs!!!!bG8gd29ybGQ=", "aGVs bG8g", "aGVsbG8gd29ybGQ=\n", "a===", "===="])
+def test_guard_strict_base64_refuses_stray_characters(text: str) -> None:
+    with pytest.raises(InvalidBase64):
+        b64decode_strict(text, where="x")
+
+
+def test_guard_strict_base64_in_an_envelope_payload() -> None:
+    bad = env()
+    bad["payload"] = "aGVs!!!!bG8gd29ybGQ="
+    with pytest.raises(InvalidBase64, match="payload"):
+        verify_envelope(bad, trusted(1), 1)
+
+
+def test_guard_at_most_64_signatures() -> None:
+    many = env()
+    many["signatures"] = [dict(many["signatures"][0]) for _ in range(64)]
+    with pytest.raises(DuplicateSignatures):  # 64 is read; one key counts once
+        verify_envelope(many, trusted(1), 2)
+    assert verify_envelope(many, trusted(1), 1).keyids == {fixed_key(1).keyid}
+    many["signatures"].append(dict(many["signatures"][0]))
+    with pytest.raises(MalformedEnvelope, match="65 signatures"):
+        verify_envelope(many, trusted(1), 1)
+
+
+@pytest.mark.parametrize("junk", [
+    {"keyid": "", "sig": base64.b64encode(b"short").decode()},
+    {"keyid": fixed_key(1).keyid, "sig": base64.b64encode(b"\xff" * 64).decode()},  # S >= L: not canonical
+    {"sig": base64.b64encode(bytes(64)).decode()},  # well-formed, verifies under no key
+])
+def test_guard_a_malformed_signature_before_a_valid_one_does_not_stop_it(junk: dict[str, str]) -> None:
+    envelope = env()
+    envelope["signatures"] = [junk, *envelope["signatures"]]
+    assert verify_envelope(envelope, trusted(1), 1).keyids == {fixed_key(1).keyid}
+
+
+@pytest.mark.parametrize("entry", ["sig", 7, None, ["sig"], True])
+def test_guard_a_non_object_signature_entry_is_malformed(entry: Any) -> None:
+    envelope = env()
+    envelope["signatures"] = [entry, *envelope["signatures"]]
+    with pytest.raises(MalformedEnvelope, match=r"signatures\[0\]: not an object"):
+        verify_envelope(envelope, trusted(1), 1)
+
+
+@pytest.mark.parametrize("sig", [None, 7, ["AAAA"], {"b64": "AAAA"}, True])
+def test_guard_a_non_string_sig_is_malformed(sig: Any) -> None:
+    envelope = env()
+    envelope["signatures"].insert(0, {"keyid": "", "sig": sig})
+    with pytest.raises(MalformedEnvelope, match=r"signatures\[0\]\.sig"):
+        verify_envelope(envelope, trusted(1), 1)
+    envelope["signatures"][0] = {"keyid": 5, "sig": envelope["signatures"][1]["sig"]}
+    with pytest.raises(MalformedEnvelope, match=r"keyid must be a string"):
+        verify_envelope(envelope, trusted(1), 1)

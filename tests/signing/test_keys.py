@@ -15,7 +15,6 @@ import pytest
 
 from provenance.signing.errors import BadSignature, KeyFileError, KeyIdMismatch
 from provenance.signing.keys import (
-    PASSPHRASE_ENV,
     PublicKey,
     SigningKey,
     generate_key,
@@ -79,35 +78,29 @@ def test_public_key_with_wrong_keyid_is_refused() -> None:
 
 def test_save_and_load_encrypted_key(tmp_path: Path) -> None:
     key = generate_key()
-    pub = save_signing_key(key, tmp_path / "k", b"secret", role="attestor", name="Alice")
+    pub = save_signing_key(key, tmp_path / "k", b"secret passphrase", role="attestor", name="Alice")
     assert stat.S_IMODE((tmp_path / "k").stat().st_mode) == 0o600
     assert pub == tmp_path / "k.pub"
     assert b"ENCRYPTED PRIVATE KEY" in (tmp_path / "k").read_bytes()
-    loaded = load_signing_key(tmp_path / "k", b"secret")
+    loaded = load_signing_key(tmp_path / "k", b"secret passphrase")
     assert loaded.keyid == key.keyid
     info = load_public_key_info(pub)
     assert info.key == key.public and info.role == "attestor" and info.name == "Alice"
     assert loaded.sign(b"m") == key.sign(b"m")
 
 
-def test_passphrase_comes_from_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    key = generate_key()
-    save_signing_key(key, tmp_path / "k", b"from-env")
-    monkeypatch.setenv(PASSPHRASE_ENV, "from-env")
-    assert load_signing_key(tmp_path / "k").keyid == key.keyid
-
-
-def test_encrypted_key_without_passphrase_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv(PASSPHRASE_ENV, raising=False)
-    save_signing_key(generate_key(), tmp_path / "k", b"pw")
+def test_library_never_reads_the_passphrase_from_the_environment(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    save_signing_key(generate_key(), tmp_path / "k", b"from-env-pw")
+    monkeypatch.setenv("PROVENANCE_KEY_PASSPHRASE", "from-env-pw")
     with pytest.raises(KeyFileError, match="no passphrase"):
         load_signing_key(tmp_path / "k")
 
 
 def test_wrong_passphrase_is_a_clear_error(tmp_path: Path) -> None:
-    save_signing_key(generate_key(), tmp_path / "k", b"pw")
+    save_signing_key(generate_key(), tmp_path / "k", b"password")
     with pytest.raises(KeyFileError, match="wrong passphrase"):
-        load_signing_key(tmp_path / "k", b"nope")
+        load_signing_key(tmp_path / "k", b"not the passphrase")
 
 
 def test_unencrypted_key_readable_by_others_is_refused(tmp_path: Path) -> None:
@@ -119,16 +112,16 @@ def test_unencrypted_key_readable_by_others_is_refused(tmp_path: Path) -> None:
 
 
 def test_existing_key_files_are_not_overwritten(tmp_path: Path) -> None:
-    save_signing_key(generate_key(), tmp_path / "k", b"pw")
+    save_signing_key(generate_key(), tmp_path / "k", b"password")
     before = (tmp_path / "k").read_bytes()
     with pytest.raises(KeyFileError, match="exists"):
-        save_signing_key(generate_key(), tmp_path / "k", b"pw")
+        save_signing_key(generate_key(), tmp_path / "k", b"password")
     assert (tmp_path / "k").read_bytes() == before
 
 
 def test_edited_keyid_line_in_public_key_file_is_refused(tmp_path: Path) -> None:
     key = generate_key()
-    pub = save_signing_key(key, tmp_path / "k", b"pw")
+    pub = save_signing_key(key, tmp_path / "k", b"password")
     text = pub.read_text().replace(key.keyid, "ab" * 32)
     pub.write_text(text)
     with pytest.raises(KeyIdMismatch):
@@ -136,9 +129,9 @@ def test_edited_keyid_line_in_public_key_file_is_refused(tmp_path: Path) -> None
 
 
 def test_public_and_private_files_are_not_confused(tmp_path: Path) -> None:
-    pub = save_signing_key(generate_key(), tmp_path / "k", b"pw")
+    pub = save_signing_key(generate_key(), tmp_path / "k", b"password")
     with pytest.raises(KeyFileError, match="public key file"):
-        load_signing_key(pub, b"pw")
+        load_signing_key(pub, b"password")
     with pytest.raises(KeyFileError, match="private key file"):
         load_public_key(tmp_path / "k")
 
@@ -153,7 +146,7 @@ def test_garbage_key_file_is_input_error(tmp_path: Path) -> None:
 
 
 def test_encrypted_key_uses_pbes2_with_600k_pbkdf2_iterations(tmp_path: Path) -> None:
-    save_signing_key(generate_key(), tmp_path / "k", b"pw")
+    save_signing_key(generate_key(), tmp_path / "k", b"password")
     pem = (tmp_path / "k").read_text()
     der = base64.b64decode("".join(pem.strip().splitlines()[1:-1]))
     # ... PBKDF2 OID, SEQUENCE { salt OCTET STRING(16), INTEGER iterations, prf } ...

@@ -356,15 +356,39 @@ def test_removing_a_key_never_lowers_a_threshold_silently() -> None:
     assert tr.verify_chain_document(doc, now=NOW).latest.roles["root"] == tr.Role((k(1).keyid,), 1)
 
 
-def test_state_file_from_environment_protects_every_loader(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_library_never_reads_the_trust_state_variable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Regression (issue 12): load_trust_chain(state=None) read PROVENANCE_TRUST_STATE and wrote a file."""
     new = base_chain()
     old = dict(new, chain=new["chain"][:1])
     (tmp_path / "new.json").write_text(json.dumps(new))
     (tmp_path / "old.json").write_text(json.dumps(old))
-    monkeypatch.setenv(tr.STATE_ENV, str(tmp_path / "seen.json"))
+    monkeypatch.setenv("PROVENANCE_TRUST_STATE", str(tmp_path / "seen.json"))
     assert tr.load_trust_root(tmp_path / "new.json", now=NOW).version == 3
-    with pytest.raises(RollbackError):
-        tr.load_trust_root(tmp_path / "old.json", now=NOW)
+    assert tr.load_trust_root(tmp_path / "old.json", now=NOW).version == 1  # no state asked: none kept
+    assert not (tmp_path / "seen.json").exists()
+
+
+def test_state_outcome_pins_then_advances_then_stays(tmp_path: Path) -> None:
+    new = base_chain()
+    old = dict(new, chain=new["chain"][:1])
+    state = tr.TrustState(tmp_path / "deep" / "state.json")
+    first = state.check_and_record(tr.verify_chain_document(old, now=NOW), where="t", now=NOW)
+    assert (first.status, first.version, first.previous_version) == ("pinned", 1, None)
+    assert first.chain_id == tr.verify_chain_document(old, now=NOW).chain_id
+    second = state.check_and_record(tr.verify_chain_document(new, now=NOW), where="t", now=NOW)
+    assert (second.status, second.version, second.previous_version) == ("advanced", 3, 1)
+    third = state.check_and_record(tr.verify_chain_document(new, now=NOW), where="t", now=NOW)
+    assert third.status == "unchanged"
+    assert oct((tmp_path / "deep" / "state.json").stat().st_mode & 0o777) == "0o600"
+
+
+@pytest.mark.parametrize("bad", [{"chains": []}, {"chains": {"x": {"version": 0, "sha256": "a"}}},
+                                 {"chains": {"x": {"version": "2", "sha256": "a"}}}, []])
+def test_a_state_file_of_another_shape_is_input_error(tmp_path: Path, bad: Any) -> None:
+    (tmp_path / "state.json").write_text(json.dumps(bad))
+    with pytest.raises(InputError, match="not a trust-state file"):
+        tr.TrustState(tmp_path / "state.json").check_and_record(tr.verify_chain_document(base_chain(), now=NOW),
+                                                                 where="t")
 
 
 def test_sign_latest_refuses_keys_that_are_not_root_keys() -> None:
@@ -372,3 +396,105 @@ def test_sign_latest_refuses_keys_that_are_not_root_keys() -> None:
     doc = tr.add_key(doc, "log", k(3).public, [k(1)], now=NOW, partial=True)
     with pytest.raises(InputError, match="not a root key"):
         tr.sign_latest(doc, [k(3)], now=NOW)
+
+
+# ---- issue 13 item 19: one test per guard that survived its removal under mutation testing
+
+
+def _with_latest(change: Any, signers: tuple[int, ...] = (1, 2)) -> dict[str, Any]:
+    """base_chain() whose version 3 metadata is changed by ``change`` and re-signed."""
+    doc = base_chain()
+    meta = metadata_of(doc["chain"][2])
+    change(meta)
+    doc["chain"][2] = resign(meta, [k(n) for n in signers])
+    return doc
+
+
+def test_guard_a_key_both_trusted_and_revoked_in_one_root() -> None:
+    def both(meta: dict[str, Any]) -> None:
+        meta["revoked"][k(3).keyid] = dict(k(3).public.to_json(), revoked_at="2026-11-01T00:00:00Z")
+
+    with pytest.raises(MalformedTrustRoot, match="both trusted and revoked"):
+        tr.verify_chain_document(_with_latest(both), now=NOW)
+
+
+def test_guard_writing_an_under_signed_version_says_how_to_finish_it() -> None:
+    doc = tr.init_trust_root([k(1), k(2)], threshold=2, now=NOW)
+    with pytest.raises(ThresholdNotMet, match="--partial") as old_keys:
+        tr.add_key(doc, "attestor", k(3).public, [k(1)], now=NOW)
+    assert "version 1's root keys" in str(old_keys.value)
+    # The old root agrees, but the new root key k5 (threshold 3 of 3) has not signed.
+    with pytest.raises(ThresholdNotMet, match="own root keys") as own_keys:
+        tr.add_key(doc, "root", k(5).public, [k(1), k(2)], now=NOW, threshold=3)
+    assert "--partial" in str(own_keys.value)
+
+
+def test_guard_a_role_threshold_above_its_key_count() -> None:
+    def too_high(meta: dict[str, Any]) -> None:
+        meta["roles"]["attestor"]["threshold"] = 2
+
+    with pytest.raises(MalformedTrustRoot, match="role attestor threshold 2 exceeds its 1 key"):
+        tr.verify_chain_document(_with_latest(too_high), now=NOW)
+
+    def root_too_high(meta: dict[str, Any]) -> None:
+        meta["roles"]["root"]["threshold"] = 3
+
+    with pytest.raises(MalformedTrustRoot, match="role root threshold 3 exceeds its 2 key"):
+        tr.verify_chain_document(_with_latest(root_too_high), now=NOW)
+    with pytest.raises(InputError, match="would need 2 of 1"):
+        tr.set_threshold(base_chain(), "attestor", 2, [k(1), k(2)], now=NOW)
+
+
+def test_an_empty_role_may_keep_its_threshold_of_one() -> None:
+    assert tr.verify_chain_document(base_chain(), now=NOW).latest.roles["log"] == tr.Role((), 1)
+
+
+def test_guard_duplicate_key_ids_in_a_role() -> None:
+    def twice(meta: dict[str, Any]) -> None:
+        meta["roles"]["attestor"]["keyids"] = [k(3).keyid, k(3).keyid]
+
+    with pytest.raises(MalformedTrustRoot, match="non-unique"):  # the schema's uniqueItems is the one guard
+        tr.verify_chain_document(_with_latest(twice), now=NOW)
+
+
+@pytest.mark.parametrize("role", ["attestor", "root"])
+def test_guard_a_role_naming_an_unknown_key(role: str) -> None:
+    def unknown(meta: dict[str, Any]) -> None:
+        meta["roles"][role]["keyids"] = sorted([*meta["roles"][role]["keyids"], k(6).keyid])
+
+    with pytest.raises(MalformedTrustRoot, match=f"role {role} names key {k(6).keyid[:16]} that is not in keys"):
+        tr.verify_chain_document(_with_latest(unknown), now=NOW)
+
+
+@pytest.mark.parametrize("payload", [b"not json", b'{"a": 1, "a": 2}', b"\xff\xfe", b"[1, 2]", b'"text"'])
+def test_guard_a_signed_payload_that_is_not_trust_metadata(payload: bytes) -> None:
+    doc = base_chain()
+    doc["chain"][2] = sign_envelope(payload, tr.PAYLOAD_TYPE, [k(1), k(2)])
+    with pytest.raises(MalformedTrustRoot) as info:
+        tr.verify_chain_document(doc, now=NOW)
+    assert "chain[2]" in str(info.value)
+
+
+@pytest.mark.parametrize("field", ["expires", "issued"])
+@pytest.mark.parametrize("text", ["2027-11-22T02:00:00+02:00", "2027-11-22T00:00:00", "2027-11-22",
+                                  "2027-11-22T00:00:00.5Z", "2027-11-22t00:00:00z"])
+def test_guard_times_are_utc_with_z_only(field: str, text: str) -> None:
+    with pytest.raises(MalformedTrustRoot, match=field):
+        tr.verify_chain_document(_with_latest(lambda meta: meta.update({field: text})), now=NOW)
+
+
+def test_guard_removing_the_last_root_key_is_refused() -> None:
+    doc = tr.init_trust_root([k(1)], now=NOW)
+    with pytest.raises(InputError, match="keep at least one root key"):
+        tr.remove_key(doc, k(1).keyid, [k(1)], now=NOW, role="root")
+    with pytest.raises(InputError, match="keep at least one root key"):
+        tr.remove_key(doc, k(1).keyid, [k(1)], now=NOW)
+
+
+def test_guard_unknown_roles_are_refused_by_every_update() -> None:
+    doc = base_chain()
+    for update in (lambda: tr.add_key(doc, "janitor", k(6).public, [k(1), k(2)], now=NOW),
+                   lambda: tr.remove_key(doc, k(3).keyid, [k(1), k(2)], now=NOW, role="janitor"),
+                   lambda: tr.set_threshold(doc, "janitor", 1, [k(1), k(2)], now=NOW)):
+        with pytest.raises(InputError, match="unknown role 'janitor'"):
+            update()
