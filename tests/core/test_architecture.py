@@ -34,8 +34,6 @@ CLI_ENTRY_POINTS = {"provenance/__main__.py"}
 
 KNOWN_ENVIRONMENT_READERS: dict[str, str] = {
     # module -> owner removing the read (strict xfail: turns red once fixed, then delete the line)
-    "archive/local_archive.py": "H1 (archive track): XDG_DATA_HOME for the default archive directory",
-    "archive/zipdet.py": "H1 (archive track): SOURCE_DATE_EPOCH read in the archive library",
     "provenance/deposit/config.py": "H3b (deposit track): token and XDG directories",
     "provenance/deposit/workflow.py": "H3b (deposit track): environment copied for token lookup",
 }
