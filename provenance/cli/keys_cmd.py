@@ -25,9 +25,6 @@ from provenance.signing.keys import (
     save_signing_key,
 )
 
-load_key_for_signing = options.load_signing_key_cli
-"""Deprecated alias kept until no command module imports it; use :func:`options.load_signing_key_cli`."""
-
 
 def _info_json(info: PublicKeyInfo, private: Path | None) -> dict[str, Any]:
     out: dict[str, Any] = {

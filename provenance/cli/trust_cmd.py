@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,16 +16,6 @@ from provenance.jsonio import load_json_file
 from provenance.signing import trust as tr
 from provenance.signing.errors import SignatureError
 from provenance.signing.keys import ROLES, SigningKey, load_public_key, load_public_key_info
-
-parse_when = options.optional_time
-"""Deprecated alias kept until no command module imports it; use :func:`options.optional_time`."""
-
-
-def load_trust_for_audit(path: Path, *, state_file: Path | None, at: datetime | None = None) -> tr.TrustRoot:
-    """Deprecated: use :func:`options.trust_options` (or :func:`options.load_trust`). Kept until no command
-    module imports it; ``state_file=None`` now means the default state (on by default)."""
-    root: tr.TrustRoot = options.load_trust(path, state_file=options.trust_state_file(state_file), at=at)
-    return root
 
 
 def _signers(paths: Sequence[Path]) -> list[SigningKey]:
