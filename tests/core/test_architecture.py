@@ -34,8 +34,6 @@ CLI_ENTRY_POINTS = {"provenance/__main__.py"}
 
 KNOWN_ENVIRONMENT_READERS: dict[str, str] = {
     # module -> owner removing the read (strict xfail: turns red once fixed, then delete the line)
-    "provenance/deposit/config.py": "H3b (deposit track): token and XDG directories",
-    "provenance/deposit/workflow.py": "H3b (deposit track): environment copied for token lookup",
 }
 
 _ENV_NAMES = {"environ", "environb", "getenv", "getenvb", "putenv", "unsetenv"}
