@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from archive.errors import ArchiveError, ArchiveInputError
+from archive.errors import ArchiveError, ArchiveInputError, RepositoryUnreachable
 from archive.journal import Journal
 
 Progress = Callable[[int, int], None]
@@ -183,13 +183,33 @@ class Depositor:
         return j.summary()
 
     def discard(self) -> dict[str, Any]:
-        """Abandon an unpublished deposit: drop its draft (if one was made) and close the journal."""
+        """Abandon an unpublished deposit: drop its draft (if one was made) and close the journal.
+
+        Always possible: when the repository cannot be reached (a mistyped URL, no network),
+        the journal is closed anyway and its ``warnings`` say which draft may be left there.
+        """
         j = self.journal
         if j.phase == "published":
             raise DepositError(f"{j.path}: already published as {j.data.get('doi')}; published versions stay",
                                remedy="deposit a corrected bundle as a new version")
         if j.phase == "discarded":
             return j.summary()
+        try:
+            self._discard_remote()
+        except RepositoryUnreachable as exc:
+            left = (f"draft {j.deposition_id}" if j.deposition_id is not None
+                    else "a draft, if its creation reached the repository")
+            j.update(phase="discarded", warnings=[
+                f"the repository could not be reached ({exc.message}); {left} may remain there: delete it "
+                "on the repository's site if it exists"])
+            return j.summary()
+        j.update(phase="discarded")
+        return j.summary()
+
+    def _discard_remote(self) -> None:
+        j = self.journal
+        if j.phase == "prepared":
+            return  # nothing was sent yet
         dep_id = j.deposition_id
         if dep_id is None and j.phase == "creating" and not j.data.get("previous"):
             found = self.repo.find_draft_by_marker(str(j.data["marker"]))
@@ -201,8 +221,6 @@ class Depositor:
                 raise DepositError(f"deposition {dep_id} was published meanwhile as {current.doi}",
                                    remedy="published versions stay; the journal now records it")
             self.repo.discard(dep_id)
-        j.update(phase="discarded")
-        return j.summary()
 
     # -- steps ------------------------------------------------------------------
 
@@ -228,13 +246,19 @@ class Depositor:
         if j.phase == "creating" and not previous:
             draft = self.repo.find_draft_by_marker(str(j.data["marker"]))
         if draft is None:
-            if j.phase != "creating":
+            first = j.phase != "creating"
+            if first:
                 j.update(phase="creating")
             self.hook("before-create")
-            if previous:
-                draft = self.repo.new_version(str(previous["deposition_id"]), previous.get("concept_id"))
-            else:
-                draft = self.repo.create_draft(j.data["metadata"])
+            try:
+                if previous:
+                    draft = self.repo.new_version(str(previous["deposition_id"]), previous.get("concept_id"))
+                else:
+                    draft = self.repo.create_draft(j.data["metadata"])
+            except RepositoryUnreachable:
+                if first:  # the request never arrived: there is nothing to find or discard there
+                    j.update(phase="prepared")
+                raise
             self.hook("after-create")
         j.update(phase="created", deposition_id=draft.id, concept_id=draft.concept_id,
                  upload_target=draft.upload_target)

@@ -23,6 +23,10 @@ class ArchiveError(Exception):
         return self.message
 
 
+class RepositoryUnreachable(ArchiveError):
+    """The repository could not be reached: the request never arrived, so nothing was done there."""
+
+
 class ArchiveInputError(ArchiveError):
     """Input that cannot be used as given (a path, a file, an argument)."""
 

@@ -656,6 +656,30 @@ class ZenodoClient:
         data = self._json(response, op)
         return data if isinstance(data, Mapping) else {}
 
+    def latest_version(self, record_id: int) -> Mapping[str, Any]:
+        """The latest published version of a record, found by following its ``links.latest``.
+
+        Zenodo answers that link with a 301 to the latest version's ``links.self``; the
+        link is followed (within the client's origin), never parsed for an id.
+        """
+        record = self.get_record(record_id)
+        links = record.get("links")
+        link = links.get("latest") if isinstance(links, Mapping) else None
+        if not isinstance(link, str):
+            return record
+        op = f"latest version of {record_id}"
+        url = link
+        for _ in range(5):
+            response = self._send("GET", url, operation=op, idempotent=True, expect=(200, 301, 302, 303, 307, 308))
+            if response.status_code == 200:
+                data = self._json(response, op)
+                return data if isinstance(data, Mapping) else {}
+            location = response.headers.get("Location")
+            if not location:
+                raise ZenodoServerError(f"HTTP {response.status_code} without a Location", operation=op)
+            url = str(response.url.join(location))
+        raise ZenodoServerError("more than 5 redirects", operation=op)
+
     def download(self, url: str, dest: str | os.PathLike[str]) -> StoredFile:
         """Stream a file to ``dest`` and return its size and MD5."""
         digest = hashlib.md5(usedforsecurity=False)

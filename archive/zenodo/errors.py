@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from archive.errors import ArchiveError, ArchiveInputError
+from archive.errors import ArchiveError, ArchiveInputError, RepositoryUnreachable
 
 
 @dataclass(frozen=True)
@@ -102,7 +102,7 @@ class ZenodoTransportError(ZenodoError):
     """The connection failed or timed out: the server may or may not have acted."""
 
 
-class ZenodoConnectError(ZenodoTransportError):
+class ZenodoConnectError(ZenodoTransportError, RepositoryUnreachable):
     """No connection was made (refused, unreachable, connect timeout): the server did not act."""
 
 

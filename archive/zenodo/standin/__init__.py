@@ -11,6 +11,18 @@ from publish, 204 from discard, newversion returning the new draft (or 400
 State lives in ``data_dir`` (``state.json`` written atomically, files under
 ``buckets/``), so a restarted server still knows its depositions.
 
+Against Zenodo on InvenioRDM (the reference's section "Zenodo on InvenioRDM"),
+each checked by ``tests/deposit/test_standin_fidelity.py``:
+
+* ``links.latest`` of a published deposition or record is
+  ``/api/records/{own id}/versions/latest``; drafts carry none. That URL answers
+  301 with ``Location`` = the latest version's ``links.self``, and
+  ``/api/records/{concept id}`` answers 302 to the same (:mod:`.records`);
+* a create or metadata PUT that omits ``publication_date`` gets today's date
+  (:mod:`.depositions`); a new version gets today's date;
+* a bucket listing answers 500 as Zenodo does; the knob
+  ``bucket_list_500_bug=False`` gives the documented 200 listing (:mod:`.buckets`).
+
 The control plane (``/_control/...``, no auth, test-only) resets the state,
 freezes "today", changes knobs and installs ordered fault rules whose
 actions are ``status``, ``delay``, ``reset_after_bytes``,

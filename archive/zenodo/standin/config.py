@@ -41,7 +41,8 @@ class StandinConfig:
     error_style: str = "rdm"
     newversion_mode: str = "rdm"
     bucket_delete_500_bug: bool = False
-    bucket_list_500_bug: bool = False
+    bucket_list_500_bug: bool = True
+    """Zenodo answers 500 to a bucket listing; False answers 200 with the contents (the documented shape)."""
     search_lag_s: float = 0.0
     require_content_length: bool = True
     known_communities: list[str] | None = None  # None: every community accepts; else others dropped at publish

@@ -101,6 +101,7 @@ class DepositionEndpoints(HandlerBase):
                 raise self._error(404, "The persistent identifier is not registered.")
             self._check_body(body)
             dep["metadata"] = self._clean_metadata(body.get("metadata", {}))
+            dep["metadata"].setdefault("publication_date", self.state.today())  # the legacy layer's default
             dep["modified"] = now_iso()
             self.state.save()
             out = self._view(dep)

@@ -11,12 +11,27 @@ class RecordEndpoints(HandlerBase):
     """``/api/records/{id}``, its files, and ``/api/licenses``."""
 
     def _record(self, rec_id: str) -> None:
+        """A published record; a concept (parent) id answers 302 to its latest version."""
         with self.state.lock:
+            concept = self.state.model["concepts"].get(rec_id)
+            if concept is not None and concept["versions"]:
+                target = views.record_self(self._base(), max(concept["versions"]))
+                return self._respond(302, headers={"Location": target})
             dep = self.state.model["depositions"].get(rec_id)
             if dep is None or not dep["published"]:
                 raise self._error(404, "The persistent identifier is not registered.")
             out = views.record(self.state.model, dep, self._base())
         self._respond(200, out)
+
+    def _record_latest(self, rec_id: str) -> None:
+        """``versions/latest``: 301 to the latest published version's ``links.self`` (InvenioRDM's code)."""
+        with self.state.lock:
+            dep = self.state.model["depositions"].get(rec_id)
+            if dep is None or not dep["published"]:
+                raise self._error(404, "The persistent identifier is not registered.")
+            latest = max(self.state.model["concepts"][dep["conceptrecid"]]["versions"])
+            target = views.record_self(self._base(), latest)
+        self._respond(301, headers={"Location": target})
 
     def _record_file(self, rec_id: str, key: str, *, draft: bool) -> None:
         with self.state.lock:

@@ -46,6 +46,7 @@ ROUTES: tuple[Route, ...] = (
     _route(_BUCKET, GET="_bucket_list"),
     _route(_BUCKET + r"/([^/]+)", PUT="_bucket_put", GET="_bucket_get", DELETE="_bucket_delete"),
     _route(r"/api/records/(\d+)", 404, GET="_record"),
+    _route(r"/api/records/(\d+)/versions/latest", 404, GET="_record_latest"),
     _route(r"/api/records/(\d+)/files/([^/]+)/content", 404, GET="_record_file_public"),
     _route(r"/api/records/(\d+)/draft/files/([^/]+)/content", 404, GET="_record_file_draft"),
     _route(r"/api/licenses", 404, GET="_licenses"),

@@ -12,6 +12,16 @@ from typing import Any
 from archive.zenodo.standin.state import state_name
 
 
+def latest_link(base: str, record_id: int | str) -> str:
+    """``links.latest`` of a published record: its own ``versions/latest``, which redirects (InvenioRDM)."""
+    return f"{base}/api/records/{record_id}/versions/latest"
+
+
+def record_self(base: str, record_id: int | str) -> str:
+    """``links.self`` of a published record."""
+    return f"{base}/api/records/{record_id}"
+
+
 def legacy_files(dep: Mapping[str, Any], base: str) -> list[dict[str, Any]]:
     """The deposition files list: bare-hex ``checksum``, ``filename`` and ``filesize``, oldest first."""
     out = []
@@ -42,11 +52,9 @@ def deposition(model: Mapping[str, Any], dep: Mapping[str, Any], base: str, *,
     if with_bucket:
         links["bucket"] = f"{base}/api/files/{dep['bucket']}"
     if dep["published"]:
-        concept = model["concepts"][dep["conceptrecid"]]
-        latest = max(concept["versions"])
         links.update({
             "record": f"{base}/api/records/{dep_id}", "record_html": f"{base}/records/{dep_id}",
-            "latest": f"{base}/api/records/{latest}", "latest_html": f"{base}/records/{latest}",
+            "latest": latest_link(base, dep_id), "latest_html": f"{base}/records/{dep_id}/latest",
             "doi": f"https://doi.org/{dep['doi']}", "badge": f"{base}/badge/doi/{dep['doi']}.svg",
         })
         if not dep.get("edit_open"):
@@ -78,5 +86,5 @@ def record(model: Mapping[str, Any], dep: Mapping[str, Any], base: str) -> dict[
                   for k, f in dep["files"].items()],
         "links": {"self": f"{base}/api/records/{dep['id']}", "html": f"{base}/records/{dep['id']}",
                   "doi": f"https://doi.org/{dep['doi']}",
-                  "latest": f"{base}/api/records/{max(concept['versions'])}"},
+                  "latest": latest_link(base, dep["id"])},
     }
