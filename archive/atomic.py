@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO
 
@@ -17,6 +18,37 @@ def fsync_dir(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _libc_syncfs() -> Callable[[int], int] | None:
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        fn: Callable[[int], int] = libc.syncfs
+    except (OSError, AttributeError):  # pragma: no cover - not Linux
+        return None
+    return fn
+
+
+_SYNCFS = _libc_syncfs()
+CAN_SYNC_FILESYSTEM = _SYNCFS is not None
+
+
+def sync_filesystem(path: Path) -> bool:
+    """Flush everything written to the file system holding ``path`` (Linux ``syncfs``), in one call.
+
+    Cheaper than an fsync per file when a tree of many files was just written: one journal
+    commit instead of one each. False when ``syncfs`` is not available (the caller fsyncs).
+    """
+    if _SYNCFS is None:
+        return False
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        if _SYNCFS(fd) != 0:
+            err = ctypes.get_errno()
+            raise OSError(err, os.strerror(err), str(path))
+    finally:
+        os.close(fd)
+    return True
 
 
 @contextlib.contextmanager

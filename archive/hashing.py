@@ -10,6 +10,7 @@ file while hashing it, in the same single read.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import threading
@@ -17,6 +18,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import IO, Any, Protocol
+
+from archive.errors import ArchiveInputError
 
 DEFAULT_ALGORITHMS: tuple[str, ...] = ("sha256", "sha512")
 SUPPORTED_ALGORITHMS: frozenset[str] = frozenset({"sha256", "sha512", "sha1", "md5"})
@@ -176,14 +179,17 @@ def copy_and_hash(
     helper: ThreadPoolExecutor | None = None,
     mode: int = 0o644,
 ) -> FileDigests:
-    """Copy ``src`` to a new file ``dst`` while hashing it: one read of the source."""
+    """Copy ``src`` to a new file ``dst`` while hashing it: one read of the source.
+
+    Raises :class:`FileChangedError` when the source changes while it is copied.
+    """
     in_fd = os.open(src, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
     with os.fdopen(in_fd, "rb", buffering=0) as source:
         out_fd = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), mode)
         with os.fdopen(out_fd, "wb", buffering=0) as sink:
-            size = os.fstat(source.fileno()).st_size
+            before = os.fstat(source.fileno())
             writer = _FullWriter(sink)
-            if size <= CHUNK:
+            if before.st_size <= CHUNK:
                 multi = MultiHasher(algorithms)
                 data = source.read()
                 writer.write(data)
@@ -191,9 +197,60 @@ def copy_and_hash(
                 while more := source.read(CHUNK):  # the file grew under us
                     writer.write(more)
                     multi.update(more)
-                return multi.result()
-            use_helper = helper if size >= SIDE_BY_SIDE_MIN else None
-            return hash_stream(source, algorithms, helper=use_helper, sink=writer)
+                result = multi.result()
+            else:
+                use_helper = helper if before.st_size >= SIDE_BY_SIDE_MIN else None
+                result = hash_stream(source, algorithms, helper=use_helper, sink=writer)
+            _check_unchanged(src, before, os.fstat(source.fileno()), result.size)
+            return result
+
+
+def copy_file(src: str | os.PathLike[str], dst: str | os.PathLike[str], *, mode: int = 0o644) -> int:
+    """Copy ``src`` to a new file ``dst`` in the kernel (no hashing); return the bytes copied.
+
+    For a file whose digests the caller already has. Raises :class:`FileChangedError`
+    when the source changes while it is copied.
+    """
+    in_fd = os.open(src, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    try:
+        before = os.fstat(in_fd)
+        out_fd = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), mode)
+        try:
+            copied = _kernel_copy(in_fd, out_fd)
+        finally:
+            os.close(out_fd)
+        _check_unchanged(src, before, os.fstat(in_fd), copied)
+        return copied
+    finally:
+        os.close(in_fd)
+
+
+def _kernel_copy(in_fd: int, out_fd: int) -> int:
+    copied = 0
+    try:
+        while n := os.copy_file_range(in_fd, out_fd, 1 << 30):
+            copied += n
+        return copied
+    except OSError as exc:
+        if exc.errno not in (errno.EXDEV, errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP) or copied:
+            raise
+    while chunk := os.read(in_fd, CHUNK):  # file systems without copy_file_range
+        view = memoryview(chunk)
+        while view:
+            view = view[os.write(out_fd, view):]
+        copied += len(chunk)
+    return copied
+
+
+class FileChangedError(ArchiveInputError):
+    """A source file changed (size, time or identity) while it was being copied."""
+
+
+def _check_unchanged(src: str | os.PathLike[str], before: os.stat_result, after: os.stat_result, read: int) -> None:
+    if (before.st_size, before.st_mtime_ns, before.st_ino) != (after.st_size, after.st_mtime_ns, after.st_ino) \
+            or read != before.st_size:
+        raise FileChangedError(f"{os.fspath(src)}: changed while it was being copied",
+                               remedy="copy it again once nothing writes to it")
 
 
 class _FullWriter:

@@ -11,6 +11,7 @@ files actually present, reporting every problem.
 
 from __future__ import annotations
 
+import dataclasses
 import posixpath
 import re
 from collections.abc import Mapping, Sequence
@@ -29,9 +30,30 @@ FAILED = "http://schema.org/FailedActionStatus"
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$")
 
 
+LICENCE_NOT_STATED: Mapping[str, Any] = {
+    "@id": "https://choosealicense.com/no-permission/",
+    "@type": "CreativeWork",
+    "name": "No licence stated",
+    "description": "The record states no licence, so default copyright applies; ask its publisher before reusing it.",
+}
+"""The licence entity for a crate whose source states none: an absolute https URL, as RO-Crate
+recommends for every licence, of a page explaining what no licence means (default copyright)."""
+_ABSOLUTE_URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+
+
+def is_absolute_uri(text: str) -> bool:
+    """``scheme:...``: what RO-Crate asks of licence and web entity identifiers."""
+    return bool(_ABSOLUTE_URI.match(text))
+
+
 def ref(entity_id: str) -> dict[str, str]:
     """A JSON-LD reference ``{"@id": ...}``."""
     return {"@id": entity_id}
+
+
+def refs(entity_ids: Sequence[str]) -> dict[str, str] | list[dict[str, str]]:
+    """References to ``entity_ids``: one reference alone, not a list of one (RO-Crate 1.2's compact JSON-LD)."""
+    return ref(entity_ids[0]) if len(entity_ids) == 1 else [ref(e) for e in entity_ids]
 
 
 @dataclass(frozen=True)
@@ -83,8 +105,8 @@ class CreateAction:
         doc["instrument"] = ref(self.instrument)
         if self.agent:
             doc["agent"] = ref(self.agent)
-        doc["object"] = [ref(o) for o in self.objects]
-        doc["result"] = [ref(r) for r in self.results]
+        doc["object"] = refs(self.objects)
+        doc["result"] = refs(self.results)
         if self.start_time:
             doc["startTime"] = self.start_time
         doc["endTime"] = self.end_time
@@ -101,7 +123,11 @@ class CrateBuilder:
     """Collects entities and emits the crate's JSON-LD with a fixed order.
 
     Files are listed in ``hasPart`` sorted by path; actions in ``mentions`` in the
-    order added; contextual entities sorted by ``@id``.
+    order added; contextual entities sorted by ``@id``. For roc-validator's RECOMMENDED
+    level: ``authors`` and ``publisher`` name contextual entities (Person or
+    Organization) the caller adds; ``default_agent`` is the agent of every action that
+    names none; a licence must be an absolute URI (see :data:`LICENCE_NOT_STATED`);
+    give ``descriptor_conforms_to`` one RO-Crate version.
     """
 
     name: str
@@ -113,6 +139,9 @@ class CrateBuilder:
     descriptor_conforms_to: Sequence[str] = (SPEC,)
     license_entity: Mapping[str, Any] | None = None
     root_extra: Mapping[str, Any] = field(default_factory=dict)
+    authors: Sequence[str] = ()
+    publisher: str | None = None
+    default_agent: str | None = None
     files: dict[str, CrateFile] = field(default_factory=dict)
     actions: list[CreateAction] = field(default_factory=list)
     contextual: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -144,28 +173,42 @@ class CrateBuilder:
             self.add_entity(self.license_entity)
         if self.identifier:
             root["identifier"] = self.identifier
+        if self.authors:
+            root["author"] = refs(self.authors)
+        if self.publisher:
+            root["publisher"] = ref(self.publisher)
         if self.conforms_to:
-            root["conformsTo"] = [ref(c) for c in self.conforms_to]
-        root["hasPart"] = [ref(p) for p in sorted(self.files)]
+            root["conformsTo"] = refs(self.conforms_to)
+        root["hasPart"] = refs(sorted(self.files))
         if self.actions:
-            root["mentions"] = [ref(a.id) for a in self.actions]
+            root["mentions"] = refs([a.id for a in self.actions])
         for key, value in self.root_extra.items():
             root.setdefault(key, value)
         graph: list[dict[str, Any]] = [
             {
                 "@id": METADATA_FILE,
                 "@type": "CreativeWork",
-                "conformsTo": ref(self.descriptor_conforms_to[0])
-                if len(self.descriptor_conforms_to) == 1
-                else [ref(c) for c in self.descriptor_conforms_to],
+                "conformsTo": refs(self.descriptor_conforms_to),
                 "about": ref("./"),
             },
             root,
         ]
         graph.extend(self.files[p].to_json() for p in sorted(self.files))
-        graph.extend(a.to_json() for a in self.actions)
+        graph.extend(self._with_agent(a).to_json() for a in self.actions)
         graph.extend(self.contextual[k] for k in sorted(self.contextual))
         return {"@context": CONTEXT, "@graph": graph}
+
+
+    def _with_agent(self, action: CreateAction) -> CreateAction:
+        if action.agent or not self.default_agent:
+            return action
+        return dataclasses.replace(action, agent=self.default_agent)
+
+    def named_but_missing(self) -> list[str]:
+        """Ids the root or the actions name (author, publisher, agent) with no entity in the crate."""
+        named = [*self.authors, *([self.publisher] if self.publisher else []),
+                 *(a.agent or self.default_agent or "" for a in self.actions)]
+        return sorted({n for n in named if n and n not in self.contextual})
 
 
 @dataclass(frozen=True)

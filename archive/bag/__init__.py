@@ -30,7 +30,14 @@ from archive.bag.paths import (
     writer_refusal,
 )
 from archive.bag.sources import BagSource, DirectorySource, Entry, ZipSource, open_source
-from archive.bag.text import BAGIT_TXT, format_bag_info, format_manifest, parse_bag_info, parse_manifest
+from archive.bag.text import (
+    BAGIT_TXT,
+    external_identifier,
+    format_bag_info,
+    format_manifest,
+    parse_bag_info,
+    parse_manifest,
+)
 from archive.bag.validator import SERIAL_BELOW, STRICT_ALGORITHMS, validate_bag
 from archive.bag.writer import Finalizer, LatePayload, PayloadItem, WrittenBag, write_bag
 
@@ -54,6 +61,7 @@ __all__ = [
     "collision_key",
     "decode_path",
     "encode_path",
+    "external_identifier",
     "format_bag_info",
     "format_manifest",
     "open_source",

@@ -42,6 +42,8 @@ class BagReport:
     payload_manifests: Mapping[str, Mapping[str, str]]
     tag_manifests: Mapping[str, Mapping[str, str]]
     version: str | None
+    container: FileDigests | None = None
+    """Digests of the zip file itself, when asked (``container_algorithms``); None for a directory."""
 
     @property
     def ok(self) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Iterator, Mapping, Sequence
 
 from archive.bag.findings import BagFinding
@@ -92,6 +93,12 @@ def parse_bag_info(text: bytes) -> tuple[list[tuple[str, str]], list[str]]:
             continue
         items.append((label, value.strip()))
     return items, problems
+
+
+def external_identifier(name: str) -> str:
+    """The bag-info ``External-Identifier`` the Bagged RO-Crate guidance recommends: a ``urn:uuid:``,
+    here derived from ``name`` (UUID v5 in the URL namespace), so the same record always gets the same one."""
+    return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, name)}"
 
 
 def format_bag_info(items: Sequence[tuple[str, str]]) -> bytes:

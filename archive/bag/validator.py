@@ -12,6 +12,7 @@ the fixed zip structure.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import threading
@@ -25,7 +26,7 @@ from typing import IO
 from archive.bag.findings import BagFinding, BagReport
 from archive.bag.limits import DEFAULT_LIMITS, BagLimits
 from archive.bag.paths import collision_key, unsafe_reason
-from archive.bag.sources import BagSource, Entry, open_source
+from archive.bag.sources import BagSource, Entry, ZipSource, open_source
 from archive.bag.text import (
     BAGIT_TXT,
     HEX_LENGTH,
@@ -43,6 +44,7 @@ from archive.hashing import (
     FileDigests,
     HashPool,
     MultiHasher,
+    hash_file,
     hash_stream,
 )
 
@@ -66,6 +68,7 @@ def validate_bag(
     progress: Callable[[int], None] | None = None,
     limits: BagLimits = DEFAULT_LIMITS,
     strict: bool = False,
+    container_algorithms: Sequence[str] = (),
 ) -> BagReport:
     """Check that a bag is complete and valid; return every finding, never stop at the first.
 
@@ -75,11 +78,23 @@ def validate_bag(
     files no manifest lists are reported, not read. ``keep(name)`` selects files
     whose verified bytes are returned, within ``limits.keep_each`` and
     ``limits.keep_total``. ``strict`` checks our bundle profile (module docstring).
+    ``container_algorithms`` (e.g. md5 and sha256 for a deposit) digests a zip file
+    itself while it is validated, so a caller needs no pass of its own
+    (:attr:`BagReport.container`).
     """
     source = path if not isinstance(path, (str, os.PathLike)) else open_source(path, limits)
+    side = ThreadPoolExecutor(1, thread_name_prefix="container") if container_algorithms else None
     try:
-        return _Validation(source, workers, keep, progress, limits, strict).run()
+        pending = None
+        if side is not None and isinstance(source, ZipSource):
+            pending = side.submit(hash_file, source.path, tuple(container_algorithms))
+        report = _Validation(source, workers, keep, progress, limits, strict).run()
+        if pending is not None:
+            report = dataclasses.replace(report, container=pending.result())
+        return report
     finally:
+        if side is not None:
+            side.shutdown(wait=True)
         if source is not path:
             source.close()
 

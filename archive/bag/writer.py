@@ -11,7 +11,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from archive.atomic import fsync_dir
+from archive.atomic import CAN_SYNC_FILESYSTEM, fsync_dir, sync_filesystem
 from archive.bag.paths import collision_key, writer_refusal
 from archive.bag.text import BAGIT_TXT, MANIFEST_NAME, format_bag_info, format_manifest
 from archive.errors import ArchiveInputError
@@ -21,21 +21,31 @@ from archive.hashing import (
     HashPool,
     MultiHasher,
     copy_and_hash,
+    copy_file,
     size_or_zero,
 )
 
 
 @dataclass(frozen=True)
 class PayloadItem:
-    """One payload file: ``name`` relative to ``data/``; content from ``path`` or ``data``."""
+    """One payload file: ``name`` relative to ``data/``; content from ``path`` or ``data``.
+
+    ``digests``, for a ``path``, are the file's digests as the caller already computed
+    them: the writer then copies the file in the kernel without reading it again, checks
+    that it did not change meanwhile and that its size matches, and takes the digests as
+    given (they must cover every algorithm the bag uses, else the file is hashed).
+    """
 
     name: str
     path: Path | None = None
     data: bytes | None = None
+    digests: FileDigests | None = None
 
     def __post_init__(self) -> None:
         if (self.path is None) == (self.data is None):
             raise ValueError("a payload item has exactly one of path or data")
+        if self.digests is not None and self.path is None:
+            raise ValueError("known digests go with a path")
 
 
 #: Called once the payload, manifests, bagit.txt and bag-info.txt are written, with the
@@ -69,6 +79,7 @@ def write_bag(
     finalize: Finalizer | None = None,
     late_payload: LatePayload | None = None,
     algorithms: Sequence[str] = ("sha256", "sha512"),
+    extra_algorithms: Sequence[str] = (),
     workers: int | None = None,
     epoch: int | None = None,
     fsync: bool = True,
@@ -83,6 +94,9 @@ def write_bag(
     ``Payload-Oxum`` is appended (a caller-given Payload-Oxum is refused). Files get
     mode 0644 and, when ``epoch`` is given, that mtime. ``after_build`` sees the
     finished temporary directory before the rename (e.g. to write a zip of it).
+    ``extra_algorithms`` (e.g. md5 for a repository) are computed in the same read and
+    returned in :attr:`WrittenBag.files`, but no manifest is written for them. A payload
+    file that changes while it is copied is refused (:class:`archive.hashing.FileChangedError`).
     """
     target = Path(dest)
     if target.exists() or target.is_symlink():
@@ -90,7 +104,8 @@ def write_bag(
     if not target.parent.is_dir():
         raise ArchiveInputError(f"{target.parent}: no such directory", remedy="create it first")
     algs = tuple(dict.fromkeys(algorithms))
-    for alg in algs:
+    hash_algs = tuple(dict.fromkeys([*algs, *extra_algorithms]))
+    for alg in hash_algs:
         if alg not in SUPPORTED_ALGORITHMS:
             raise ArchiveInputError(f"unsupported manifest algorithm {alg!r}", remedy="use sha256 or sha512")
     if any(label.lower() == "payload-oxum" for label, _ in bag_info):
@@ -102,17 +117,20 @@ def write_bag(
 
     tmp = target.parent / f".{target.name}.tmp-{uuid.uuid4().hex}"
     tmp.mkdir(mode=0o755)
-    syncer = ThreadPoolExecutor(4, thread_name_prefix="fsync") if fsync else None
+    # With syncfs the whole tree is flushed in one call before the rename; else file by file meanwhile.
+    per_file = fsync and not CAN_SYNC_FILESYSTEM
+    syncer = ThreadPoolExecutor(4, thread_name_prefix="fsync") if per_file else None
     try:
         try:
-            files = _write_into(tmp, payload, bag_info, extra_tags, finalize, late_payload, algs, workers, syncer)
+            files = _write_into(tmp, payload, bag_info, extra_tags, finalize, late_payload, algs,
+                                hash_algs, workers, syncer)
         finally:
             if syncer is not None:
                 syncer.shutdown(wait=True)
         if epoch is not None:
             _set_mtimes(tmp, epoch)
-        if fsync:
-            _fsync_tree(tmp, skip_under=tmp / "data")
+        if fsync and not (CAN_SYNC_FILESYSTEM and sync_filesystem(tmp)):
+            _fsync_tree(tmp, skip_under=tmp / "data" if per_file else None)
         if after_build is not None:
             after_build(tmp)
         os.rename(tmp, target)
@@ -167,6 +185,7 @@ def _write_into(
     finalize: Finalizer | None,
     late_payload: LatePayload | None,
     algs: tuple[str, ...],
+    hash_algs: tuple[str, ...],
     workers: int | None,
     syncer: ThreadPoolExecutor | None,
 ) -> dict[str, FileDigests]:
@@ -188,12 +207,18 @@ def _write_into(
         dst = data_dir / item.name
         if item.data is not None:
             _write_new(dst, item.data, fsync=False)
-            multi = MultiHasher(algs)
+            multi = MultiHasher(hash_algs)
             multi.update(item.data)
             return multi.result()
         assert item.path is not None
         try:
-            return copy_and_hash(item.path, dst, algs, helper=pool.helper)
+            if item.digests is not None and all(a in item.digests.digests for a in hash_algs):
+                size = copy_file(item.path, dst)
+                if size != item.digests.size:
+                    raise ArchiveInputError(f"{item.path}: {size} bytes, but its given digests are of "
+                                            f"{item.digests.size} bytes", remedy="hash it again")
+                return item.digests
+            return copy_and_hash(item.path, dst, hash_algs, helper=pool.helper)
         except FileNotFoundError:
             raise ArchiveInputError(f"{item.path}: no such file", remedy="check the payload paths") from None
         except IsADirectoryError:
@@ -218,7 +243,7 @@ def _write_into(
             dst = data_dir / item.name
             dst.parent.mkdir(mode=0o755, parents=True, exist_ok=True)
             _write_new(dst, item.data, fsync=syncer is not None)
-            multi = MultiHasher(algs)
+            multi = MultiHasher(hash_algs)
             multi.update(item.data)
             files[f"data/{item.name}"] = multi.result()
 
