@@ -8,6 +8,8 @@ import json
 import subprocess
 import sys
 import zipfile
+import zlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -257,31 +259,26 @@ def test_bytes_hidden_between_members_fail_strict(tmp_path: Path) -> None:
     assert "zip-layout" in codes(hostile, strict=True)
 
 
-def test_bytes_after_the_end_of_a_deflate_stream_are_refused(tmp_path: Path) -> None:
-    import zlib
+def _deflated_f0(tmp_path: Path, stream: Callable[[bytes], bytes]) -> Path:
+    """A zip of a small bag whose data/f0.txt is stored as ``stream(its bytes)`` (raw deflate)."""
+    target = "bag/data/f0.txt"
+    members = list(bag_members(make_bag(tmp_path), "bag"))
+    members = [m if m.name != target else RawMember(target, stream(m.data), m.size, m.crc, 8) for m in members]
+    return raw_zip(tmp_path / "b.zip", members)
 
-    top = "bag"
-    members = list(bag_members(make_bag(tmp_path), top))
-    target = f"{top}/data/f0.txt"
-    original = next(m for m in members if m.name == target)
+
+def _deflate(data: bytes) -> bytes:
     c = zlib.compressobj(9, zlib.DEFLATED, -15)
-    deflated = c.compress(original.data) + c.flush() + b"smuggled"
-    members = [m if m.name != target else RawMember(target, deflated, m.size, m.crc, 8) for m in members]
-    path = raw_zip(tmp_path / "b.zip", members)
+    return c.compress(data) + c.flush()
+
+
+def test_bytes_after_the_end_of_a_deflate_stream_are_refused(tmp_path: Path) -> None:
+    path = _deflated_f0(tmp_path, lambda data: _deflate(data) + b"smuggled")
     found = validate_bag(path).findings
     assert any(f.code == "unreadable" and f.path == "data/f0.txt" and "follow" in f.message for f in found)
 
 
 def test_a_member_that_inflates_past_its_recorded_size_is_refused(tmp_path: Path) -> None:
-    import zlib
-
-    top = "bag"
-    members = list(bag_members(make_bag(tmp_path), top))
-    target = f"{top}/data/f0.txt"
-    original = next(m for m in members if m.name == target)
-    c = zlib.compressobj(9, zlib.DEFLATED, -15)
-    deflated = c.compress(original.data * 1000) + c.flush()
-    members = [m if m.name != target else RawMember(target, deflated, m.size, m.crc, 8) for m in members]
-    path = raw_zip(tmp_path / "b.zip", members)
+    path = _deflated_f0(tmp_path, lambda data: _deflate(data * 1000))
     found = validate_bag(path).findings
     assert any(f.path == "data/f0.txt" and f.code in ("unreadable", "size") for f in found)
