@@ -8,6 +8,7 @@ import unicodedata
 MAX_SEGMENT_BYTES = 255
 _ESCAPE = re.compile(r"%(0[AaDd]|25)")
 _ANY_PERCENT = re.compile(r"%")
+_DRIVE = re.compile(r"[A-Za-z]:")
 
 
 def encode_path(name: str) -> str:
@@ -33,7 +34,7 @@ def unsafe_reason(name: str) -> str | None:
         return "empty path"
     if name.startswith("/"):
         return "absolute path"
-    if re.match(r"^[A-Za-z]:", name):
+    if _DRIVE.match(name):
         return "drive-letter path"
     if "\\" in name:
         return "backslash in path"

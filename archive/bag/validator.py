@@ -157,6 +157,7 @@ class _Validation:
         self.small: dict[str, bytes] = {}
         # problems per manifest file, to tell a changed manifest from a changed file
         self.blame: Counter[str] = Counter()
+        self.reasons: dict[str, str | None] = {}
 
     def run(self) -> BagReport:
         out = self.findings
@@ -290,7 +291,7 @@ class _Validation:
                 self.blame[name] += 1
                 continue
             entry_path, digest = item
-            problem = _manifest_entry_problem(entry_path, digest, alg, is_tag)
+            problem = _manifest_entry_problem(entry_path, digest, alg, is_tag, self.reasons)
             if problem:
                 out.add(problem[0], entry_path, f"{name}: {problem[1]}")
                 self.blame[name] += 1
@@ -375,13 +376,17 @@ class _Validation:
             with lock:
                 computed[name] = digests
 
+        def run_batch(batch: Sequence[str]) -> None:
+            for name in batch:
+                one(name)
+
         if sum(self.regular[n].size for n in names) <= SERIAL_BELOW or self.workers == 1:
             for name in names:  # small bags: starting threads would cost more than hashing
                 one(name)
         else:
             with HashPool(self.workers) as pool:
                 helper[0] = pool.helper
-                pool.map_ordered(one, names)
+                pool.map_ordered(run_batch, _batches(names, self.regular))
         self.findings.extend(sorted(problems, key=lambda f: (f.path or "", f.code)))
         return dict(sorted(computed.items())), kept
 
@@ -401,6 +406,26 @@ class _Validation:
         if self.keep(name) and self._keepable(name, len(data)):
             with lock:
                 kept[name] = data
+
+
+BATCH_BYTES = 1024 * 1024
+"""Small files go to the pool in batches of about this many bytes: a task per 1 KiB file costs more than its hash."""
+
+
+def _batches(names: Sequence[str], regular: Mapping[str, Entry]) -> list[list[str]]:
+    """``names`` (largest first) in consecutive groups of about :data:`BATCH_BYTES`; a large file alone."""
+    out: list[list[str]] = []
+    current: list[str] = []
+    size = 0
+    for name in names:
+        current.append(name)
+        size += regular[name].size
+        if size >= BATCH_BYTES or len(current) >= 256:
+            out.append(current)
+            current, size = [], 0
+    if current:
+        out.append(current)
+    return out
 
 
 def _read_exactly(handle: IO[bytes], size: int) -> bytes:
@@ -447,8 +472,10 @@ def _check_bagit_txt(data: bytes, findings: _Findings) -> str | None:
     return version
 
 
-def _manifest_entry_problem(path: str, digest: str, alg: str, is_tag: bool) -> tuple[str, str] | None:
-    reason = unsafe_reason(path)
+def _manifest_entry_problem(path: str, digest: str, alg: str, is_tag: bool,
+                            reasons: dict[str, str | None]) -> tuple[str, str] | None:
+    """What is wrong with one manifest line; ``reasons`` remembers each path's verdict across manifests."""
+    reason = reasons[path] if path in reasons else reasons.setdefault(path, unsafe_reason(path))
     if reason:
         return "unsafe-path", f"{reason}; refused"
     if len(digest) != HEX_LENGTH[alg]:

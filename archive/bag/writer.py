@@ -143,6 +143,22 @@ def write_bag(
     return WrittenBag(target, files, oxum)
 
 
+def _batches(order: Sequence[PayloadItem]) -> list[list[PayloadItem]]:
+    """``order`` (largest first) in consecutive groups of about a MiB; a large file alone."""
+    out: list[list[PayloadItem]] = []
+    current: list[PayloadItem] = []
+    size = 0
+    for item in order:
+        current.append(item)
+        size += len(item.data) if item.data is not None else size_or_zero(item.path or "")
+        if size >= 1024 * 1024 or len(current) >= 256:
+            out.append(current)
+            current, size = [], 0
+    if current:
+        out.append(current)
+    return out
+
+
 def _check_payload_names(payload: Sequence[PayloadItem]) -> None:
     seen: dict[str, str] = {}
     for item in payload:
@@ -191,8 +207,8 @@ def _write_into(
 ) -> dict[str, FileDigests]:
     data_dir = root / "data"
     data_dir.mkdir(mode=0o755)
-    for item in payload:
-        (data_dir / item.name).parent.mkdir(mode=0o755, parents=True, exist_ok=True)
+    for parent in sorted({item.name.rpartition("/")[0] for item in payload} - {""}):
+        (data_dir / parent).mkdir(mode=0o755, parents=True, exist_ok=True)
 
     synced: list[Future[None]] = []
 
@@ -230,7 +246,8 @@ def _write_into(
 
     order = sorted(payload, key=lambda it: -(len(it.data) if it.data is not None else size_or_zero(it.path or "")))
     with HashPool(workers) as pool:
-        digests = pool.map_ordered(one, order)
+        # Small files in batches: a pool task per 1 KiB file costs more than copying it.
+        digests = [d for batch in pool.map_ordered(lambda b: [one(i) for i in b], _batches(order)) for d in batch]
     for future in synced:
         future.result()
     files: dict[str, FileDigests] = {f"data/{it.name}": d for it, d in zip(order, digests, strict=True)}
