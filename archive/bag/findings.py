@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import threading
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -65,3 +67,31 @@ class BagReport:
             "files": len(self.files),
             "findings": [f.to_json() for f in self.findings],
         }
+
+
+class Findings:
+    """Findings in order, at most ``per_kind`` of each code; :meth:`result` counts the rest."""
+
+    def __init__(self, per_kind: int) -> None:
+        self.per_kind = per_kind
+        self.items: list[BagFinding] = []
+        self.counts: Counter[str] = Counter()
+        self.levels: dict[str, str] = {}
+        self.lock = threading.Lock()
+
+    def add(self, code: str, path: str | None, message: str | Callable[[], str], level: str = "error") -> None:
+        with self.lock:
+            self.counts[code] += 1
+            self.levels.setdefault(code, level)
+            if self.counts[code] <= self.per_kind:
+                text = message if isinstance(message, str) else message()
+                self.items.append(BagFinding(code, path, text, level))
+
+    def extend(self, findings: Sequence[BagFinding]) -> None:
+        for f in findings:
+            self.add(f.code, f.path, f.message, f.level)
+
+    def result(self) -> tuple[BagFinding, ...]:
+        more = [BagFinding(code, None, f"{n - self.per_kind} more '{code}' findings not listed", self.levels[code])
+                for code, n in sorted(self.counts.items()) if n > self.per_kind]
+        return (*self.items, *more)

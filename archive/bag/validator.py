@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import re
 import threading
 import zipfile
 import zlib
@@ -23,13 +22,18 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import IO
 
-from archive.bag.findings import BagFinding, BagReport
+from archive.bag.checks import (
+    blame_manifests,
+    check_bagit_txt,
+    check_collisions,
+    check_oxum,
+    manifest_entry_problem,
+)
+from archive.bag.findings import BagFinding, BagReport, Findings
 from archive.bag.limits import DEFAULT_LIMITS, BagLimits
-from archive.bag.paths import collision_key, unsafe_reason
 from archive.bag.sources import BagSource, Entry, ZipSource, open_source
 from archive.bag.text import (
     BAGIT_TXT,
-    HEX_LENGTH,
     MANIFEST_NAME,
     TAGMANIFEST_NAME,
     format_manifest,
@@ -51,7 +55,6 @@ from archive.hashing import (
 SERIAL_BELOW = 4 * 1024 * 1024
 """Bags with fewer payload and tag bytes than this are hashed on the calling thread."""
 STRICT_ALGORITHMS = frozenset({"sha256", "sha512"})
-_OXUM = re.compile(r"(\d+)\.(\d+)")
 _ENTRY_CODES = {"symlink": "symlink", "special": "special-file", "unsafe": "unsafe-path",
                 "refused": "too-many-members"}
 
@@ -99,34 +102,6 @@ def validate_bag(
             source.close()
 
 
-class _Findings:
-    """Findings in order, at most ``per_kind`` of each code; :meth:`result` counts the rest."""
-
-    def __init__(self, per_kind: int) -> None:
-        self.per_kind = per_kind
-        self.items: list[BagFinding] = []
-        self.counts: Counter[str] = Counter()
-        self.levels: dict[str, str] = {}
-        self.lock = threading.Lock()
-
-    def add(self, code: str, path: str | None, message: str | Callable[[], str], level: str = "error") -> None:
-        with self.lock:
-            self.counts[code] += 1
-            self.levels.setdefault(code, level)
-            if self.counts[code] <= self.per_kind:
-                text = message if isinstance(message, str) else message()
-                self.items.append(BagFinding(code, path, text, level))
-
-    def extend(self, findings: Sequence[BagFinding]) -> None:
-        for f in findings:
-            self.add(f.code, f.path, f.message, f.level)
-
-    def result(self) -> tuple[BagFinding, ...]:
-        more = [BagFinding(code, None, f"{n - self.per_kind} more '{code}' findings not listed", self.levels[code])
-                for code, n in sorted(self.counts.items()) if n > self.per_kind]
-        return (*self.items, *more)
-
-
 class _Budget:
     """Bytes that kept files may still take, shared by the hashing threads."""
 
@@ -151,7 +126,7 @@ class _Validation:
         self.progress = progress
         self.limits = limits
         self.strict = strict
-        self.findings = _Findings(limits.findings_per_kind)
+        self.findings = Findings(limits.findings_per_kind)
         self.budget = _Budget(limits.keep_total)
         self.regular: dict[str, Entry] = {}
         self.small: dict[str, bytes] = {}
@@ -173,7 +148,7 @@ class _Validation:
         if self.strict:
             for problem in self.source.layout_problems():
                 out.add("zip-layout", None, f"{problem}: bytes that nothing signs")
-        _check_collisions(self.regular, out)
+        check_collisions(self.regular, out)
 
         version: str | None = None
         bagit = self._read_small("bagit.txt", 4096)
@@ -181,7 +156,7 @@ class _Validation:
             if "bagit.txt" not in self.regular:
                 out.add("missing", "bagit.txt", "bagit.txt is missing: not a bag")
         else:
-            version = _check_bagit_txt(bagit, out)
+            version = check_bagit_txt(bagit, out)
             if self.strict and bagit != BAGIT_TXT:
                 out.add("bad-bagit-txt", "bagit.txt", "not exactly the bagit.txt of our profile (BagIt 1.0, UTF-8, LF)")
         if not any(n.startswith("data/") for n in self.regular) and not any(e.name.startswith("data/") for e in entries):
@@ -205,13 +180,13 @@ class _Validation:
         payload_files = {n for n in self.regular if n.startswith("data/")}
         self._completeness(payload_manifests, tag_manifests, payload_files)
         if len(oxums) == 1:
-            _check_oxum(oxums[0], self.regular, payload_files, out)
+            check_oxum(oxums[0], self.regular, payload_files, out)
 
         algs = sorted(set(payload_manifests) | set(tag_manifests)) or ["sha256"]
         listed = set().union(*payload_manifests.values(), *tag_manifests.values())
         computed, kept = self._hash_all(algs, listed)
         self._compare(computed, payload_manifests, tag_manifests)
-        _blame_manifests(self.blame, out)
+        blame_manifests(self.blame, out)
         return self._report(computed, kept, bag_info, payload_manifests, tag_manifests, version)
 
     def _report(self, computed: Mapping[str, FileDigests], kept: Mapping[str, bytes],
@@ -278,7 +253,7 @@ class _Validation:
         out = self.findings
         table: dict[str, str] = {}
         lines = 0
-        self.blame[name] += 0  # a manifest with no problem is a witness for _blame_manifests
+        self.blame[name] += 0  # a manifest with no problem is a witness for blame_manifests
         for item in iter_manifest(text, name):
             lines += 1
             if lines > max_lines:
@@ -291,7 +266,7 @@ class _Validation:
                 self.blame[name] += 1
                 continue
             entry_path, digest = item
-            problem = _manifest_entry_problem(entry_path, digest, alg, is_tag, self.reasons)
+            problem = manifest_entry_problem(entry_path, digest, alg, is_tag, self.reasons)
             if problem:
                 out.add(problem[0], entry_path, f"{name}: {problem[1]}")
                 self.blame[name] += 1
@@ -438,74 +413,3 @@ def _read_exactly(handle: IO[bytes], size: int) -> bytes:
             break
         data += more
     return data
-
-
-def _blame_manifests(blame: Mapping[str, int], findings: _Findings) -> None:
-    """Name a manifest as changed when it disagrees with the bag and a manifest of the same
-    kind with another algorithm agrees everywhere (so the files are intact, the manifest is not)."""
-    for prefix in ("manifest-", "tagmanifest-"):
-        names = sorted(n for n in blame if n.startswith(prefix))
-        clean = [n for n in names if blame[n] == 0]
-        for name in names:
-            if blame[name] and clean:
-                findings.add("manifest-changed", name,
-                             f"disagrees with the bag in {blame[name]} place(s) where {clean[0]} agrees: "
-                             "this manifest was changed")
-
-
-def _check_bagit_txt(data: bytes, findings: _Findings) -> str | None:
-    if data.startswith(b"\xef\xbb\xbf"):
-        findings.add("bad-bagit-txt", "bagit.txt", "starts with a byte-order mark")
-        data = data[3:]
-    lines = [ln for ln in re.split(rb"\r\n|\n|\r", data) if ln]
-    version = None
-    if len(lines) != 2:
-        findings.add("bad-bagit-txt", "bagit.txt", f"has {len(lines)} lines, 2 expected")
-    for line in lines:
-        text = line.decode("utf-8", "replace")
-        if text.startswith("BagIt-Version: "):
-            version = text.split(": ", 1)[1]
-        elif text != "Tag-File-Character-Encoding: UTF-8":
-            findings.add("bad-bagit-txt", "bagit.txt", f"unexpected line {text[:60]!r}")
-    if version not in ("1.0", "0.97"):
-        findings.add("bad-bagit-txt", "bagit.txt", f"BagIt-Version {version!r}, 1.0 expected")
-    return version
-
-
-def _manifest_entry_problem(path: str, digest: str, alg: str, is_tag: bool,
-                            reasons: dict[str, str | None]) -> tuple[str, str] | None:
-    """What is wrong with one manifest line; ``reasons`` remembers each path's verdict across manifests."""
-    reason = reasons[path] if path in reasons else reasons.setdefault(path, unsafe_reason(path))
-    if reason:
-        return "unsafe-path", f"{reason}; refused"
-    if len(digest) != HEX_LENGTH[alg]:
-        return "bad-manifest", f"{alg} digest has {len(digest)} hex digits, {HEX_LENGTH[alg]} expected"
-    if is_tag:
-        if path.startswith("data/"):
-            return "unsafe-path", "a tag manifest lists a payload file"
-        if TAGMANIFEST_NAME.match(path):
-            return "unsafe-path", "a tag manifest lists a tag manifest"
-    elif not path.startswith("data/"):
-        return "unsafe-path", "payload entry outside data/"
-    return None
-
-
-def _check_collisions(regular: Mapping[str, Entry], findings: _Findings) -> None:
-    seen: dict[str, str] = {}
-    for name in sorted(regular):
-        key = collision_key(name)
-        if key in seen:
-            findings.add("collision", name,
-                         f"collides with {seen[key]!r} under case folding or Unicode normalisation")
-        else:
-            seen[key] = name
-
-
-def _check_oxum(oxum: str, regular: Mapping[str, Entry], payload: set[str], findings: _Findings) -> None:
-    m = _OXUM.fullmatch(oxum)
-    if not m:
-        findings.add("bad-bag-info", "bag-info.txt", f"Payload-Oxum {oxum!r} is not '<octets>.<count>'")
-        return
-    octets = sum(regular[n].size for n in payload)
-    if (int(m.group(1)), int(m.group(2))) != (octets, len(payload)):
-        findings.add("oxum", "bag-info.txt", f"Payload-Oxum says {oxum}, the payload is {octets}.{len(payload)}")
