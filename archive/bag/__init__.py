@@ -15,8 +15,12 @@ hashing each file once for every algorithm. It collects all findings and
 returns them.
 
 The modules: :mod:`~archive.bag.paths` (path encoding and safety),
-:mod:`~archive.bag.sources` (directory and zip readers), :mod:`~archive.bag.text`
-(tag-file formats), :mod:`~archive.bag.findings` (findings and the report).
+:mod:`~archive.bag.entries` (what a reader sees), :mod:`~archive.bag.sources`
+(open a directory or a zip), :mod:`~archive.bag.zipsource` and
+:mod:`~archive.bag.ziplayout` (a zip read exactly, every byte accounted for),
+:mod:`~archive.bag.text` (tag-file formats), :mod:`~archive.bag.limits` (what
+validation may read and keep), :mod:`~archive.bag.checks` (checks of single
+things), :mod:`~archive.bag.findings` (findings and the report).
 """
 
 from archive.bag.findings import BagFinding, BagReport
