@@ -46,9 +46,15 @@ from provenance.bundle.layout import (
     is_signed_name,
 )
 from provenance.bundle.read import open_bundle
-from provenance.bundle.tools import LEAN_MODES, LeanTools
-from provenance.claims.engine import check_claims
+from provenance.bundle.tools import LeanTools
 from provenance.claims.model import Claim, load_claims
+from provenance.claims.pipeline import (
+    LeanStep,
+    ReproOutcome,
+    ReproStep,
+    evaluate,
+    parse_lean_mode,
+)
 from provenance.claims.verdict import Verdict
 from provenance.clock import moment, rfc3339
 from provenance.contracts import BUNDLE_REPRO_RUNS, BUNDLE_VERDICTS, PAPER_MANIFEST
@@ -149,7 +155,6 @@ class _Record:
 class _ReproFiles:
     items: tuple[PayloadItem, ...] = ()
     runs: tuple[dict[str, Any], ...] = ()
-    verdicts: tuple[Verdict, ...] = ()
     inputs: tuple[Path, ...] = ()
 
 
@@ -260,19 +265,8 @@ def _read_record(request: BuildRequest, trust: TrustRoot | None) -> _Record:
     return _Record(manifest, tuple(claims), tuple(inputs), correction_items)
 
 
-def _apply_lean(claims: Sequence[Claim], verdicts: list[Verdict], mode: str, lean: LeanTools
-                ) -> tuple[list[Verdict], str | None]:
-    if mode == "off" or not verdicts:
-        return verdicts, None
-    from provenance.lean.pipeline import apply_lean
-    from provenance.lean.runner import find_lean
-
-    toolchain = lean.toolchain if lean.toolchain is not None else find_lean()
-    result = apply_lean(claims, verdicts, mode, toolchain=toolchain, runner=lean.runner)
-    return result, toolchain.version if toolchain else None
-
-
 def _lean_files(claims: Sequence[Claim], exact: Sequence[Verdict]) -> dict[str, bytes]:
+    """The Lean project of the exact verdicts, as bundle files (what the Lean verdicts cite)."""
     from provenance.lean.emit import items_from, plan_project
 
     items, skipped = items_from(claims, exact)
@@ -282,10 +276,9 @@ def _lean_files(claims: Sequence[Claim], exact: Sequence[Verdict]) -> dict[str, 
     return {LEAN_DIR + rel: data for rel, data in sorted(plan.files.items())}
 
 
-def _repro(repro_dir: Path, claims: Sequence[Claim], now: datetime, unsafe_no_sandbox: bool,
-           progress: Progress) -> _ReproFiles:
-    from provenance.claims.repro import apply_repro, run_repro
-    from provenance.sandbox.runner import BubblewrapSandbox, HostRunner, Sandbox
+def _repro_step(repro_dir: Path, unsafe_no_sandbox: bool) -> ReproStep:
+    """The scripts at the top of ``repro_dir`` and its ``data/``, to run in the chosen sandbox."""
+    from provenance.sandbox import choose_sandbox
 
     if not repro_dir.is_dir():
         raise InputError("not a directory", where=str(repro_dir),
@@ -295,63 +288,55 @@ def _repro(repro_dir: Path, claims: Sequence[Claim], now: datetime, unsafe_no_sa
         raise InputError("no *.py repro script", where=str(repro_dir),
                          remedy="put the repro scripts at the top of the directory")
     data = repro_dir / "data"
-    data_dir = data if data.is_dir() else None
-    sandbox: Sandbox
-    if unsafe_no_sandbox:
-        sandbox, runner_name = HostRunner(), "host (unsafe, not sealed)"
-    else:
-        bwrap = BubblewrapSandbox()
-        sandbox, runner_name = bwrap, bwrap.version()
+    sandbox, runner_name = choose_sandbox(unsafe_no_sandbox=unsafe_no_sandbox)
+    return ReproStep(tuple(scripts), sandbox, runner_name, data=data if data.is_dir() else None)
+
+
+def _repro_files(step: ReproStep, outcomes: Sequence[ReproOutcome]) -> _ReproFiles:
+    """What the bundle carries of the repro runs: scripts, their outputs, the data, and one record per run."""
     items: list[PayloadItem] = []
     inputs: list[Path] = []
     runs: list[dict[str, Any]] = []
-    verdicts: list[Verdict] = []
-    for script in scripts:
-        progress(f"repro: running {script.name} sealed")
-        run = run_repro(script, data=data_dir, sandbox=sandbox, runner_name=runner_name)
-        fed = apply_repro(claims, run, now=now)
-        verdicts.extend(fed)
-        name = script.name
-        items.append(PayloadItem(f"repro/{name}", path=script))
+    for outcome in outcomes:
+        run, name = outcome.run, outcome.run.script.name
+        items.append(PayloadItem(f"repro/{name}", path=run.script))
         items.append(PayloadItem(f"repro/{name}.stdout", data=run.result.stdout))
-        inputs.append(script)
+        inputs.append(run.script)
         runs.append({
             "script": f"{REPRO_DIR}{name}",
             "stdout": f"{REPRO_DIR}{name}.stdout",
-            "data": f"{REPRO_DIR}data/" if data_dir else None,
+            "data": f"{REPRO_DIR}data/" if step.data else None,
             "ok": run.error is None,
             "error": run.error,
             "outputs": dict(run.outputs) if run.outputs is not None else None,
-            "claims_fed": [v.claim_id for v in fed],
+            "claims_fed": [v.claim_id for v in outcome.verdicts],
             **run.sandbox_record(),
         })
-    if data_dir is not None:
-        for path in sorted(data_dir.rglob("*")):
+    if step.data is not None:
+        for path in sorted(step.data.rglob("*")):
             if path.is_symlink():
                 raise InputError("symlink in repro data", where=str(path), remedy="replace it by the file")
             if path.is_file():
-                items.append(PayloadItem(f"repro/data/{path.relative_to(data_dir).as_posix()}", path=path))
+                items.append(PayloadItem(f"repro/data/{path.relative_to(step.data).as_posix()}", path=path))
                 inputs.append(path)
-    return _ReproFiles(tuple(items), tuple(runs), tuple(verdicts), tuple(inputs))
+    return _ReproFiles(tuple(items), tuple(runs), tuple(inputs))
 
 
 def _evaluate(request: BuildRequest, record: _Record, now: datetime, lean: LeanTools, say: Progress) -> _Evaluation:
-    """Exact check, then Lean, then repro: the verdicts the bundle records."""
+    """The one evaluation pipeline (exact check, then Lean, then repro), and the files it leaves to carry."""
     claims = record.claims
-    say(f"claims: exact check of {sum(1 for c in claims if c.check is not None)} checks")
-    exact = check_claims(claims, now=now)
-    lean_files = _lean_files(claims, exact)
-    say(f"lean: mode {request.lean_mode}")
-    exact_lean, lean_version = _apply_lean(claims, exact, request.lean_mode, lean)
-    final: dict[str, Verdict] = {v.claim_id: v for v in exact_lean}
-    repro = _ReproFiles()
-    if request.repro is not None:
-        repro = _repro(request.repro, claims, now, request.unsafe_no_sandbox, say)
-        for v in repro.verdicts:
-            final[v.claim_id] = v
-    exact_ids = {v.claim_id for v in exact_lean}
-    verdicts = [final[v.claim_id] for v in exact_lean] + [v for cid, v in final.items() if cid not in exact_ids]
-    return _Evaluation(tuple(verdicts), tuple(exact_lean), lean_version, lean_files, repro)
+    step = _repro_step(request.repro, request.unsafe_no_sandbox) if request.repro is not None else None
+    say(f"claims: exact check of {sum(1 for c in claims if c.check is not None)} checks; Lean {request.lean_mode}")
+    evaluation = evaluate(
+        claims,
+        now=now,
+        lean=LeanStep(parse_lean_mode(request.lean_mode), toolchain=lean.toolchain, runner=lean.runner),
+        repro=step,
+        on_script=lambda path: say(f"repro: running {path.name} sealed"),
+    )
+    repro = _repro_files(step, evaluation.runs) if step is not None else _ReproFiles()
+    return _Evaluation(evaluation.verdicts, evaluation.exact, evaluation.lean_version,
+                       _lean_files(claims, evaluation.before_lean), repro)
 
 
 def _generated(record: _Record, evaluation: _Evaluation, request: BuildRequest, now: datetime,
@@ -494,8 +479,7 @@ def build_bundle(
     ``lean_mode == "require"`` without Lean or repro without bubblewrap.
     """
     say = progress or (lambda _msg: None)
-    if request.lean_mode not in LEAN_MODES:
-        raise InputError(f"unknown Lean mode {request.lean_mode!r}", remedy="use auto, off or require")
+    parse_lean_mode(request.lean_mode)
     outputs = _plan_outputs(request)
     check_attestor(key, trust)
     now = moment(epoch)

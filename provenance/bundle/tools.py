@@ -8,10 +8,6 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from provenance.lean.runner import LeanRunner, Toolchain
 
-LEAN_MODES = ("auto", "off", "require")
-"""Lean: run it when installed, never, or fail without it."""
-
-
 @dataclass(frozen=True)
 class LeanTools:
     """The Lean collaborators: a resolved toolchain and the runner that runs it.

@@ -50,10 +50,11 @@ from provenance.bundle.layout import (
     bundle_id_of,
     is_signed_name,
 )
-from provenance.bundle.tools import LEAN_MODES, LeanTools
+from provenance.bundle.tools import LeanTools
 from provenance.claims.engine import check_claims, compare, computed_of
 from provenance.claims.errors import ClaimError
 from provenance.claims.model import Claim, load_claims
+from provenance.claims.pipeline import LEAN_MODES
 from provenance.claims.verdict import Verdict
 from provenance.contracts import BUNDLE_REPRO_RUNS, BUNDLE_VERDICTS, PAPER_MANIFEST, VERDICT
 from provenance.contracts import SOURCE_PROVENANCE as SOURCE_PROVENANCE_CONTRACT

@@ -87,6 +87,8 @@ class Evaluation:
     exact: tuple[Verdict, ...]
     runs: tuple[ReproOutcome, ...] = ()
     lean_version: str | None = None
+    before_lean: tuple[Verdict, ...] = ()
+    """The exact verdicts before the Lean step (what the Lean theorems are emitted from)."""
 
     @property
     def verdicts(self) -> tuple[Verdict, ...]:
@@ -139,6 +141,7 @@ def evaluate(
                 raise ToolMissing(why.removeprefix("Lean not run: ") + " (--lean require)", remedy=INSTALL_HINT)
             not_run = {"status": "not_run", "reason": why}
     exact = check_claims(claims, now=now, base_dir=base_dir, lean=not_run)
+    before_lean = tuple(exact)
     if toolchain is not None and exact:
         from provenance.lean.pipeline import apply_lean
 
@@ -152,4 +155,5 @@ def evaluate(
             run = run_repro(script, data=repro.data, sandbox=repro.sandbox, timeout=repro.timeout,
                             memory_mb=repro.memory_mb, runner_name=repro.runner_name)
             runs.append(ReproOutcome(run, tuple(apply_repro(claims, run, now=now))))
-    return Evaluation(tuple(exact), tuple(runs), toolchain.version if toolchain is not None and exact else None)
+    return Evaluation(tuple(exact), tuple(runs), toolchain.version if toolchain is not None and exact else None,
+                      before_lean)

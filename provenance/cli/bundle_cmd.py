@@ -9,7 +9,7 @@ from rich.markup import escape
 
 from provenance.bundle.build import BuildRequest, build_bundle
 from provenance.bundle.read import open_bundle
-from provenance.bundle.tools import LEAN_MODES
+from provenance.claims.pipeline import LEAN_MODES
 from provenance.cli.options import (
     json_option,
     key_option,

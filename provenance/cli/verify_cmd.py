@@ -8,8 +8,8 @@ import click
 from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
 
-from provenance.bundle.tools import LEAN_MODES
 from provenance.bundle.verify import VerifyReport, verify_bundle
+from provenance.claims.pipeline import LEAN_MODES
 from provenance.cli.options import json_option, trust_options
 from provenance.cli.output import console, err_console, print_json
 from provenance.signing.trust import TrustRoot
