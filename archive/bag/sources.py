@@ -92,7 +92,17 @@ def open_source(path: str | os.PathLike[str], limits: BagLimits = DEFAULT_LIMITS
         return DirectorySource(p, limits)
     if p.is_file():
         if not zipfile.is_zipfile(p):
+            if _starts_like_a_zip(p):
+                raise ArchiveInputError(f"{p}: a truncated or damaged zip (its end record is missing)",
+                                        remedy="copy or download the zip again")
             raise ArchiveInputError(f"{p}: neither a bag directory nor a zip", remedy="give a bag directory or its zip")
         return ZipSource(p, limits)
+    if p.exists():
+        raise ArchiveInputError(f"{p}: not a regular file or directory", remedy="give a bag directory or its zip")
     raise ArchiveInputError(f"{p}: no such bag", remedy="check the path")
+
+
+def _starts_like_a_zip(path: Path) -> bool:
+    with path.open("rb") as handle:
+        return handle.read(4) == b"PK\x03\x04"
 

@@ -156,6 +156,9 @@ def layout_problems(handle: IO[bytes], end: ZipEnd, start_dir: int, members: Seq
         ids = _extra_ids(m.central_extra)
         if ids is None or any(i != ZIP64_EXTRA_ID for i in ids):
             problems.append(f"{m.name}: the central directory carries an extra field other than zip64's")
+        if not 0 <= m.header_offset < end.file_size:
+            problems.append(f"{m.name}: its local header offset {m.header_offset} is outside the file")
+            continue
         handle.seek(m.header_offset)
         head = handle.read(LOCAL.size)
         if len(head) != LOCAL.size or head[:4] != LOCAL_SIG:

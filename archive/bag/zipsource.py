@@ -71,7 +71,7 @@ class ZipSource:
                 return
             try:
                 zf = zipfile.ZipFile(handle)
-            except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+            except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:
                 raise ArchiveInputError(f"{self.path}: not a readable zip ({exc})",
                                         remedy="give a bag directory or its zip") from None
             infos = zf.infolist()

@@ -69,13 +69,18 @@ class ReportData:
     verification: VerifyReport | None = field(default=None)
 
 
+MAX_DOCUMENT_BYTES = 16 * 1024 * 1024
+"""Documents larger than this are not rendered (one page is not the place; ``verify --json`` is)."""
+MAX_CLAIM_ROWS = 2000
+
+
 def _doc(contents: Mapping[str, bytes], name: str) -> Any:
     data = contents.get(name)
-    if data is None:
+    if data is None or len(data) > MAX_DOCUMENT_BYTES:
         return None
     try:
         return loads_strict(data, source=name)
-    except InputError:
+    except (InputError, ValueError):  # ValueError: e.g. an integer over Python's digit limit
         return None
 
 
@@ -95,8 +100,10 @@ def load_report_data(path: str | os.PathLike[str], trust: TrustRoot | None = Non
     verification = verify_read_bag(bag, str(path), kind, trust, lean_mode="off") if trust is not None else None
     manifest = _doc(contents, MANIFEST)
     if not isinstance(manifest, Mapping):
-        raise InputError("the bundle has no readable data/manifest.json", where=str(path),
-                         remedy="give a bundle made by `provenance bundle build`")
+        size = len(contents.get(MANIFEST, b""))
+        why = f"is {size} bytes, too large for a report page" if size > MAX_DOCUMENT_BYTES else "is missing or unreadable"
+        raise InputError(f"the bundle's data/manifest.json {why}", where=str(path),
+                         remedy="run `provenance verify BUNDLE --json` for a machine report")
     verdicts_doc = _doc(contents, VERDICTS) or {}
     signatures = []
     for name in (ATTESTATION, SOURCE_PROVENANCE):
@@ -184,7 +191,8 @@ def _claim_rows(data: ReportData) -> list[dict[str, Any]]:
     exact = {str(v.get("claim_id")): v for v in data.exact_verdicts}
     corrected = (data.correction_status or {}).get("claims", {}) if data.correction_status else {}
     rows = []
-    for claim in data.manifest.get("claims") or []:
+    claims = data.manifest.get("claims")
+    for claim in (claims if isinstance(claims, list) else [])[:MAX_CLAIM_ROWS]:
         if not isinstance(claim, Mapping):
             continue
         cid = str(claim.get("id"))

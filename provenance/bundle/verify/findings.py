@@ -1,0 +1,95 @@
+"""What verification reports: one :class:`Finding` per check, and the :class:`VerifyReport` of a bundle.
+
+A report keeps two facts apart: the bundle's **integrity** (every byte, digest
+and signature holds: ``ok``) and the **record's claims** (how many are
+verified, falsified, not checked, corrected: :meth:`VerifyReport.claim_counts`).
+An intact bundle can carry a falsified claim; neither fact hides the other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Status = Literal["ok", "fail", "skip"]
+CLAIM_STATUSES = ("verified", "falsified", "inconclusive", "error")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One line of the checklist: a stable ``id``, ``ok``/``fail``/``skip``, the file it is about."""
+
+    id: str
+    status: Status
+    message: str
+    file: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "status": self.status, "file": self.file, "message": self.message}
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    """Every finding about one bundle. ``ok`` (integrity and signatures) only when no finding failed.
+
+    ``claims`` is each checked claim's recorded status; ``unchecked`` the claims with no
+    check; ``corrected`` the status in the carried correction log of each claim it names (CURRENT: unaffected); ``record_status``
+    the record's status there (None without a log).
+    """
+
+    bundle: str
+    kind: str
+    bundle_id: str | None
+    record_id: str | None
+    findings: tuple[Finding, ...]
+    claims: Mapping[str, str] = field(default_factory=dict)
+    signers: tuple[str, ...] = ()
+    unchecked: tuple[str, ...] = ()
+    corrected: Mapping[str, str] = field(default_factory=dict)
+    record_status: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not any(f.status == "fail" for f in self.findings)
+
+    @property
+    def failures(self) -> list[Finding]:
+        return [f for f in self.findings if f.status == "fail"]
+
+    def counts(self) -> dict[str, int]:
+        out = {"ok": 0, "fail": 0, "skip": 0}
+        for f in self.findings:
+            out[f.status] += 1
+        return out
+
+    def claim_counts(self) -> dict[str, int]:
+        """How many claims are verified, falsified, inconclusive, error, not checked and corrected."""
+        out = dict.fromkeys(CLAIM_STATUSES, 0)
+        for status in self.claims.values():
+            out[status] = out.get(status, 0) + 1
+        out["not_checked"] = len(self.unchecked)
+        out["corrected"] = sum(1 for s in self.corrected.values() if s != "CURRENT")
+        return out
+
+    def claims_need_attention(self) -> bool:
+        """True when a claim is falsified, in error, or corrected: what the top of a report must show."""
+        c = self.claim_counts()
+        return bool(c["falsified"] or c["error"] or c["corrected"])
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "bundle": self.bundle,
+            "kind": self.kind,
+            "ok": self.ok,
+            "bundle_id": self.bundle_id,
+            "record_id": self.record_id,
+            "signers": list(self.signers),
+            "claims": dict(self.claims),
+            "summary": self.counts(),
+            "integrity": {"ok": self.ok, "failed": self.counts()["fail"]},
+            "claims_summary": self.claim_counts(),
+            "record_status": self.record_status,
+            "corrected_claims": dict(self.corrected),
+            "findings": [f.to_json() for f in self.findings],
+        }
