@@ -26,6 +26,10 @@ from provenance.cli.output import console
 from provenance.errors import CheckFailed, InputError
 
 DEMO_PASSPHRASE = "demo passphrase, not a secret"
+JSON_EXCERPT_LINES = 12
+"""How much of a command's --json output a demo step shows."""
+NO_BWRAP = ("bubblewrap is not installed: `make demo` installs it when run as root with apt; "
+            "else `apt-get install bubblewrap`")
 
 
 @dataclass
@@ -49,9 +53,11 @@ class _Demo:
     inputs: Path
     env: dict[str, str]
     summary: list[tuple[str, str]] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
     state: dict[str, str] = field(default_factory=dict)
 
-    def run(self, title: str, args: Sequence[str], *, ok: Sequence[int] = (0,), show: bool = True) -> _Run:
+    def run(self, title: str, args: Sequence[str], *, ok: Sequence[int] = (0,), lines: int = 40) -> _Run:
+        """Run one ``provenance`` command as a user would and show at most ``lines`` lines of what it printed."""
         argv = [sys.executable, "-m", "provenance", *args]
         shown = " ".join(shlex.quote(a) for a in ["provenance", *args])
         console.rule(f"[bold]{title}")
@@ -59,13 +65,12 @@ class _Demo:
         start = time.perf_counter()
         proc = subprocess.run(argv, cwd=self.workdir, env=self.env, capture_output=True, text=True, timeout=600)
         run = _Run(list(args), proc.returncode, proc.stdout, proc.stderr, time.perf_counter() - start)
-        if show:
-            text = proc.stdout.rstrip()
-            lines = text.splitlines()
-            if len(lines) > 40:
-                text = "\n".join([*lines[:40], f"... ({len(lines) - 40} more lines)"])
-            if text:
-                console.print(text, markup=False, highlight=False)
+        text = proc.stdout.rstrip()
+        printed = text.splitlines()
+        if len(printed) > lines:
+            text = "\n".join([*printed[:lines], f"... ({len(printed) - lines} more lines)"])
+        if text:
+            console.print(text, markup=False, highlight=False)
         if proc.stderr.strip():
             console.print(proc.stderr.rstrip(), style="yellow", markup=False, highlight=False)
         verdict = "ok" if proc.returncode in ok else "UNEXPECTED"
@@ -83,6 +88,11 @@ class _Demo:
 
     def note(self, what: str, result: str) -> None:
         self.summary.append((what, result))
+
+    def skip(self, what: str, why: str) -> None:
+        """Say plainly that a step was skipped and why (a missing tool, never a failure)."""
+        console.print(f"[yellow]skipped: {what}[/yellow] ({why})")
+        self.skipped.append((what, why))
 
 
 Step = Callable[[_Demo], None]
@@ -116,7 +126,8 @@ def _ingest(d: _Demo) -> None:
 
 def _claims(d: _Demo) -> None:
     d.run("Check the claims exactly (one is false: exit 1 is the right answer)", ["claims", "check", "manifest.json"], ok=(1,))
-    verdicts = d.run("The same verdicts as JSON", ["claims", "check", "manifest.json", "--json"], ok=(1,), show=False).json()
+    verdicts = d.run("The same verdicts as JSON", ["claims", "check", "manifest.json", "--json"], ok=(1,),
+                     lines=JSON_EXCERPT_LINES).json()
     counts: dict[str, int] = {}
     for verdict in verdicts:
         counts[verdict["status"]] = counts.get(verdict["status"], 0) + 1
@@ -128,13 +139,21 @@ def _claims(d: _Demo) -> None:
         ["repro", "run", d.rel(repro / "rag_gains.py"), "--data", d.rel(repro / "data"), "--claims", "manifest.json"],
         ok=(0, 3),
     )
-    d.note("sandbox", "repro script ran under bubblewrap" if run.code == 0 else "bubblewrap missing: repro refused (exit 3)")
+    d.state["sandbox"] = "sealed" if run.code == 0 else "missing"
+    if run.code == 0:
+        d.note("sandbox", "repro script ran under bubblewrap")
+    else:
+        d.note("sandbox", "bubblewrap missing: repro refused (exit 3), as it should be")
+        d.skip("sealed repro runs (and carrying repro/ in the bundles)", NO_BWRAP)
 
 
 def _lean(d: _Demo) -> None:
     d.run("Emit each check as a core-Lean theorem (a Lake project)", ["lean", "emit", "manifest.json", "-o", "lean-project"])
     run = d.run("Type-check the theorems with an axiom audit", ["lean", "check", "lean-project"], ok=(0, 3))
     d.note("lean", "theorems emitted; " + ("type-checked by Lean" if run.code == 0 else "Lean not run (no toolchain here)"))
+    if run.code != 0:
+        d.skip("type-checking the theorems in Lean", "no Lean toolchain on PATH: install it with elan "
+               "(https://github.com/leanprover/elan); the tools then say 'proved', never before")
 
 
 def _keys(d: _Demo) -> None:
@@ -153,18 +172,19 @@ def _keys(d: _Demo) -> None:
 
 def _bundle_deposit_verify(d: _Demo, version: int, manifest: str, extra: Sequence[str]) -> None:
     out = f"bundle-v{version}"
+    repro = ["--repro", d.rel(d.inputs / "repro")] if d.state.get("sandbox") == "sealed" else []
     built = d.run(
         f"Build and sign bundle version {version} (BagIt + RO-Crate + DSSE attestation)",
-        ["bundle", "build", manifest, "--repro", d.rel(d.inputs / "repro"), "--key", "keys/attestor.key",
+        ["bundle", "build", manifest, *repro, "--key", "keys/attestor.key",
          "--trust", "trust-root.json", "-o", out, "--zip", *extra, "--json"],
-        show=False,
+        lines=JSON_EXCERPT_LINES,
     ).json()
     console.print(f"bundle id {built['bundle_id']}: {built['files']} files, claims {built['claims']}", markup=False)
     d.state[f"bundle_id_v{version}"] = built["bundle_id"]
     deposited = d.run(
         f"Deposit bundle version {version} to the embedded local archive",
         ["deposit", out, "--archive-dir", "archive", "--json"],
-        show=False,
+        lines=JSON_EXCERPT_LINES,
     ).json()
     console.print(f"[bold]deposited: DOI {deposited['doi']}[/bold] (concept DOI {deposited.get('concept_doi')}, "
                   f"{deposited.get('status')}, {len(deposited.get('files', []))} files, md5s checked)")
@@ -175,7 +195,8 @@ def _bundle_deposit_verify(d: _Demo, version: int, manifest: str, extra: Sequenc
     d.run("Fetch the archived copy back, as an auditor would",
           ["archive", "fetch", d.state[f"id_v{version}"], "-o", fetched, "--archive-dir", "archive"])
     d.run(f"Verify the archived copy offline (version {version})", ["verify", fetched, "--trust", "trust-root.json"])
-    report = d.run("The same verification as JSON", ["verify", fetched, "--trust", "trust-root.json", "--json"], show=False).json()
+    report = d.run("The same verification as JSON", ["verify", fetched, "--trust", "trust-root.json", "--json"],
+                   lines=JSON_EXCERPT_LINES).json()
     statuses = [f.get("status") for f in report.get("findings", [])]
     counts = ", ".join(f"{statuses.count(s)} {s}" for s in ("ok", "fail", "skip"))
     d.note(f"verify v{version}", f"{'VERIFIED' if report.get('ok') else 'FAILED'} (archived copy, offline): {counts}")
@@ -246,6 +267,8 @@ def demo_command(workdir: Path) -> int:
     console.rule("[bold]What was shown")
     for what, result in demo.summary:
         console.print(f"[bold]{what}[/bold]: {result}")
+    for what, why in demo.skipped:
+        console.print(f"[yellow]skipped[/yellow]: {what} ({why})")
     console.print(f"[green]demo complete[/green]: everything it made is in {workdir}/")
     return 0
 

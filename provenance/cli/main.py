@@ -48,7 +48,39 @@ COMMANDS: dict[str, str] = {
 EXIT_INTERNAL_ERROR = 70
 """Exit code of an internal error (sysexits.h ``EX_SOFTWARE``)."""
 
+SUMMARIES: dict[str, str] = {
+    "add-signature": "Add signatures to ENVELOPE over the same bytes (k-of-n signing by separate key holders).",
+    "archive": "The embedded local archive: depositions, DOIs (10.5072/local.N), versions, files.",
+    "bundle": "Build signed BagIt/RO-Crate bundles, or read a bundle's identity.",
+    "claims": "Check a record's arithmetic claims exactly, or suggest checks for them.",
+    "correct": "Signed, append-only correction records (Crossmark/COPE vocabulary) in a Merkle-checkpointed log.",
+    "demo": "Run the whole life of a sample record on the embedded local archive and say what was shown.",
+    "deposit": "Deposit a bundle into the local archive (default) or Zenodo, crash-safely.",
+    "ingest": "Parse a record (pipe tables, HTML text or paper style) into a paper-manifest-v1.1 JSON.",
+    "keys": "Make and inspect Ed25519 signing keys (encrypted PKCS#8, key id = sha256 of the public key).",
+    "lean": "Prove claim checks in Lean 4: each check becomes a core-Lean theorem proved by decide.",
+    "report": "Render BUNDLE as one self-contained page: the record, each claim with its check, exact value, "
+              "verdict, scope and Lean theorem, the signatures and keys, the DOI and the corrections.",
+    "repro": "Reproduce claim inputs from data with a script run in a sealed sandbox.",
+    "schema": "The JSON Schemas (Draft 2020-12) every document is checked against.",
+    "sign": "Sign FILES: a DSSE envelope over an in-toto Statement v1 naming each file and its sha256.",
+    "trust": "Maintain trust-root.json: versioned, expiring, threshold-signed keys for root, attestor, corrector, log.",
+    "verify": "Verify BUNDLE (a bag directory or its zip, never extracted) offline, reporting every finding.",
+    "verify-signature": "Verify ENVELOPE against the trust root's ROLE keys, and that each FILE's sha256 is a subject.",
+    "zenodo": "Zenodo helpers: a faithful local stand-in for rehearsing deposits offline.",
+}
+"""Each command's one-line summary, for the top-level help without importing every command module (start-up
+time); tests/core/test_cli_main.py pins each to the command's own first help line, so they cannot drift."""
+
 _verbose = False
+
+
+def _shorten(text: str, limit: int) -> str:
+    """``text`` cut at a word to fit ``limit`` characters, with "..." when cut (as click shortens help)."""
+    if len(text) <= limit:
+        return text
+    cut = text[: max(limit - 3, 1)].rsplit(" ", 1)[0]
+    return cut.rstrip(",;:") + "..."
 
 
 class _LazyGroup(click.Group):
@@ -56,6 +88,14 @@ class _LazyGroup(click.Group):
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(COMMANDS)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The command list from :data:`SUMMARIES`: ``provenance --help`` imports no command module."""
+        names = self.list_commands(ctx)
+        limit = formatter.width - 6 - max(len(name) for name in names)
+        rows = [(name, _shorten(SUMMARIES[name], limit)) for name in names]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         module_name = COMMANDS.get(cmd_name)

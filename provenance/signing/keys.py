@@ -25,9 +25,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import padding, serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from archive.atomic import atomic_write_bytes
 from provenance.clock import rfc3339, utc_now
@@ -60,6 +58,8 @@ def signature_is_canonical(sig: bytes) -> bool:
 
 
 # ---- PKCS#8 encryption -----------------------------------------------------------------
+# (cryptography's serialization and cipher modules are imported where used: verifying needs neither,
+# and they cost start-up time.)
 # cryptography's BestAvailableEncryption uses PBKDF2 with only 2048 iterations for PKCS#8
 # and offers no way to raise it there, so the EncryptedPrivateKeyInfo (RFC 5958, PBES2 of
 # RFC 8018: PBKDF2-HMAC-SHA256 + AES-256-CBC, as OpenSSL writes it) is built here and read
@@ -91,6 +91,9 @@ def _der_int(value: int) -> bytes:
 def _pbes2_encrypt(plain: bytes, passphrase: bytes, iterations: int) -> bytes:
     salt, iv = os.urandom(16), os.urandom(16)
     key = hashlib.pbkdf2_hmac("sha256", passphrase, salt, iterations, 32)
+    from cryptography.hazmat.primitives import padding
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
     padder = padding.PKCS7(128).padder()
     padded = padder.update(plain) + padder.finalize()
     encryptor = Cipher(algorithms.AES(key), modes.CBC(iv)).encryptor()
@@ -155,6 +158,8 @@ class PublicKey:
 
     def to_pem(self) -> bytes:
         """SubjectPublicKeyInfo PEM."""
+        from cryptography.hazmat.primitives import serialization
+
         return self._key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
 
     def to_json(self) -> dict[str, Any]:
@@ -206,6 +211,8 @@ class SigningKey:
 
     @classmethod
     def from_private(cls, private: Ed25519PrivateKey) -> SigningKey:
+        from cryptography.hazmat.primitives import serialization
+
         raw = private.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
         return cls(PublicKey.from_raw(raw), private)
 
@@ -216,6 +223,8 @@ class SigningKey:
 
     def private_pem(self, passphrase: bytes | None, *, kdf_iterations: int = KDF_ITERATIONS) -> bytes:
         """PKCS#8 PEM, encrypted with ``passphrase`` (PBES2) unless it is None."""
+        from cryptography.hazmat.primitives import serialization
+
         plain = self._private.private_bytes(
             serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
         )
@@ -299,6 +308,8 @@ def _parse_meta(text: str) -> dict[str, str]:
 
 def load_public_key_info(path: str | os.PathLike[str]) -> PublicKeyInfo:
     """Read a public key PEM (with optional comment metadata); a recorded key id must match."""
+    from cryptography.hazmat.primitives import serialization
+
     p = Path(path)
     data = _read_key_file(p)
     if b"PRIVATE KEY-----" in data:
@@ -334,6 +345,8 @@ def load_signing_key(path: str | os.PathLike[str], passphrase: bytes | None = No
     Refused: a file readable or writable by group or others (encrypted or not);
     an encrypted key without a passphrase; a ``PATH.pub`` beside it holding another key.
     """
+    from cryptography.hazmat.primitives import serialization
+
     p = Path(path)
     data = _read_key_file(p)
     if b"-----BEGIN PUBLIC KEY-----" in data and b"PRIVATE KEY-----" not in data:

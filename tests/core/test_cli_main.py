@@ -71,3 +71,24 @@ def test_help_documents_every_exit_code_and_short_version_flag() -> None:
 
     short = _run("-V")
     assert short.returncode == 0 and __version__ in short.stdout
+
+
+@pytest.mark.parametrize("name", sorted(COMMANDS))
+def test_every_summary_is_the_commands_own_first_help_line(name: str) -> None:
+    from provenance.cli.main import SUMMARIES
+
+    command = cli.get_command(click.Context(cli), name)
+    assert command is not None and SUMMARIES[name] == command.get_short_help_str(limit=1000)
+
+
+def test_top_level_help_imports_no_command_module() -> None:
+    probe = ("import sys, runpy\n"
+             "sys.argv = ['provenance', '--help']\n"
+             "try:\n    runpy.run_module('provenance', run_name='__main__')\n"
+             "except SystemExit:\n    pass\n"
+             "heavy = sorted(m for m in sys.modules if m.endswith('_cmd') or m.split('.')[0] in "
+             "('rich', 'jsonschema', 'cryptography', 'httpx', 'git'))\n"
+             "print('HEAVY', heavy, file=sys.stderr)\n")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert "HEAVY []" in result.stderr, result.stderr
+    assert "verify-signature" in result.stdout

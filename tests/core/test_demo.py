@@ -18,9 +18,24 @@ def _build_wheel(repo: Path, out: Path) -> Path:
     return wheel
 
 
+def _path_without(tmp_path: Path, hidden: str) -> str:
+    """A PATH of one directory linking every command on PATH except ``hidden``."""
+    shadow = tmp_path / "bin"
+    shadow.mkdir()
+    for directory in os.environ.get("PATH", "").split(os.pathsep):
+        if not os.path.isdir(directory):
+            continue
+        for entry in os.scandir(directory):
+            target = shadow / entry.name
+            if entry.name != hidden and not target.exists() and os.access(entry.path, os.X_OK):
+                target.symlink_to(entry.path)
+    return str(shadow)
+
+
 @pytest.mark.slow
-def test_demo_runs_from_an_installed_wheel_outside_the_checkout(repo_dir: Path, tmp_path: Path) -> None:
-    """Regression (issue 12 item 6): the demo read examples/ through the checkout's path."""
+def test_demo_runs_from_an_installed_wheel_without_bubblewrap(repo_dir: Path, tmp_path: Path) -> None:
+    """Regressions: the demo read examples/ through the checkout's path (issue 12 item 6); without
+    bubblewrap it exited 3 at "Build and sign bundle version 1" (issue 15 item 1)."""
     wheel = _build_wheel(repo_dir, tmp_path / "dist")
     site = tmp_path / "site"
     with zipfile.ZipFile(wheel) as z:
@@ -28,7 +43,7 @@ def test_demo_runs_from_an_installed_wheel_outside_the_checkout(repo_dir: Path, 
         z.extractall(site)
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-    env = {**os.environ, "PYTHONPATH": str(site)}
+    env = {**os.environ, "PYTHONPATH": str(site), "PATH": _path_without(tmp_path, "bwrap")}
     where = subprocess.run([sys.executable, "-c", "import provenance; print(provenance.__file__)"], cwd=elsewhere,
                            env=env, capture_output=True, text=True, check=True)
     assert where.stdout.strip() == str(site / "provenance" / "__init__.py")
@@ -36,4 +51,7 @@ def test_demo_runs_from_an_installed_wheel_outside_the_checkout(repo_dir: Path, 
                           capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert "demo complete" in proc.stdout
+    assert "skipped: sealed repro runs" in proc.stdout and "bubblewrap is not installed" in proc.stdout
+    assert "Build and sign bundle version 2" in proc.stdout
+    assert '"bundle_id"' in proc.stdout  # the "... as JSON" steps show an excerpt (issue 15 item 10)
     assert (elsewhere / "out" / "trust-state.json").is_file()  # the demo keeps its own trust state
