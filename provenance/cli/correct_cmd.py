@@ -16,7 +16,7 @@ from provenance.cli.options import json_option, key_option, load_signing_key_cli
 from provenance.cli.output import console, err_console, print_json
 from provenance.corrections import bundle_target
 from provenance.corrections.append_request import AppendRequest, append_from_request
-from provenance.corrections.entries import split_lines
+from provenance.corrections.entries import HEAD_BYTES, check_log_head, split_lines
 from provenance.corrections.proofs import consistency_document, proof_document, verify_proof_document
 from provenance.corrections.record import CLAIM_STATUSES, COPE_CATEGORIES, CORRECTION_TYPES
 from provenance.corrections.report import LogReport
@@ -109,6 +109,13 @@ def _resolve(target: Path) -> tuple[bytes, bytes | None, str, bytes | None]:
     return files.entries, files.checkpoint, str(target), None
 
 
+def _require_log(entries: bytes, label: str, *, evidence: bytes | None) -> None:
+    """Refuse what is not a log (exit 2, one line); an empty log is a finding when a checkpoint says it held entries."""
+    if not entries and evidence is not None:
+        return
+    check_log_head(entries[:HEAD_BYTES], label)
+
+
 @click.group("correct")
 def correct() -> None:
     """Signed, append-only correction records (Crossmark/COPE vocabulary) in a Merkle-checkpointed log.
@@ -152,7 +159,14 @@ def correct() -> None:
               help="Issue time, RFC 3339 UTC (2026-11-22T01:00:00Z); default now. Never earlier than the last entry's.")
 @json_option
 def append_cmd(key_path: Path, log_key_path: Path, trust: TrustRoot | None, as_json: bool, **options: Any) -> int:
-    """Append one signed correction to LOG (a .jsonl file) or to the log of BUNDLE; write a new checkpoint."""
+    """Append one signed correction to LOG (a .jsonl file) or to the log of BUNDLE; write a new checkpoint.
+
+    Claim ids are checked against --manifest, else the manifest BUNDLE carries.
+    Only retraction, withdrawal and expression_of_concern may name no claim
+    (they are about the whole record); partial_retraction names claims; the
+    other types name a claim or a file (--path). Nothing is written to LOG
+    unless it is a correction log that verifies (or a new, empty file).
+    """
     request = AppendRequest(**options)
     signer = load_signing_key_cli(key_path)
     log_key = load_signing_key_cli(log_key_path)
@@ -174,12 +188,15 @@ def append_cmd(key_path: Path, log_key_path: Path, trust: TrustRoot | None, as_j
             "seeded_from_bundle": result.seeded,
             "repaired_torn_bytes": result.repaired_bytes,
             "roles_checked": trust is not None,
+            "claims_checked": outcome.claims_checked_against is not None,
             "checkpoint": result.checkpoint.decode("utf-8"),
             "record": result.record,
         })
         return 0
     if trust is None:
         err_console.print("[yellow]warning: no --trust: the signer's corrector role and the log key's role were not checked[/yellow]")
+    if request.claims and outcome.claims_checked_against is None:
+        err_console.print("[yellow]warning: no manifest: the claim ids were not checked (give --manifest)[/yellow]")
     if result.repaired_bytes:
         err_console.print(f"[yellow]repaired a torn last line ({result.repaired_bytes} bytes, never committed)[/yellow]")
     verb = "created" if result.created else "appended to"
@@ -214,6 +231,7 @@ def verify_cmd(target: Path, trust: TrustRoot | None, since: Path | None, checkp
     if checkpoint_file is not None:
         checkpoint = checkpoint_file.read_bytes()
     older = since.read_bytes() if since else (state.read_bytes() if state is not None and state.exists() else anchor)
+    _require_log(entries, label, evidence=checkpoint if checkpoint is not None else older)
     report = verify_log(entries, checkpoint, trust=trust, since_checkpoint=older, origin=origin, workers=workers)
     if state is not None and report.ok and trust is not None and checkpoint is not None:
         atomic_write_bytes(state, checkpoint, 0o644)
@@ -248,6 +266,7 @@ def show_cmd(target: Path, trust: TrustRoot | None, as_json: bool) -> int:
     --trust the log is verified first (exit 1 if it fails).
     """
     entries, checkpoint, label, anchor = _resolve(target)
+    _require_log(entries, label, evidence=checkpoint if checkpoint is not None else anchor)
     report = verify_log(entries, checkpoint, trust=trust, since_checkpoint=anchor)
     view = report.status
     if as_json:
@@ -279,6 +298,7 @@ def prove_cmd(target: Path, seq: int | None, from_checkpoint: Path | None, out: 
         raise InputError("give either SEQ (inclusion) or --from-checkpoint (consistency)",
                          remedy="e.g. `provenance correct prove LOG 3`")
     entries, checkpoint, label, _ = _resolve(target)
+    _require_log(entries, label, evidence=None)
     report = verify_log(entries, checkpoint, trust=None)
     if from_checkpoint is not None:
         doc = consistency_document(report, from_checkpoint.read_bytes(), checkpoint)

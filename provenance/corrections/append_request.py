@@ -7,6 +7,14 @@ the options, the manifest, the bundle or the log; each claim's values before
 the correction from the manifest and ``--before``; evidence digests; statuses
 and replacements -- and appends it to the log (beside a bundle, or the file
 given). Nothing here prints.
+
+Claims. Claim ids are checked against the paper manifest: ``--manifest``, else
+the one a bundle carries (``data/manifest.json``); an unknown id is refused with
+the known ones. A plain log carries no manifest: there the ids cannot be checked
+and the outcome says so. A notice names what it corrects: only
+``RECORD_WIDE_TYPES`` (retraction, withdrawal, expression of concern) may name
+no claim; a partial retraction names claims; the other types name a claim or a
+file (``--path``).
 """
 
 from __future__ import annotations
@@ -19,8 +27,9 @@ from pathlib import Path
 from typing import Any
 
 from provenance import clock
+from provenance.bundle.layout import MANIFEST
 from provenance.corrections import bundle_target
-from provenance.corrections.record import CLAIM_STATUSES, ClaimChange, CorrectionRequest
+from provenance.corrections.record import CLAIM_STATUSES, RECORD_WIDE_TYPES, ClaimChange, CorrectionRequest
 from provenance.corrections.store import AppendResult, append_correction, log_identity
 from provenance.errors import InputError
 from provenance.jsonio import load_json_file
@@ -63,10 +72,11 @@ class AppendRequest:
 
 @dataclass(frozen=True)
 class AppendOutcome:
-    """Where the entry went and what the append committed."""
+    """Where the entry went, what the append committed, and where the claim ids were checked (None: nowhere)."""
 
     log_path: Path
     result: AppendResult
+    claims_checked_against: str | None
 
 
 @dataclass(frozen=True)
@@ -79,6 +89,7 @@ class _Target:
     bundle_id: str | None
     seed: tuple[bytes, bytes] | None
     manifest_values: Mapping[str, Mapping[str, str | None]]
+    manifest_where: str | None
 
 
 def manifest_values(manifest: Mapping[str, Any]) -> dict[str, dict[str, str | None]]:
@@ -102,25 +113,54 @@ def _text(manifest: Mapping[str, Any], key: str) -> str | None:
     return value if isinstance(value, str) else None
 
 
+def _bundle_manifest(bundle: Path) -> Mapping[str, Any] | None:
+    """The paper manifest a bundle carries, or None when it carries no readable one."""
+    from provenance.bundle.read import open_bundle
+
+    try:
+        return open_bundle(bundle).manifest
+    except InputError:
+        return None
+
+
 def _resolve_target(req: AppendRequest) -> _Target:
     record_id, doi = req.record_id, req.doi
-    values: dict[str, dict[str, str | None]] = {}
+    manifest: Mapping[str, Any] | None = None
+    where: str | None = None
     if req.manifest_path is not None:
-        manifest = load_json_file(req.manifest_path)
-        if not isinstance(manifest, Mapping):
+        loaded = load_json_file(req.manifest_path)
+        if not isinstance(loaded, Mapping):
             raise InputError("not a paper manifest (a JSON object)", where=str(req.manifest_path),
                              remedy="give a manifest from `provenance ingest`")
+        manifest, where = loaded, str(req.manifest_path)
+    is_bundle = bundle_target.is_bundle(req.target)
+    if manifest is None and is_bundle:
+        manifest = _bundle_manifest(req.target)
+        where = f"{req.target}!{MANIFEST}" if manifest is not None else None
+    values = manifest_values(manifest) if manifest is not None else {}
+    if manifest is not None:
         record_id = record_id or _text(manifest, "record_id")
         doi = doi or _text(manifest, "doi")
-        values = manifest_values(manifest)
-        unknown = [c for c in req.claims if c not in values]
-        if unknown:
-            raise InputError(f"claim(s) {', '.join(unknown)} are not in the manifest", where=str(req.manifest_path),
-                             remedy=f"use claim ids from the manifest: {', '.join(list(values)[:20])}")
-    if not bundle_target.is_bundle(req.target):
-        return _Target(req.target, record_id, doi, None, None, values)
+    if not is_bundle:
+        return _Target(req.target, record_id, doi, None, None, values, where)
     bt = bundle_target.read_bundle_target(req.target)
-    return _Target(bt.log_path, record_id or bt.record_id, doi, bt.bundle_id, bundle_target.carried(bt), values)
+    return _Target(bt.log_path, record_id or bt.record_id, doi, bt.bundle_id, bundle_target.carried(bt), values, where)
+
+
+def _check_claims(req: AppendRequest, target: _Target) -> None:
+    """Refuse a notice that names no claim when its type needs one, and claim ids the manifest does not know."""
+    if not req.claims and req.ctype not in RECORD_WIDE_TYPES and (req.ctype == "partial_retraction" or not req.paths):
+        subject = "--claim ID" if req.ctype == "partial_retraction" else "--claim ID (or --path FILE)"
+        raise InputError(f"a {req.ctype} names what it corrects: give {subject}",
+                         remedy=f"only {', '.join(sorted(RECORD_WIDE_TYPES))} may be about the whole record")
+    if target.manifest_where is None:
+        return
+    unknown = [c for c in dict.fromkeys(req.claims) if c not in target.manifest_values]
+    if unknown:
+        known = list(target.manifest_values)
+        listed = ", ".join(known[:20]) + (f" (+{len(known) - 20} more)" if len(known) > 20 else "") if known else "none"
+        raise InputError(f"claim(s) {', '.join(unknown)} are not in the manifest", where=target.manifest_where,
+                         remedy=f"use the manifest's claim ids: {listed}")
 
 
 def _first_line(target: _Target) -> bytes:
@@ -210,6 +250,7 @@ def append_from_request(req: AppendRequest, *, signer: SigningKey, log_key: Sign
     if req.issued_at is not None and not clock.is_rfc3339_utc(req.issued_at):
         raise InputError(f"--issued-at {req.issued_at!r} is not RFC 3339 UTC", remedy="write e.g. 2026-11-22T01:00:00Z")
     target = _resolve_target(req)
+    _check_claims(req, target)
     record_id = _logged_record_id(target)
     if record_id is None:
         raise InputError("no record id for a new log", where=str(req.target),
@@ -223,4 +264,4 @@ def append_from_request(req: AppendRequest, *, signer: SigningKey, log_key: Sign
     )
     result = append_correction(target.log_path, request, signer=signer, log_key=log_key, trust=trust,
                                origin=req.origin, seed=target.seed, issued_at=req.issued_at)
-    return AppendOutcome(target.log_path, result)
+    return AppendOutcome(target.log_path, result, target.manifest_where)

@@ -14,16 +14,20 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from provenance.corrections import fastpath
-from provenance.corrections.errors import LogCheckFailed
+from provenance.corrections.errors import LogCheckFailed, LogInputError
 from provenance.corrections.record import PAYLOAD_TYPE, fast_record_findings
 from provenance.errors import InputError, ProvenanceError
 from provenance.jsonio import loads_strict
 from provenance.signing.dsse import parse_envelope, verify_envelope
 from provenance.signing.keys import PublicKey
 
-__all__ = ["EntryJob", "EntryResult", "check_entries", "read_record", "split_lines"]
+__all__ = ["EntryJob", "EntryResult", "check_entries", "check_log_head", "read_record", "split_lines"]
 
 _LEAF_PREFIX = hashlib.sha256(b"\x00")
+LINE_HEAD = b'{"payload":"'
+"""How every line an append writes begins (RFC 8785 puts ``payload`` first)."""
+HEAD_BYTES = 1 << 20
+"""How much of a file :func:`check_log_head` needs: more than any one entry."""
 
 
 def split_lines(data: bytes) -> tuple[list[bytes], int]:
@@ -33,6 +37,45 @@ def split_lines(data: bytes) -> tuple[list[bytes], int]:
     end = data.rfind(b"\n") + 1
     lines = data[:end].split(b"\n")[:-1]
     return lines, len(data) - end
+
+
+def check_log_head(head: bytes, where: str) -> None:
+    """Refuse bytes that cannot be the start of a correction log, in one line (:class:`LogInputError`).
+
+    ``head`` is the start of the file (up to :data:`HEAD_BYTES`). A log is UTF-8
+    JSON lines whose first line is a DSSE envelope; a first line cut short by a
+    crash (no newline yet) must begin as every appended line does. An empty file
+    is not a log either: the caller decides whether emptiness is a finding
+    instead (a checkpoint or an older one says entries existed).
+    """
+    remedy = "give a correction log (.jsonl) written by `provenance correct append`"
+    if not head:
+        raise LogInputError("the file is empty: not a correction log", where=where, remedy=remedy)
+    if b"\x00" in head or not _utf8_prefix(head):
+        raise LogInputError("binary data, not a correction log (JSON lines of DSSE envelopes)", where=where, remedy=remedy)
+    first, newline, _ = head.partition(b"\n")
+    if not newline:
+        if first.startswith(LINE_HEAD) or len(head) >= HEAD_BYTES:
+            return
+        raise LogInputError("not a correction log (no complete line, and not the start of an entry)", where=where,
+                            remedy=remedy)
+    try:
+        envelope = loads_strict(first, source=f"{where}:1")
+    except (InputError, ValueError):
+        envelope = None
+    if not isinstance(envelope, dict) or "payload" not in envelope or "signatures" not in envelope:
+        raise LogInputError("not a correction log: its first line is not a DSSE envelope", where=where, remedy=remedy)
+
+
+def _utf8_prefix(data: bytes) -> bool:
+    """True when ``data`` is UTF-8, allowing a character cut at the very end."""
+    for cut in range(4):
+        try:
+            data[: len(data) - cut].decode("utf-8")
+        except UnicodeDecodeError:
+            continue
+        return True
+    return False
 
 
 def read_record(line: bytes, seq: int) -> dict[str, Any]:

@@ -139,7 +139,7 @@ def _chain_border_right(seed: bytes, proof: Sequence[bytes]) -> bytes:
 
 def root_from_inclusion_proof(index: int, size: int, leaf: bytes, proof: Sequence[bytes]) -> bytes:
     """The root implied by an inclusion proof; :class:`ProofError` if its shape is wrong."""
-    if size <= 0 or not 0 <= index < size:
+    if not 0 <= index < size:  # also refuses size <= 0
         raise ProofError(f"leaf index {index} is not inside a tree of size {size}", remedy=_REMEDY)
     if len(leaf) != HASH_SIZE:
         raise ProofError(f"leaf hash is {len(leaf)} bytes, not {HASH_SIZE}", remedy=_REMEDY)

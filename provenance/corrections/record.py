@@ -34,6 +34,9 @@ CORRECTION_TYPES: tuple[str, ...] = (
 )
 ERROR_TYPES = frozenset({"retraction", "partial_retraction", "withdrawal"})
 """Types Crossmark displays as a red error; the rest are yellow alerts."""
+RECORD_WIDE_TYPES = frozenset({"retraction", "withdrawal", "expression_of_concern"})
+"""Types that may name no claim: naming none, they are about the whole record (and every claim in it).
+Every other type names what it corrects: a claim, or (except partial_retraction) a file of the bundle."""
 
 COPE_CATEGORIES: tuple[str, ...] = (
     "honest_error",

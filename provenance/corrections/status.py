@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from provenance.contracts import CORRECTION_RECORD
-from provenance.corrections.record import CLAIM_STATUSES
+from provenance.corrections.record import CLAIM_EFFECT, CLAIM_STATUSES, RECORD_WIDE_TYPES
 
 RECORD_STATUSES: tuple[str, ...] = (
     "CURRENT",
@@ -40,11 +40,7 @@ RECORD_EFFECT: Mapping[str, str] = {
     "retraction": "RETRACTED",
     "withdrawal": "WITHDRAWN",
 }
-_RECORD_WIDE_CLAIM_EFFECT: Mapping[str, str] = {
-    "expression_of_concern": "UNDER_CONCERN",
-    "retraction": "RETRACTED",
-    "withdrawal": "WITHDRAWN",
-}
+_RECORD_WIDE_CLAIM_EFFECT: Mapping[str, str] = {t: CLAIM_EFFECT[t] for t in RECORD_WIDE_TYPES}
 _TERMINAL = frozenset({"RETRACTED", "WITHDRAWN"})
 
 

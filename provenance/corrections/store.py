@@ -28,10 +28,18 @@ from typing import Any
 from archive.atomic import atomic_write_bytes, fsync_dir
 from provenance import clock
 from provenance.corrections import fastpath, merkle, note
-from provenance.corrections.entries import EntryJob, check_entries, read_record, split_lines
+from provenance.corrections.entries import (
+    HEAD_BYTES,
+    EntryJob,
+    check_entries,
+    check_log_head,
+    read_record,
+    split_lines,
+)
 from provenance.corrections.errors import LogCheckFailed, LogInputError, NoteError
 from provenance.corrections.record import (
     PAYLOAD_TYPE,
+    RECORD_WIDE_TYPES,
     CorrectionRequest,
     build_record,
     origin_for,
@@ -121,7 +129,7 @@ def log_identity(first_line: bytes) -> tuple[str | None, str | None]:
     return (origin if isinstance(origin, str) else None, record_id if isinstance(record_id, str) else None)
 
 
-_RECORD_WIDE = (b'"retraction"', b'"withdrawal"', b'"expression_of_concern"')
+_RECORD_WIDE = tuple(canonical_bytes(t) for t in sorted(RECORD_WIDE_TYPES))
 _NO_SUPERSEDES = re.compile(rb'"supersedes"\s*:\s*null')
 
 
@@ -243,11 +251,10 @@ def _origin(path: Path, lines: Sequence[bytes], origin: str | None, request: Cor
     return str(existing)
 
 
-def _checkpointed_size(path: Path, lines: Sequence[bytes], leaf_hashes: Sequence[bytes], origin: str,
-                       authority: _Authority) -> int:
+def _checkpointed_size(path: Path, cp_bytes: bytes | None, lines: Sequence[bytes], leaf_hashes: Sequence[bytes],
+                       origin: str, authority: _Authority) -> int:
     """How many entries the log's checkpoint covers; refuses a checkpoint that does not verify or match."""
     cp_file = checkpoint_path(path)
-    cp_bytes = cp_file.read_bytes() if cp_file.exists() else None
     if cp_bytes is None:
         if lines:
             raise LogCheckFailed("the log has entries but no checkpoint", where=str(cp_file),
@@ -290,9 +297,12 @@ def _next_record(state: _LogState, request: CorrectionRequest, signer: SigningKe
             raise InputError(f"--supersedes {request.supersedes_seq}: the log has entries 0..{seq - 1}",
                              remedy="give the seq of an existing entry")
         sup_sha = hashlib.sha256(lines[request.supersedes_seq]).hexdigest()
-    when = issued_at or clock.rfc3339(clock.utc_now())
     last_time = str(read_record(lines[-1], seq - 1).get("issued_at", "")) if lines else ""
-    when = max(when, last_time)
+    if issued_at is not None and issued_at < last_time:
+        raise InputError(f"--issued-at {issued_at} is earlier than the last entry's issue time {last_time}",
+                         remedy=f"give {last_time} or later (the log's times never go back), or leave --issued-at out")
+    # Without --issued-at the entry is dated now, or the last entry's time if this clock is behind it.
+    when = issued_at or max(clock.rfc3339(clock.utc_now()), last_time)
     record = build_record(
         request, origin=state.origin, seq=seq, prev=hashlib.sha256(lines[-1]).hexdigest() if lines else None,
         issuer_keyid=signer.keyid, issued_at=when, claim_status_before=claim_before, supersedes_sha256=sup_sha,
@@ -311,6 +321,39 @@ def _signed_line(record: Mapping[str, Any], signer: SigningKey) -> bytes:
     return line
 
 
+@dataclass(frozen=True)
+class _Snapshot:
+    """What an append builds on: the log's bytes and checkpoint, or the seed's when the log is empty."""
+
+    data: bytes
+    checkpoint: bytes | None
+    seeded: bool
+
+
+def _snapshot(fd: int, path: Path, seed: tuple[bytes, bytes] | None) -> _Snapshot:
+    data = _read_fd(fd)
+    if not data and seed is not None and seed[0]:
+        return _Snapshot(seed[0], seed[1], True)
+    cp_file = checkpoint_path(path)
+    return _Snapshot(data, cp_file.read_bytes() if cp_file.exists() else None, False)
+
+
+def _write_entry(fd: int, path: Path, snap: _Snapshot, torn: int, line: bytes, created: bool) -> None:
+    """Seed the log, cut a torn tail, append ``line``: each step durable before the next."""
+    if snap.seeded:
+        _write_all(fd, snap.data)
+        os.fsync(fd)
+        if snap.checkpoint is not None:
+            atomic_write_bytes(checkpoint_path(path), snap.checkpoint, 0o644)
+    if torn:
+        os.ftruncate(fd, len(snap.data) - torn)
+        os.fsync(fd)
+    _write_all(fd, line + b"\n")
+    os.fsync(fd)
+    if created:
+        fsync_dir(path.parent)
+
+
 def append_correction(
     log_path: str | os.PathLike[str],
     request: CorrectionRequest,
@@ -327,42 +370,36 @@ def append_correction(
     The signer must hold the ``corrector`` role and ``log_key`` the ``log`` role in
     ``trust`` (checked when ``trust`` is given). The existing log must match its
     checkpoint (signed by ``log_key`` or a trusted log key); entries after the
-    checkpoint must verify. A torn last line is cut off first. ``seed`` (log
-    bytes, checkpoint bytes), e.g. the log a bundle carries, fills an empty log
-    under the lock before the append, so the history continues. Raises
-    :class:`LogCheckFailed` rather than extend a log that does not verify.
+    checkpoint must verify. ``seed`` (log bytes, checkpoint bytes), e.g. the log
+    a bundle carries, fills an empty log under the lock before the append, so
+    the history continues. Nothing is written until the log (or the seed) has
+    been recognised as a log and verified, and the new entry built: then a torn
+    last line is cut off and the entry appended. Raises :class:`LogInputError`
+    for a file that is not a log, :class:`LogCheckFailed` rather than extend a
+    log that does not verify, and :class:`InputError` for an ``issued_at``
+    earlier than the last entry's.
     """
     path = Path(log_path)
     authority = _authority(trust, signer, log_key)
     with _locked(path) as fd:
-        data = _read_fd(fd)
-        seeded = False
-        if not data and seed is not None and seed[0]:
-            _write_all(fd, seed[0])
-            os.fsync(fd)
-            atomic_write_bytes(checkpoint_path(path), seed[1], 0o644)
-            data, seeded = seed[0], True
-        lines, torn = split_lines(data)
-        if torn:
-            os.ftruncate(fd, len(data) - torn)
-            os.fsync(fd)
-        created = not lines or seeded
+        snap = _snapshot(fd, path, seed)
+        lines, torn = split_lines(snap.data)
+        if snap.data:
+            check_log_head(snap.data[:HEAD_BYTES], str(path))
         leaf_hashes = [merkle.leaf_hash(line) for line in lines]
         state = _LogState(lines, leaf_hashes, _origin(path, lines, origin, request))
-        checkpointed = _checkpointed_size(path, lines, leaf_hashes, state.origin, authority)
+        checkpointed = _checkpointed_size(path, snap.checkpoint, lines, leaf_hashes, state.origin, authority)
         _verify_after_checkpoint(path, lines, checkpointed, state.origin, authority)
-
         record = _next_record(state, request, signer, issued_at)
         line = _signed_line(record, signer)
-        _write_all(fd, line + b"\n")
-        os.fsync(fd)
-        if created:
-            fsync_dir(path.parent)
+        # Only now, with the log recognised and verified and the entry built, is anything written.
+        created = not lines or snap.seeded
+        _write_entry(fd, path, snap, torn, line, created)
         tree = merkle.CompactTree(leaf_hashes)
         tree.append(merkle.leaf_hash(line))
         cp_out = note.sign_checkpoint(note.Checkpoint(state.origin, tree.size, tree.root()), log_key.public.raw, log_key.sign)
         atomic_write_bytes(checkpoint_path(path), cp_out, 0o644)
         return AppendResult(
             seq=len(lines), origin=state.origin, line_sha256=hashlib.sha256(line).hexdigest(), size=tree.size,
-            root=tree.root(), checkpoint=cp_out, record=record, repaired_bytes=torn, created=created, seeded=seeded,
+            root=tree.root(), checkpoint=cp_out, record=record, repaired_bytes=torn, created=created, seeded=snap.seeded,
         )

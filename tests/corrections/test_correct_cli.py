@@ -109,11 +109,12 @@ def test_tampered_proof_fails_with_exit_1(env: Env, tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
-        ((), "no record id"),
+        (("--claim", "c1"), "no record id"),
         (("--record-id", "R1", "--claim-status", "c1=FINE", "--claim", "c1"), "status must be one of"),
-        (("--record-id", "R1", "--before", "c9:expected=1"), "not named with --claim"),
-        (("--record-id", "R1", "--before", "oops"), "CLAIM:FIELD=VALUE"),
-        (("--record-id", "R1", "--supersedes", "4"), "--supersedes 4"),
+        (("--record-id", "R1", "--claim", "c1", "--before", "c9:expected=1"), "not named with --claim"),
+        (("--record-id", "R1", "--claim", "c1", "--before", "oops"), "CLAIM:FIELD=VALUE"),
+        (("--record-id", "R1", "--claim", "c1", "--supersedes", "4"), "--supersedes 4"),
+        (("--record-id", "R1"), "a correction names what it corrects: give --claim ID"),
     ],
 )
 def test_bad_input_is_one_line_exit_2_and_nothing_written(env: Env, tmp_path: Path, extra: tuple[str, ...], message: str) -> None:
@@ -127,10 +128,10 @@ def test_bad_input_is_one_line_exit_2_and_nothing_written(env: Env, tmp_path: Pa
 
 def test_signer_without_corrector_role_is_refused(env: Env, tmp_path: Path) -> None:
     log = tmp_path / "c.jsonl"
-    proc = append(env, log, "--record-id", "R1", key=env.outsider_path)
+    proc = append(env, log, "--record-id", "R1", "--claim", "c1", key=env.outsider_path)
     assert proc.returncode == 2 and "corrector role" in proc.stderr
     proc = run("correct", "append", log, "--type", "erratum", "--reason", "r", "--key", env.corrector_path,
-               "--log-key", env.corrector_path, "--trust", env.trust_path, "--record-id", "R1")
+               "--log-key", env.corrector_path, "--trust", env.trust_path, "--record-id", "R1", "--claim", "c1")
     assert proc.returncode == 2 and "log role" in proc.stderr
 
 
@@ -261,10 +262,10 @@ def test_without_trust_a_key_declared_for_another_role_is_refused(env: Env, tmp_
     attestor = tmp_path / "attestor.key"
     save_signing_key(generate_key(), attestor, None, role="attestor")
     log = tmp_path / "c.jsonl"
-    proc = run("correct", "append", log, "--type", "erratum", "--reason", "r", "--record-id", "R1",
+    proc = run("correct", "append", log, "--type", "erratum", "--reason", "r", "--record-id", "R1", "--claim", "c1",
                "--key", attestor, "--log-key", env.log_key_path)
     assert proc.returncode == 2 and "declared for role attestor, not corrector" in proc.stderr
     assert not log.exists() or log.read_bytes() == b""
-    ok = run("correct", "append", log, "--type", "erratum", "--reason", "r", "--record-id", "R1",
+    ok = run("correct", "append", log, "--type", "erratum", "--reason", "r", "--record-id", "R1", "--claim", "c1",
              "--key", env.corrector_path, "--log-key", env.log_key_path)
     assert ok.returncode == 0 and "were not checked" in ok.stderr

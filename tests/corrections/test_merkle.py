@@ -182,3 +182,82 @@ def test_compact_tree_from_aligned_subtrees_matches_root(height: int, chunks: in
     if tail % size and height:
         with pytest.raises(ProofError):
             tree.append_subtree(merkle.EMPTY_ROOT, height)
+
+
+# -- range guards (issue 13 item 19): each test fails if its guard is removed or loosened ----------
+
+HASHES = [merkle.leaf_hash(bytes([i])) for i in range(8)]
+
+
+@pytest.mark.parametrize("size", [-1, 9, 100])
+def test_root_refuses_a_size_outside_the_tree(size: int) -> None:
+    with pytest.raises(ProofError, match="outside"):
+        merkle.root(HASHES, size)
+
+
+def test_root_accepts_the_boundary_sizes() -> None:
+    assert merkle.root(HASHES, 0) == merkle.EMPTY_ROOT
+    assert merkle.root(HASHES, 8) == merkle.root(HASHES)
+    assert merkle.root(HASHES, 1) == HASHES[0]
+
+
+@pytest.mark.parametrize(("index", "size"), [(8, 8), (3, 3), (0, 0), (-1, 8), (0, 9), (9, 9)])
+def test_inclusion_proof_refuses_an_index_at_or_past_the_size(index: int, size: int) -> None:
+    with pytest.raises(ProofError, match="no leaf"):
+        merkle.inclusion_proof(HASHES, index, size)
+
+
+def test_inclusion_proof_at_the_last_index_verifies() -> None:
+    for size in range(1, 9):
+        proof = merkle.inclusion_proof(HASHES, size - 1, size)
+        merkle.verify_inclusion(size - 1, size, HASHES[size - 1], proof, merkle.root(HASHES, size))
+    assert merkle.inclusion_proof(HASHES, 7) == merkle.inclusion_proof(HASHES, 7, 8)
+
+
+@pytest.mark.parametrize(("size1", "size2"), [(0, 5), (0, 0), (-1, 5), (6, 5), (3, 9), (9, 9)])
+def test_consistency_proof_refuses_sizes_outside_the_tree_with_a_proof_error(size1: int, size2: int) -> None:
+    # size1 = 0 used to be reachable only through the guard: without it the loop shifts by -1 (ValueError).
+    with pytest.raises(ProofError, match="no consistency proof"):
+        merkle.consistency_proof(HASHES, size1, size2)
+
+
+def test_consistency_proof_at_the_boundary_sizes() -> None:
+    assert merkle.consistency_proof(HASHES, 8, 8) == []
+    assert merkle.consistency_proof(HASHES, 8) == []
+    for size1 in range(1, 9):
+        proof = merkle.consistency_proof(HASHES, size1, 8)
+        merkle.verify_consistency(size1, 8, proof, merkle.root(HASHES, size1), merkle.root(HASHES))
+
+
+@pytest.mark.parametrize(("index", "size"), [(0, 0), (5, 5), (8, 5), (-1, 5)])
+def test_root_from_inclusion_proof_refuses_an_index_outside_the_size(index: int, size: int) -> None:
+    with pytest.raises(ProofError, match="not inside"):
+        merkle.root_from_inclusion_proof(index, size, HASHES[0], [])
+
+
+@pytest.mark.parametrize("length", [0, 31, 33, 64])
+def test_leaf_hashes_of_the_wrong_length_are_refused(length: int) -> None:
+    with pytest.raises(ProofError, match="leaf hash is"):
+        merkle.root_from_inclusion_proof(0, 1, bytes(length), [])
+    tree = merkle.CompactTree()
+    with pytest.raises(ProofError, match="leaf hash is"):
+        tree.append(bytes(length))
+    with pytest.raises(ProofError, match="leaf hash is"):
+        merkle.CompactTree([HASHES[0], bytes(length)])
+    assert tree.size == 0 and tree.root() == merkle.EMPTY_ROOT
+
+
+def test_verify_consistency_from_size_zero_is_a_proof_error() -> None:
+    for size2 in (0, 1, 5):
+        with pytest.raises(ProofError, match="empty tree"):
+            merkle.verify_consistency(0, size2, [], merkle.EMPTY_ROOT, merkle.root(HASHES, size2))
+
+
+def test_a_misaligned_subtree_is_refused() -> None:
+    tree = merkle.CompactTree(HASHES[:3])
+    with pytest.raises(ProofError, match="cannot follow"):
+        tree.append_subtree(merkle.root(HASHES[:2]), 1)
+    assert tree.size == 3 and tree.root() == merkle.root(HASHES, 3)
+    aligned = merkle.CompactTree(HASHES[:2])
+    aligned.append_subtree(merkle.root(HASHES[2:4]), 1)
+    assert aligned.size == 4 and aligned.root() == merkle.root(HASHES, 4)
