@@ -209,7 +209,12 @@ def record_findings(record: Any) -> list[SchemaFinding]:
     findings = validate(record, CORRECTION_RECORD)
     if findings or not isinstance(record, Mapping):
         return findings
-    return _semantic_findings(record)
+    # jsonschema matches a pattern with Python's re.search, where "$" also matches before a
+    # final newline; the schema means ECMA-262, where it does not. The shape check applies the
+    # patterns to whole strings, so what an append writes is what verification accepts.
+    exact = [SchemaFinding(f"$.{name}", "does not match its pattern (the whole string must match: no trailing newline)")
+             for name in shape_problems(record)]
+    return exact + _semantic_findings(record)
 
 
 def _semantic_findings(record: Mapping[str, Any]) -> list[SchemaFinding]:

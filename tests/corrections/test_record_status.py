@@ -6,7 +6,7 @@ import copy
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from provenance.corrections.record import (
@@ -127,8 +127,20 @@ def test_shape_check_agrees_with_the_schema(data: st.DataObject) -> None:
         node: Any = rec
         if isinstance(rec[path], dict) and rec[path] and data.draw(st.booleans()):
             node, path = rec[path], data.draw(st.sampled_from(sorted(rec[path])))
-        node[path] = data.draw(_json_leaf)
+        leaf = data.draw(_json_leaf)
+        # Python's re.search lets "$" match before a final newline; ECMA-262 (the schema's dialect) does not.
+        assume(not (isinstance(leaf, str) and leaf.endswith("\n")))
+        node[path] = leaf
     assert bool(shape_problems(rec)) == bool(validate(rec, "correction-record-v1"))
+
+
+@pytest.mark.parametrize(("field", "value"), [("log", "example.org/log\n"), ("issued_at", "2026-11-22T01:00:00Z\n"),
+                                              ("id", "urn:uuid:7cf897c3-c7fa-58cf-8ebf-fe07d0189e5c\n")])
+def test_a_pattern_matches_the_whole_string_so_a_trailing_newline_is_refused(field: str, value: str) -> None:
+    rec = _record()
+    rec[field] = value
+    assert shape_problems(rec) == [field]
+    assert [f.path for f in record_findings(rec)] == [f"$.{field}"]
 
 
 # -- status ------------------------------------------------------------------
