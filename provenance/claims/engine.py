@@ -21,7 +21,6 @@ from typing import Any
 from provenance.claims.canonical import check_digest
 from provenance.claims.decimal_text import (
     decimal_places,
-    parse_decimal,
     parse_decimal_pair,
     pow10,
     render_pair,
@@ -41,33 +40,10 @@ COMPUTED_PLACES = 10
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    """The pure result of comparing a computed value with the expected one (all exact)."""
+    """The pure result of comparing a computed value with the expected one (exact)."""
 
     value: Fraction
     holds: bool
-    difference: Fraction  # |value - expected|
-    bound: Fraction  # the tightest bound that applied
-
-
-def precision_bound(places: int) -> Fraction:
-    """The half-unit of the last stated decimal: ``5 * 10**-(places + 1)``."""
-    return Fraction(5, pow10(places + 1))
-
-
-def tolerance_bound(tolerance: Tolerance, expected: Fraction) -> Fraction:
-    """The absolute bound a tolerance allows around ``expected`` (relative is taken against the expected value)."""
-    amount = parse_decimal(tolerance.value)
-    return amount if tolerance.kind == "absolute" else amount * abs(expected)
-
-
-def within(value: Fraction, expected: Fraction, tolerance: Tolerance | None, precision: int | None) -> bool:
-    """True when ``value`` satisfies every bound given (inclusive). At least one bound must be given."""
-    diff = abs(value - expected)
-    if tolerance is None and precision is None:
-        raise ValueError("a check needs a tolerance or a precision")
-    if tolerance is not None and diff > tolerance_bound(tolerance, expected):
-        return False
-    return not (precision is not None and diff > precision_bound(precision))
 
 
 def _bounds(check: Check, expected: Pair) -> list[Pair]:
@@ -99,10 +75,7 @@ def compare(check: Check, values: Mapping[str, Fraction] | None = None, *, where
     """Evaluate ``check`` (optionally on other input ``values``) and compare; raises :class:`ClaimError`."""
     pairs = None if values is None else {k: (v.numerator, v.denominator) for k, v in values.items()}
     (n, d), holds = compare_pair(check, pairs, where=where)
-    value = Fraction(n, d)
-    expected = parse_decimal(check.expected)
-    bound = min(Fraction(bn, bd) for bn, bd in _bounds(check, (expected.numerator, expected.denominator)))
-    return Outcome(value, holds, abs(value - expected), bound)
+    return Outcome(Fraction(n, d), holds)
 
 
 def computed_of(value: Fraction) -> Computed:

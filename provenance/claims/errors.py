@@ -35,3 +35,7 @@ class ArityError(ClaimError):
 
 class DivisionByZero(ClaimError):
     """Evaluation divided by an exact zero."""
+
+
+class ValueTooLarge(ClaimError):
+    """A value reached while evaluating has more digits than :data:`provenance.claims.formula.MAX_VALUE_DIGITS`."""

@@ -27,6 +27,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
+from math import gcd
 from typing import Literal, TypeAlias
 
 from provenance.claims.decimal_text import MAX_DECIMAL_CHARS, parse_decimal
@@ -36,6 +37,7 @@ from provenance.claims.errors import (
     FormulaSyntaxError,
     FormulaTooComplex,
     UnknownName,
+    ValueTooLarge,
 )
 
 MAX_FORMULA_CHARS = 2000
@@ -46,6 +48,15 @@ MAX_DEPTH = 128
 """Deepest AST accepted (a chain ``a + b + c`` has depth 3)."""
 MAX_NODES = 1000
 """Most AST nodes accepted (after a bare aggregate is expanded)."""
+MAX_VALUE_DIGITS = 1000
+"""Most decimal digits in the numerator or the denominator (in lowest terms) of any value a formula reaches,
+intermediate or final. Inputs have at most 99 digits; a product of a few dozen of them would be too large to
+print (Python refuses int-to-text beyond 4,300 digits), so evaluation stops with :class:`ValueTooLarge`."""
+_MAX_VALUE_BITS = (MAX_VALUE_DIGITS * 3321928) // 1000000
+"""The cheap first test: an integer of at most this many bits is below 2**bits <= 10**MAX_VALUE_DIGITS
+(log2(10) > 3.321928), so it has at most :data:`MAX_VALUE_DIGITS` digits."""
+_VALUE_LIMIT = 10**MAX_VALUE_DIGITS
+"""The smallest integer with more than :data:`MAX_VALUE_DIGITS` digits: the exact test."""
 
 AGGREGATES: frozenset[str] = frozenset({"mean", "sum", "min", "max"})
 """Functions of one or more arguments; their bare name means "over all inputs"."""
@@ -370,13 +381,13 @@ def _div_pair(a: Pair, b: Pair, what: Callable[[], str], where: str) -> Pair:
     return (-n, -d) if d < 0 else (n, d)
 
 
-def _sum_pairs(args: list[Pair]) -> Pair:
+def _sum_pairs(args: list[Pair], expr: Expr, where: str) -> Pair:
     n, d = args[0]
     for an, ad in args[1:]:
         if ad == d:
             n += an
         else:
-            n, d = n * ad + an * d, d * ad
+            n, d = _bounded((n * ad + an * d, d * ad), expr, where)
     return n, d
 
 
@@ -384,8 +395,33 @@ def _less(a: Pair, b: Pair) -> bool:
     return a[0] * b[1] < b[0] * a[1]
 
 
+def _bounded(pair: Pair, expr: Expr, where: str) -> Pair:
+    """``pair`` when both parts fit in :data:`MAX_VALUE_DIGITS` digits (reduced first if needed); else :class:`ValueTooLarge`."""
+    n, d = pair
+    if n.bit_length() <= _MAX_VALUE_BITS and d.bit_length() <= _MAX_VALUE_BITS:
+        return pair
+    g = gcd(n, d)
+    n, d = n // g, d // g
+    for part, value in (("numerator", n), ("denominator", d)):
+        if abs(value) >= _VALUE_LIMIT:
+            raise ValueTooLarge(
+                f"the value of {_shorten(to_text(expr))} has a {part} of more than {MAX_VALUE_DIGITS} digits "
+                f"(the bound on every value a formula reaches)",
+                where=where,
+                remedy="a stated claim never needs numbers this large: check the formula and its inputs",
+            )
+    return n, d
+
+
+def _shorten(text: str) -> str:
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
 def evaluate_pair(expr: Expr, values: Mapping[str, Pair], *, where: str = "formula") -> Pair:
-    """The exact value of ``expr`` as an unreduced ``(numerator, denominator > 0)`` pair."""
+    """The exact value of ``expr`` as an unreduced ``(numerator, denominator > 0)`` pair.
+
+    Every value reached is bounded by :data:`MAX_VALUE_DIGITS` digits (:class:`ValueTooLarge`).
+    """
     if isinstance(expr, Name):
         try:
             return values[expr.name]
@@ -394,20 +430,27 @@ def evaluate_pair(expr: Expr, values: Mapping[str, Pair], *, where: str = "formu
     if isinstance(expr, Num):
         return expr.value.numerator, expr.value.denominator
     if isinstance(expr, BinOp):
-        a = evaluate_pair(expr.left, values, where=where)
-        b = evaluate_pair(expr.right, values, where=where)
-        op = expr.op
-        if op == "+":
-            return (a[0] + b[0], a[1]) if a[1] == b[1] else (a[0] * b[1] + b[0] * a[1], a[1] * b[1])
-        if op == "-":
-            return (a[0] - b[0], a[1]) if a[1] == b[1] else (a[0] * b[1] - b[0] * a[1], a[1] * b[1])
-        if op == "*":
-            return a[0] * b[0], a[1] * b[1]
-        node = expr
-        return _div_pair(a, b, lambda: f"{to_text(node.left)} / {to_text(node.right)} ({to_text(node.right)} is 0)", where)
+        return _bounded(_binop(expr, values, where), expr, where)
     if isinstance(expr, Neg):
         n, d = evaluate_pair(expr.operand, values, where=where)
         return -n, d
+    return _bounded(_call(expr, values, where), expr, where)
+
+
+def _binop(expr: BinOp, values: Mapping[str, Pair], where: str) -> Pair:
+    a = evaluate_pair(expr.left, values, where=where)
+    b = evaluate_pair(expr.right, values, where=where)
+    op = expr.op
+    if op == "+":
+        return (a[0] + b[0], a[1]) if a[1] == b[1] else (a[0] * b[1] + b[0] * a[1], a[1] * b[1])
+    if op == "-":
+        return (a[0] - b[0], a[1]) if a[1] == b[1] else (a[0] * b[1] - b[0] * a[1], a[1] * b[1])
+    if op == "*":
+        return a[0] * b[0], a[1] * b[1]
+    return _div_pair(a, b, lambda: f"{to_text(expr.left)} / {to_text(expr.right)} ({to_text(expr.right)} is 0)", where)
+
+
+def _call(expr: Call, values: Mapping[str, Pair], where: str) -> Pair:
     try:  # the common case: a call over input names
         args = [values[arg.name] if type(arg) is Name else evaluate_pair(arg, values, where=where) for arg in expr.args]
     except KeyError:
@@ -415,10 +458,10 @@ def evaluate_pair(expr: Expr, values: Mapping[str, Pair], *, where: str = "formu
     func = expr.func
     call = expr
     if func == "mean":
-        n, d = _sum_pairs(args)
+        n, d = _sum_pairs(args, expr, where)
         return n, d * len(args)
     if func == "sum":
-        return _sum_pairs(args)
+        return _sum_pairs(args, expr, where)
     if func == "difference":
         a, b = args
         return (a[0] - b[0], a[1]) if a[1] == b[1] else (a[0] * b[1] - b[0] * a[1], a[1] * b[1])

@@ -13,11 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
 from provenance.claims.model import Tolerance
-from provenance.clock import rfc3339
 from provenance.contracts import VERDICT
 from provenance.errors import InputError
-
-__all__ = ["CONTRACT", "Artifact", "Computed", "Method", "Scope", "Status", "Verdict", "rfc3339"]
 
 Status = Literal["verified", "falsified", "inconclusive", "error"]
 Method = Literal["exact", "lean4", "sandbox"]
