@@ -265,10 +265,16 @@ def read_valid_bundle(
         more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
         raise InputError(f"the bundle is not a valid bag: {shown}{more}", where=str(p),
                          remedy="run `provenance verify` on it and rebuild the bundle")
+    return info_of_valid_bag(p, report), report
+
+
+def info_of_valid_bag(path: str | os.PathLike[str], report: BagReport) -> BundleInfo:
+    """The identity, manifest and kept members of a bag already validated (``report.ok``), from its verified bytes."""
+    p = Path(path)
     manifest = _manifest_of(report.contents, str(p))
     info = _info_from(p, "directory" if p.is_dir() else "zip", report.contents, manifest)
     if manifest.get("record_id") != info.record_id:
         raise InputError(f"bag-info External-Identifier {info.record_id!r} differs from the manifest's record_id "
                          f"{manifest.get('record_id')!r}", where=str(p), remedy="rebuild the bundle")
-    return info, report
+    return info
 

@@ -183,7 +183,7 @@ def _bundle_deposit_verify(d: _Demo, version: int, manifest: str, extra: Sequenc
     d.state[f"bundle_id_v{version}"] = built["bundle_id"]
     deposited = d.run(
         f"Deposit bundle version {version} to the embedded local archive",
-        ["deposit", out, "--archive-dir", "archive", "--json"],
+        ["deposit", out, "--archive-dir", "archive", "--trust", "trust-root.json", "--json"],
         lines=JSON_EXCERPT_LINES,
     ).json()
     console.print(f"[bold]deposited: DOI {deposited['doi']}[/bold] (concept DOI {deposited.get('concept_doi')}, "

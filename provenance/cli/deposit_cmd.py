@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.progress import (
@@ -18,7 +18,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from provenance.cli.options import environment, json_option
+from provenance.cli.options import environment, json_option, trust_options
 from provenance.cli.output import console, err_console, print_json
 from provenance.deposit.workflow import (
     ProgressFn,
@@ -27,6 +27,9 @@ from provenance.deposit.workflow import (
     list_journals,
     resume_deposit,
 )
+
+if TYPE_CHECKING:
+    from provenance.signing.trust import TrustRoot
 
 
 class _DepositGroup(click.Group):
@@ -106,14 +109,19 @@ def deposit_group() -> None:
               help="Publish (default for local) or stop at a complete draft (default for Zenodo).")
 @click.option("--community", "communities", multiple=True, help="Zenodo community id (repeatable).")
 @click.option("--license", "license_id", default="cc-by-4.0", show_default=True, help="Licence id.")
+@trust_options(required=False, help="Trust root the bundle must verify against before it is deposited (required "
+                                    "unless --no-verify).")
+@click.option("--no-verify", is_flag=True,
+              help="Rehearsal only: deposit without verifying the bundle first (recorded in the deposit journal).")
 @json_option
 def deposit_bundle_cmd(bundle: str, to: str, archive_dir: str | None, journal_dir: str | None,
-                       publish: bool | None, communities: tuple[str, ...], license_id: str, as_json: bool) -> int:
-    """Deposit BUNDLE (a bag directory or its zip)."""
+                       publish: bool | None, communities: tuple[str, ...], license_id: str, trust: TrustRoot | None,
+                       no_verify: bool, as_json: bool) -> int:
+    """Deposit BUNDLE (a bag directory or its zip), after verifying it against --trust."""
     with _progress(not as_json and err_console.is_terminal) as progress:
         summary = deposit_bundle(bundle, to=to, archive_dir=archive_dir, journal_dir=journal_dir,
                                  publish=publish, communities=communities, license=license_id,
-                                 progress=progress, env=environment())
+                                 progress=progress, env=environment(), trust=trust, verify=not no_verify)
     return _report(summary, as_json)
 
 

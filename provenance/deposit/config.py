@@ -1,26 +1,46 @@
-"""Where deposits keep their state, and where the Zenodo token comes from.
+"""Where deposits keep their state, and which Zenodo token goes to which server.
 
-The token comes from ``ZENODO_ACCESS_TOKEN`` or from a config file
-(``$XDG_CONFIG_HOME/provenance/zenodo.json``, default ``~/.config/...``) that
-must be readable by its owner only (mode 0600): a group- or world-readable
-file is refused. The file is ``{"token": "..."}`` or per target
-``{"tokens": {"zenodo": "...", "zenodo-sandbox": "...", "http://127.0.0.1:8000": "..."}}``.
-A token is held in :class:`Secret`, whose repr and str never show it.
+Tokens are keyed by server. The config file
+(``$XDG_CONFIG_HOME/provenance/zenodo.json``, default ``~/.config/...``) must be
+readable by its owner only (mode 0600; anything else is refused) and maps a
+target name or a base URL to a token::
+
+    {"tokens": {"zenodo": "...", "zenodo-sandbox": "...", "http://127.0.0.1:8000": "..."}}
+
+A URL key matches the server ``--to`` names after the same normalisation
+(``http://127.0.0.1:8000`` is ``http://127.0.0.1:8000/api``); ``zenodo`` and
+``zenodo-sandbox`` also match their https URLs. ``ZENODO_ACCESS_TOKEN``, when
+set, is the token of the one server this command talks to (its ``--to``, or
+the journal's server on resume and discard) and takes precedence over the
+file. Wherever it comes from, a token goes only over https, or over plain
+http to a loopback address (the stand-in): never over plain http to another
+host. The old single ``{"token": "..."}`` form, which sent one token to every
+server, is refused with the new form named. A token is held in
+:class:`Secret`, whose repr and str never show it.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import pwd
+import re
 import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
+from archive.errors import ArchiveInputError
+from archive.zenodo.client import PRODUCTION_URL, SANDBOX_URL, normalise_base_url
 from provenance.errors import InputError
 
 TOKEN_ENV = "ZENODO_ACCESS_TOKEN"
+NAMED_SERVERS: Mapping[str, str] = {"zenodo": PRODUCTION_URL, "zenodo-sandbox": SANDBOX_URL}
+"""The target names a config key may use, and the server each stands for."""
+_HEADER_SAFE = re.compile(r"[\x21-\x7e]+")
+NEW_FORM = '{"tokens": {"zenodo": "<token>"}} (a key per server: zenodo, zenodo-sandbox or a base URL)'
 
 
 @dataclass(frozen=True)
@@ -57,13 +77,62 @@ def config_file(env: Mapping[str, str]) -> Path:
     return (Path(base) if base else home_dir(env) / ".config") / "provenance" / "zenodo.json"
 
 
-def load_token(target: str, *, env: Mapping[str, str], path: Path | None = None) -> Secret | None:
-    """The token for ``target`` (``zenodo``, ``zenodo-sandbox`` or a URL), or None when none is set."""
-    e = env
-    value = e.get(TOKEN_ENV, "").strip()
-    if value:
-        return Secret(value)
-    p = path or config_file(e)
+def is_loopback(host: str | None) -> bool:
+    """True for ``localhost`` and loopback IP addresses (127.0.0.0/8, ::1)."""
+    if not host:
+        return False
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def require_safe_transport(url: str, *, where: str = "--to") -> None:
+    """:class:`InputError` unless a token may go to ``url``: https, or plain http to a loopback address."""
+    parts = urlsplit(url)
+    if parts.scheme == "https" or (parts.scheme == "http" and is_loopback(parts.hostname)):
+        return
+    raise InputError(
+        f"refusing to send a Zenodo token over plain {parts.scheme} to {parts.hostname or url}",
+        where=where,
+        remedy="use the server's https URL (plain http is only for a stand-in on 127.0.0.1)",
+    )
+
+
+def _server_of(key: str, where: str) -> str:
+    if key in NAMED_SERVERS:
+        return NAMED_SERVERS[key]
+    try:
+        return normalise_base_url(key)
+    except ArchiveInputError:
+        raise InputError(f"token key {key[:80]!r} is neither zenodo, zenodo-sandbox nor an http(s) base URL",
+                         where=where, remedy=f"write {NEW_FORM}") from None
+
+
+def _secret(value: str, where: str) -> Secret:
+    token = value.strip()
+    if not _HEADER_SAFE.fullmatch(token):
+        raise InputError("the Zenodo token holds characters that cannot go in an HTTP header "
+                         "(a line break, a space or a control or non-ASCII character)", where=where,
+                         remedy="give the token exactly as Zenodo shows it, on one line")
+    return Secret(token)
+
+
+def token_for(url: str, *, env: Mapping[str, str], path: Path | None = None) -> Secret | None:
+    """The token for the server at base URL ``url`` (normalised), or None when none is set.
+
+    ``ZENODO_ACCESS_TOKEN`` first, else the config file's entry for this server.
+    Raises :class:`InputError` (exit 2) for a transport that would expose a
+    token, a token that cannot be sent in a header, a config file readable by
+    others or in the old single-token form.
+    """
+    require_safe_transport(url)
+    value = env.get(TOKEN_ENV, "")
+    if value.strip():
+        return _secret(value, TOKEN_ENV)
+    p = path or config_file(env)
     try:
         st = p.stat()
     except FileNotFoundError:
@@ -77,16 +146,19 @@ def load_token(target: str, *, env: Mapping[str, str], path: Path | None = None)
     try:
         data = json.loads(p.read_bytes())
     except (OSError, ValueError):
-        raise InputError("the token file is not readable JSON", where=str(p),
-                         remedy='write {"token": "..."} into it') from None
+        raise InputError("the token file is not readable JSON", where=str(p), remedy=f"write {NEW_FORM}") from None
     if not isinstance(data, dict):
-        raise InputError("the token file is not a JSON object", where=str(p), remedy='write {"token": "..."}')
-    tokens = data.get("tokens")
-    if isinstance(tokens, dict):
-        chosen = tokens.get(target) or tokens.get(target.rstrip("/"))
-        if isinstance(chosen, str) and chosen.strip():
-            return Secret(chosen.strip())
-    single = data.get("token")
-    if isinstance(single, str) and single.strip():
-        return Secret(single.strip())
+        raise InputError("the token file is not a JSON object", where=str(p), remedy=f"write {NEW_FORM}")
+    if "token" in data:
+        raise InputError('the token file has the old single "token", which would go to every server',
+                         where=str(p), remedy=f"key each token by its server: write {NEW_FORM}")
+    tokens = data.get("tokens", {})
+    if not isinstance(tokens, dict):
+        raise InputError('"tokens" must be an object of server -> token', where=str(p), remedy=f"write {NEW_FORM}")
+    for key, token in tokens.items():
+        if _server_of(str(key), str(p)) == url:
+            if not isinstance(token, str) or not token.strip():
+                raise InputError(f"the token of {key!r} is not a non-empty string", where=str(p),
+                                 remedy=f"write {NEW_FORM}")
+            return _secret(token, f"{p}: tokens.{key}")
     return None

@@ -31,15 +31,16 @@ from archive.errors import ArchiveInputError
 from archive.hashing import hash_file
 from archive.journal import FileRegistry, Journal, JournalFile, exclusive, find_journals
 from archive.local_archive import LocalArchive, default_archive_dir
-from archive.zenodo.client import PRODUCTION_URL, SANDBOX_URL, ZenodoClient, normalise_base_url
+from archive.zenodo.client import ZenodoClient, normalise_base_url
 from archive.zenodo.repository import ZenodoRepository
 from archive.zipdet import write_deterministic_zip
 from provenance.bundle.layout import ATTESTATION
-from provenance.bundle.read import BundleInfo, read_valid_bundle
+from provenance.bundle.read import BundleInfo, info_of_valid_bag, read_valid_bundle
 from provenance.clock import utc_now
-from provenance.deposit.config import TOKEN_ENV, Secret, data_dir, load_token
+from provenance.deposit.config import NAMED_SERVERS, NEW_FORM, TOKEN_ENV, config_file, data_dir, token_for
 from provenance.deposit.metadata import DepositOptions, build_metadata, bundle_hex, marker_keyword
-from provenance.errors import InputError
+from provenance.errors import CheckFailed, InputError
+from provenance.signing.trust import TrustRoot
 
 CRASH_ENV = "PROVENANCE_DEPOSIT_CRASH_AT"
 ProgressFn = Callable[[str, int, int], None]
@@ -71,6 +72,40 @@ def read_bundle(path: str | os.PathLike[str]) -> BundleInfo:
     return info
 
 
+NO_VERIFY_NOTE = "not verified before deposit (--no-verify: a rehearsal)"
+
+
+def verified_bundle(path: str | os.PathLike[str], trust: TrustRoot | None, *, verify: bool = True
+                    ) -> tuple[BundleInfo, dict[str, Any]]:
+    """The bundle at ``path``, read once, and how it was checked (the journal's ``verification``).
+
+    With ``verify`` (the default), the full offline verification of ``provenance verify``
+    against ``trust`` (every digest, the attestation's signature by a trusted attestor key,
+    every claim recomputed; Lean is not re-run): a bundle that fails any check raises
+    :class:`CheckFailed` and nothing is deposited; without ``trust``, :class:`InputError`.
+    Without ``verify`` the bag is still validated; the record says it was not verified.
+    """
+    if not verify:
+        return read_bundle(path), {"verified": False, "note": NO_VERIFY_NOTE}
+    if trust is None:
+        raise InputError("deposit verifies the bundle against a trust root before it deposits, and none was given",
+                         where="--trust", remedy="give --trust trust-root.json, or --no-verify for a rehearsal "
+                                                 "(recorded in the deposit journal)")
+    from provenance.bundle.verify import read_bag, verify_read_bag
+
+    bag, kind = read_bag(path)
+    report = verify_read_bag(bag, str(path), kind, trust, lean_mode="off")
+    if not report.ok:
+        failures = report.failures
+        shown = "; ".join(f"{f.file + ': ' if f.file else ''}{f.message}" for f in failures[:3])
+        more = f" (and {len(failures) - 3} more)" if len(failures) > 3 else ""
+        raise CheckFailed(f"the bundle does not verify, so it is not deposited: {shown}{more}", where=str(path),
+                          remedy="run `provenance verify` on it for the full report")
+    record = {"verified": True, "trust_root_version": trust.version, "signers": list(report.signers),
+              "checks": report.counts()}
+    return info_of_valid_bag(path, bag), record
+
+
 def _directory_epoch(bag: Path) -> int:
     """The zip timestamp of a bag directory: its newest file's mtime (not before 1980)."""
     mtimes = [int(p.stat().st_mtime) for p in bag.rglob("*") if p.is_file() and not p.is_symlink()]
@@ -82,10 +117,8 @@ def resolve_target(to: str, archive_dir: str | os.PathLike[str] | None = None,
     name = to.strip()
     if name == "local":
         return Target("local", "local", None, Path(archive_dir) if archive_dir else default_archive_dir(env or {}))
-    if name == "zenodo":
-        return Target("zenodo", name, PRODUCTION_URL)
-    if name == "zenodo-sandbox":
-        return Target("zenodo", name, SANDBOX_URL)
+    if name in NAMED_SERVERS:
+        return Target("zenodo", name, NAMED_SERVERS[name])
     if name.startswith(("http://", "https://")):
         try:
             return Target("zenodo", name, normalise_base_url(name))
@@ -109,11 +142,11 @@ def _open(target: Target, env: Mapping[str, str], client_kwargs: Mapping[str, An
         archive = LocalArchive(target.archive_dir)
         return archive, archive, target.archive_dir / "journals"
     assert target.url is not None
-    token: Secret | None = load_token(target.name if target.name in ("zenodo", "zenodo-sandbox") else target.url,
-                                      env=env)
+    token = token_for(target.url, env=env)
     if token is None:
         raise InputError(f"no Zenodo token for {target.url}", where=TOKEN_ENV,
-                         remedy=f"set {TOKEN_ENV}, or write it to ~/.config/provenance/zenodo.json with mode 0600")
+                         remedy=f"set {TOKEN_ENV}, or add it for this server to {config_file(env)} (mode 0600): "
+                                f"{NEW_FORM}")
     client = ZenodoClient(target.url, token.reveal(), **dict(client_kwargs or {}))
     repo = ZenodoRepository(client, kind="zenodo")
     base = data_dir(env)
@@ -153,9 +186,13 @@ def deposit_bundle(
     today: str | None = None,
     client_kwargs: Mapping[str, Any] | None = None,
     hook: Callable[[str], None] | None = None,
+    trust: TrustRoot | None = None,
+    verify: bool = True,
 ) -> dict[str, Any]:
-    """Deposit ``bundle``; return the journal summary plus ``status``.
+    """Deposit ``bundle``; return the journal summary plus ``status`` and ``verification``.
 
+    The bundle is verified against ``trust`` first (:func:`verified_bundle`);
+    ``verify=False`` skips that for rehearsals, and the journal records it.
     ``hook`` is called with the name of each step (default: the crash hook of
     ``PROVENANCE_DEPOSIT_CRASH_AT``, if set).
 
@@ -163,7 +200,7 @@ def deposit_bundle(
     (publishing on Zenodo is irreversible, so it must be asked for).
     """
     e = dict(env)
-    info = read_bundle(bundle)
+    info, verification = verified_bundle(bundle, trust, verify=verify)
     target = resolve_target(to, archive_dir, e)
     repo, registry, default_journals = _open(target, e, client_kwargs)
     jdir = Path(journal_dir) if journal_dir else default_journals
@@ -173,16 +210,17 @@ def deposit_bundle(
     do_publish = (target.kind == "local") if publish is None else publish
 
     with exclusive(journal_path):
-        return _deposit_locked(info, repo, registry, described, jdir, journal_path, key, do_publish,
-                               publish=publish, communities=communities, license=license,
-                               progress=progress, today=today, hook=hook or crash_hook_from_env(e))
+        summary = _deposit_locked(info, repo, registry, described, jdir, journal_path, key, do_publish,
+                                  publish=publish, communities=communities, license=license, progress=progress,
+                                  today=today, hook=hook or crash_hook_from_env(e), verification=verification)
+    return {**summary, "verification": verification}
 
 
 def _deposit_locked(info: BundleInfo, repo: Repository, registry: Registry,
                     described: Mapping[str, Any], jdir: Path, journal_path: Path, key: str, do_publish: bool, *,
                     publish: bool | None, communities: Sequence[str], license: str,
                     progress: ProgressFn | None, today: str | None,
-                    hook: Callable[[str], None] | None) -> dict[str, Any]:
+                    hook: Callable[[str], None] | None, verification: Mapping[str, Any]) -> dict[str, Any]:
     """The deposit proper, run while holding the journal's lock."""
     if journal_path.exists():
         journal = Journal.load(journal_path)
@@ -241,7 +279,7 @@ def _deposit_locked(info: BundleInfo, repo: Repository, registry: Registry,
     journal = Journal.create(
         journal_path, target=described, record_id=info.record_id, bundle_id=info.bundle_id, files=files,
         metadata=metadata, publish=do_publish, marker=marker_keyword(info.bundle_id), previous=previous,
-        extra={"bundle_path": str(info.path.resolve()), "version": version},
+        extra={"bundle_path": str(info.path.resolve()), "version": version, "verification": dict(verification)},
     )
     summary = Depositor(repo, journal, registry=registry, progress=progress, hook=hook).run()
     return {**summary, "status": summary["phase"]}

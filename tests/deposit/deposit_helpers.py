@@ -93,3 +93,65 @@ def provenance_cmd() -> list[str]:
     import sys
 
     return [sys.executable, "-m", "provenance"]
+
+
+class Signed:
+    """Real keys, a real trust root (root + attestor) and bundles built and signed by the project's builder."""
+
+    EPOCH = 1_767_225_600
+
+    def __init__(self, d: Path) -> None:
+        from datetime import UTC, datetime, timedelta
+
+        from provenance.ingest.record import ingest_file
+        from provenance.jsonio import write_json
+        from provenance.signing.keys import generate_key
+        from provenance.signing.trust import add_key, init_trust_root, load_trust_root, write_trust_document
+
+        self.dir = d
+        self.root, self.attestor, self.outsider = generate_key(), generate_key(), generate_key()
+        now = datetime.now(UTC)
+        doc = init_trust_root([self.root], now=now, expires=now + timedelta(days=365))
+        doc = add_key(doc, "attestor", self.attestor.public, [self.root], now=now, name="Attestor")
+        self.trust_path = d / "trust-root.json"
+        write_trust_document(self.trust_path, doc)
+        self.trust = load_trust_root(self.trust_path)
+        repo = Path(__file__).resolve().parents[2]
+        self.manifest = d / "manifest.json"
+        write_json(self.manifest, ingest_file(repo / "examples" / "rag-benchmark-paper.txt"))
+        self.checks = repo / "examples" / "rag-benchmark.checks.json"
+
+    def bundle(self, out: Path, *, outsider: bool = False, make_zip: bool = False) -> Path:
+        """A bundle signed by the attestor (or by a key the trust root does not name); the bag dir or the zip."""
+        from provenance.bundle.build import BuildRequest, build_bundle
+
+        result = build_bundle(BuildRequest(self.manifest, out, claims=self.checks, lean_mode="off", make_zip=make_zip),
+                              key=self.outsider if outsider else self.attestor,
+                              trust=None if outsider else self.trust, epoch=self.EPOCH)
+        return result.zip_path if make_zip and result.zip_path else out
+
+
+def rewrite_in_bag(bag: Path, relative: str, data: bytes) -> None:
+    """Replace a file of a bag and every manifest line that lists it, so the bag stays valid: only a
+    signature over the old digests can notice."""
+    import hashlib
+
+    (bag / relative).write_bytes(data)
+    digests = {"sha256": hashlib.sha256(data).hexdigest(), "sha512": hashlib.sha512(data).hexdigest()}
+    for alg, digest in digests.items():
+        manifest = bag / f"manifest-{alg}.txt"
+        lines = [f"{digest}  {relative}" if line.endswith(f"  {relative}") else line
+                 for line in manifest.read_text().splitlines()]
+        manifest.write_text("\n".join(lines) + "\n")
+    oxum_bytes = sum(p.stat().st_size for p in (bag / "data").rglob("*") if p.is_file())
+    oxum_files = sum(1 for p in (bag / "data").rglob("*") if p.is_file())
+    info = bag / "bag-info.txt"
+    info.write_text("\n".join(f"Payload-Oxum: {oxum_bytes}.{oxum_files}" if line.startswith("Payload-Oxum:") else line
+                              for line in info.read_text().splitlines()) + "\n")
+    for alg in digests:
+        tagmanifest = bag / f"tagmanifest-{alg}.txt"
+        lines = []
+        for line in tagmanifest.read_text().splitlines():
+            name = line.split("  ", 1)[1]
+            lines.append(f"{hashlib.new(alg, (bag / name).read_bytes()).hexdigest()}  {name}")
+        tagmanifest.write_text("\n".join(lines) + "\n")

@@ -50,11 +50,11 @@ def test_kill_9_then_resume_on_the_standin(standin: Standin, tmp_path: Path, ste
     env = cli_env(tmp_path, ZENODO_ACCESS_TOKEN="tok-rw")
     if step == "after-create":
         standin.config(search_lag_s=1.0)  # the draft shows in lists only later, like Zenodo's index
-    killed = run(["deposit", str(bundle), "--to", standin.url, "--publish", "--json"],
+    killed = run(["deposit", str(bundle), "--no-verify", "--to", standin.url, "--publish", "--json"],
                  {**env, "PROVENANCE_DEPOSIT_CRASH_AT": crash})
     assert killed.returncode == -signal.SIGKILL, killed.stderr
     out = assert_resumed(run(["deposit", "resume", "--json"], env) if step != "done"
-                         else run(["deposit", str(bundle), "--to", standin.url, "--publish", "--json"], env))
+                         else run(["deposit", str(bundle), "--no-verify", "--to", standin.url, "--publish", "--json"], env))
     deps = list(standin.state()["depositions"].values())
     assert len(deps) == 1, "a duplicate draft was made"
     dep = deps[0]
@@ -71,10 +71,10 @@ def test_kill_9_then_resume_on_the_standin(standin: Standin, tmp_path: Path, ste
 @pytest.mark.parametrize("step", ["after-create", "uploaded:{zip}", "after-publish"])
 def test_kill_9_during_a_new_version_then_resume(standin: Standin, tmp_path: Path, step: str) -> None:
     env = cli_env(tmp_path, ZENODO_ACCESS_TOKEN="tok-rw")
-    assert_resumed(run(["deposit", str(make_bundle(tmp_path / "b1")), "--to", standin.url, "--publish", "--json"],
+    assert_resumed(run(["deposit", str(make_bundle(tmp_path / "b1")), "--no-verify", "--to", standin.url, "--publish", "--json"],
                        env))
     b2 = make_bundle(tmp_path / "b2", revision=2)
-    killed = run(["deposit", str(b2), "--to", standin.url, "--publish", "--json"],
+    killed = run(["deposit", str(b2), "--no-verify", "--to", standin.url, "--publish", "--json"],
                  {**env, "PROVENANCE_DEPOSIT_CRASH_AT": step_name(step, b2)})
     assert killed.returncode == -signal.SIGKILL
     out = assert_resumed(run(["deposit", "resume", "--json"], env))
@@ -90,11 +90,11 @@ def test_kill_9_then_resume_on_the_local_archive(tmp_path: Path, step: str) -> N
     bundle = make_bundle(tmp_path / "b1")
     arch = tmp_path / "archive"
     env = cli_env(tmp_path)
-    killed = run(["deposit", str(bundle), "--archive-dir", str(arch), "--json"],
+    killed = run(["deposit", str(bundle), "--no-verify", "--archive-dir", str(arch), "--json"],
                  {**env, "PROVENANCE_DEPOSIT_CRASH_AT": step_name(step, bundle)})
     assert killed.returncode == -signal.SIGKILL
     resume = (["deposit", "resume", "--archive-dir", str(arch), "--json"] if step != "done"
-              else ["deposit", str(bundle), "--archive-dir", str(arch), "--json"])
+              else ["deposit", str(bundle), "--no-verify", "--archive-dir", str(arch), "--json"])
     out = assert_resumed(run(resume, env))
     items = LocalArchive(arch).list_deposits()
     assert [i["state"] for i in items] == ["published"]
