@@ -1,21 +1,23 @@
 """The exact claims engine: evaluate each check with fractions and conclude a verdict.
 
 Pure except for one thing: when an input cites a ``source`` file and a
-``base_dir`` is given, the file's sha256 is compared with the cited one (this
-decides the ``sourced`` scope). A broken check never stops the others: it
-becomes an ``error`` verdict naming the claim.
+source store (or ``base_dir``) is given, the input is grounded in the file
+(:mod:`provenance.sources.grounding`: digest, structured locator, the value as
+written there), which decides the ``sourced`` scope. Every verdict also says
+whether its check restates its claim (:mod:`provenance.claims.restatement`).
+A broken check never stops the others: it becomes an ``error`` verdict naming
+the claim.
 """
 
 from __future__ import annotations
 
 import functools
-import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from fractions import Fraction
 from math import gcd
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 from provenance.claims.canonical import check_digest
@@ -30,9 +32,13 @@ from provenance.claims.errors import ClaimError
 from provenance.claims.formula import Pair, evaluate_pair
 from provenance.claims.gcpause import paused_gc
 from provenance.claims.model import Check, Claim, Tolerance
+from provenance.claims.restatement import restatement_of
 from provenance.claims.verdict import Artifact, Computed, Method, Scope, Status, Verdict
 from provenance.clock import rfc3339
 from provenance.errors import InputError
+from provenance.sources.errors import SourceError
+from provenance.sources.grounding import Grounder, Grounding, SourceStore
+from provenance.sources.store import DirectoryStore
 
 COMPUTED_PLACES = 10
 """Digits after the point in ``computed.decimal``."""
@@ -134,81 +140,82 @@ def _reason_pair(check: Check, n: int, d: int, holds: bool) -> str:
     return f"Computed {shown} {verb} expected {check.expected} ({describe_bounds(check)})"
 
 
-class SourceHasher:
-    """sha256 of files under one base directory, each read once; refuses paths that leave it."""
+@dataclass(frozen=True)
+class SourceScope:
+    """What the cited sources showed: the scope, the source artifacts (when ``sourced``), the note for the
+    reason, whether a cited digest differs, and the grounding record of every input with a structured locator."""
 
-    def __init__(self, base_dir: Path) -> None:
-        self.base = base_dir.resolve()
-        self._cache: dict[str, str | None] = {}
-
-    def digest(self, relative: str) -> str | None:
-        """The file's sha256, or ``None`` when it does not exist; :class:`InputError` for a path leaving the base."""
-        if relative in self._cache:
-            return self._cache[relative]
-        pure = PurePosixPath(relative)
-        if pure.is_absolute() or ".." in pure.parts or "\\" in relative:
-            raise InputError(
-                f"source path {relative!r} must be relative and stay inside the bundle",
-                where=str(self.base),
-                remedy="cite the source by its path relative to the bundle directory",
-            )
-        path = (self.base / pure).resolve()
-        if not path.is_relative_to(self.base):
-            raise InputError(
-                f"source path {relative!r} leaves the bundle through a link",
-                where=str(self.base),
-                remedy="cite a file inside the bundle",
-            )
-        result: str | None
-        if not path.is_file():
-            result = None
-        else:
-            h = hashlib.sha256()
-            with path.open("rb") as fh:
-                for chunk in iter(lambda: fh.read(1 << 20), b""):
-                    h.update(chunk)
-            result = h.hexdigest()
-        self._cache[relative] = result
-        return result
+    scope: Scope
+    artifacts: tuple[Artifact, ...] = ()
+    note: str | None = None
+    mismatch: bool = False
+    groundings: tuple[Grounding, ...] = ()
 
 
-def _source_scope(check: Check, hasher: SourceHasher | None) -> tuple[Scope, tuple[Artifact, ...], str | None, bool]:
-    """(scope, source artifacts, note for the reason, mismatch found)."""
+_UNSOURCED = SourceScope("arithmetic")
+SOURCED_NOTE = "every input found in its source"
+
+
+def source_scope(check: Check, grounder: Grounder | None) -> SourceScope:
+    """Ground the check's sourced inputs in the files of ``grounder`` (None: sources not checked).
+
+    The scope is ``sourced`` only when every input cites a source whose digest matches and whose structured
+    locator names a place where the value is written (``found``); otherwise ``arithmetic`` with a note naming
+    the inputs that are not grounded, and why.
+    """
     for item in check.inputs.values():
         if item.source is not None:
             break
     else:
-        return "arithmetic", (), None, False
-    sources = [(name, item.source) for name, item in check.inputs.items()]
-    cited = [(name, src) for name, src in sources if src is not None]
-    if hasher is None:
-        return "arithmetic", (), "sources cited but not checked (no bundle directory given)", False
+        return _UNSOURCED
+    if grounder is None:
+        return SourceScope("arithmetic", note="sources cited but not checked (no bundle directory given)")
+    cited = [(name, item.source) for name, item in check.inputs.items() if item.source is not None]
     artifacts: dict[str, Artifact] = {}
     missing: list[str] = []
     mismatched: list[str] = []
+    named: set[str] = set()  # inputs whose file is missing or not the cited one: said once, not again as ungrounded
     for name, src in cited:
         try:
-            actual = hasher.digest(src.file)
-        except InputError as exc:
+            actual = grounder.digest(src.file)
+        except SourceError as exc:
             missing.append(f"{name} ({exc.message})")
+            named.add(name)
             continue
         if actual is None:
             missing.append(f"{name} ({src.file} not found)")
+            named.add(name)
         elif actual != src.sha256:
             mismatched.append(f"{name} ({src.file} has sha256 {actual[:12]}..., cited {src.sha256[:12]}...)")
+            named.add(name)
         else:
             artifacts[src.file] = Artifact("source", src.file, actual)
-    uncited = [name for name, src in sources if src is None]
-    unlocated = [name for name, src in cited if not src.locator]
+    groundings = tuple(
+        grounder.ground(name, check.inputs[name].value, file=src.file, sha256=src.sha256, locator=locator,
+                        as_written=src.as_written)
+        for name, src in cited
+        if (locator := src.structured) is not None
+    )
+    notes: list[str] = []
     if mismatched:
-        return "arithmetic", (), "source digest mismatch for " + ", ".join(mismatched), True
+        notes.append("source digest mismatch for " + ", ".join(mismatched))
     if missing:
-        return "arithmetic", (), "sources not checked: " + ", ".join(missing), False
+        notes.append("sources not checked: " + ", ".join(missing))
+    ungrounded = [g for g in groundings if g.status != "found" and g.input not in named]
+    if ungrounded:
+        notes.append("inputs not grounded in their sources: " + "; ".join(f"{g.input} {g.status}: {g.reason}" for g in ungrounded))
+    uncited = [name for name, item in check.inputs.items() if item.source is None]
     if uncited:
-        return "arithmetic", (), "inputs without a source: " + ", ".join(uncited), False
+        notes.append("inputs without a source: " + ", ".join(uncited))
+    unlocated = [name for name, src in cited if not src.locator]
     if unlocated:
-        return "arithmetic", (), "sources without a locator: " + ", ".join(unlocated), False
-    return "sourced", tuple(artifacts.values()), None, False
+        notes.append("sources without a locator: " + ", ".join(unlocated))
+    free_text = [name for name, src in cited if src.locator and src.structured is None]
+    if free_text:
+        notes.append("free-text locators, not checked: " + ", ".join(free_text))
+    if notes or any(g.status != "found" for g in groundings):
+        return SourceScope("arithmetic", (), "; ".join(notes), bool(mismatched), groundings)
+    return SourceScope("sourced", tuple(artifacts.values()), SOURCED_NOTE, False, groundings)
 
 
 def check_sha256_of(claim: Claim) -> str | None:
@@ -249,15 +256,19 @@ def _stamp(now: datetime | str) -> str:
 
 
 def check_claim(
-    claim: Claim, *, now: datetime | str, base_dir: Path | None = None, _hasher: SourceHasher | None = None,
+    claim: Claim, *, now: datetime | str, base_dir: Path | None = None, grounder: Grounder | None = None,
     lean: Mapping[str, Any] | None = None,
 ) -> Verdict:
     """Check one claim exactly. Never raises for a bad check: that is an ``error`` verdict.
 
-    A claim without a check gets an ``inconclusive`` verdict. ``base_dir`` is
-    where cited source files are looked up (the ``sourced`` scope). ``now`` may
-    also be an RFC 3339 string already rendered (batch callers render it once).
-    ``lean`` is the verdict's ``lean`` record when it is known up front (Lean not run).
+    A claim without a check gets an ``inconclusive`` verdict. Cited sources are
+    grounded in the files of ``grounder``, or else of ``base_dir`` (the
+    ``sourced`` scope; the verdict's ``grounding`` records). The verdict carries
+    a ``restatement`` record when the claim has text; its finding (the check
+    does not restate the claim) leaves the status as the arithmetic decided it.
+    ``now`` may also be an RFC 3339 string already rendered (batch callers
+    render it once). ``lean`` is the verdict's ``lean`` record when it is known
+    up front (Lean not run).
     """
     if claim.check_error is not None:
         return error_verdict(claim, claim.check_error, now=now, lean=lean)
@@ -276,19 +287,26 @@ def check_claim(
         (n, d), holds = compare_pair(check, where=f"claim {claim.id}: check")
     except ClaimError as exc:
         return error_verdict(claim, exc, now=now, lean=lean)
-    hasher = _hasher if _hasher is not None else (SourceHasher(base_dir) if base_dir is not None else None)
-    scope, artifacts, note, mismatch = _source_scope(check, hasher)
+    if grounder is None and base_dir is not None:
+        grounder = Grounder(DirectoryStore(base_dir))
+    sources = source_scope(check, grounder)
     status: Status = "verified" if holds else "falsified"
     reason = _reason_pair(check, n, d, holds)
-    if mismatch and status == "verified":
+    if sources.mismatch and status == "verified":
         status = "inconclusive"
-    if note:
-        reason = f"{reason}; {note}"
+    if sources.note:
+        reason = f"{reason}; {sources.note}"
+    extra: dict[str, Any] = {}
+    if sources.groundings:
+        extra["grounding"] = [g.to_json() for g in sources.groundings]
+    restated = restatement_of(claim.text, check)
+    if restated is not None:
+        extra["restatement"] = restated.to_json()
     return Verdict(
         claim_id=claim.id,
         status=status,
         method="exact",
-        scope=scope,
+        scope=sources.scope,
         reason=reason,
         evaluated_at=_stamp(now),
         computed=_computed_pair(n, d),
@@ -298,23 +316,29 @@ def check_claim(
         check_sha256=check_sha256_of(claim),
         formula=check.formula,
         inputs={n: i.value for n, i in check.inputs.items()},
-        artifacts=artifacts,
+        artifacts=sources.artifacts,
         lean=lean,
+        extra=extra,
     )
 
 
 def check_claims(
-    claims: Iterable[Claim], *, now: datetime, base_dir: Path | None = None, lean: Mapping[str, Any] | None = None
+    claims: Iterable[Claim], *, now: datetime, base_dir: Path | None = None, lean: Mapping[str, Any] | None = None,
+    store: SourceStore | None = None,
 ) -> list[Verdict]:
     """One verdict per claim that has a check (broken checks included), in document order.
 
-    ``lean``, when given, is every verdict's ``lean`` record (e.g. "not run": no toolchain).
+    ``lean``, when given, is every verdict's ``lean`` record (e.g. "not run": no toolchain). Sources are
+    grounded in the files of ``store`` (a bundle's payload), or else of ``base_dir``; each file is read and
+    parsed once per call.
     """
-    hasher = SourceHasher(base_dir) if base_dir is not None else None
+    if store is None and base_dir is not None:
+        store = DirectoryStore(base_dir)
+    grounder = Grounder(store) if store is not None else None
     stamp = rfc3339(now)
     with paused_gc():
         return [
-            check_claim(claim, now=stamp, base_dir=base_dir, _hasher=hasher, lean=lean)
+            check_claim(claim, now=stamp, grounder=grounder, lean=lean)
             for claim in claims
             if claim.check is not None or claim.check_error is not None
         ]

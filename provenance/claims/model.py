@@ -1,11 +1,13 @@
 """Claims and their checks (claim-check-v1), parsed strictly from JSON documents.
 
 A check is ``formula`` over named ``inputs`` (decimal strings, each optionally
-citing a ``source`` {file, sha256, locator}), an ``expected`` decimal string,
+citing a ``source`` {file, sha256, locator, as_written}), an ``expected`` decimal string,
 and a ``tolerance`` (``{"absolute": d}`` or ``{"relative": d}``, inclusive)
 and/or a ``precision`` N (the claim was stated to N decimals: it holds when
-``|exact - expected| <= 5 * 10**-(N+1)``, inclusive). Unknown fields are kept
-in ``raw`` so that a document survives a round-trip unchanged.
+``|exact - expected| <= 5 * 10**-(N+1)``, inclusive), and optionally the
+``context`` numbers its claim states without the check using them. A locator
+is free text or structured (:mod:`provenance.sources.locator`). Unknown fields
+are kept in ``raw`` so that a document survives a round-trip unchanged.
 """
 
 from __future__ import annotations
@@ -18,17 +20,28 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any, Literal
 
-from provenance.claims.decimal_text import is_decimal, parse_decimal, parse_decimal_pair, render_shortest
+from provenance.claims.decimal_text import (
+    MAX_DECIMAL_CHARS,
+    is_decimal,
+    parse_decimal,
+    parse_decimal_pair,
+    render_shortest,
+)
 from provenance.claims.errors import CheckFormatError, ClaimError
 from provenance.claims.formula import Expr, parse_formula
 from provenance.claims.gcpause import paused_gc
 from provenance.contracts import CLAIM_CHECK
 from provenance.errors import InputError
+from provenance.sources.errors import LocatorError
+from provenance.sources.locator import Locator, locator_json, parse_locator
+from provenance.sources.numbers import as_written_problem
 
 MAX_PRECISION = 30
 """Largest ``precision`` (decimals) accepted."""
 MAX_INPUTS = 200
 """Most inputs one check may have."""
+MAX_CONTEXT = 200
+"""Most ``context`` numbers a check may list."""
 
 _SHA256 = re.compile(r"[0-9a-f]{64}", re.ASCII)
 
@@ -37,16 +50,25 @@ ToleranceKind = Literal["absolute", "relative"]
 
 @dataclass(frozen=True, slots=True)
 class Source:
-    """Where an input value was read: a file (relative to the bundle), its sha256, and a locator in it."""
+    """Where an input value was read: a file (relative to the bundle), its sha256, and a locator in it
+    (free text, never resolved, or structured); ``as_written`` is the value as the source writes it ("8.20")."""
 
     file: str
     sha256: str
-    locator: str | None = None
+    locator: Locator | str | None = None
+    as_written: str | None = None
+
+    @property
+    def structured(self) -> Locator | None:
+        """The locator when it is structured (one that grounding resolves), else ``None``."""
+        return None if self.locator is None or isinstance(self.locator, str) else self.locator
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"file": self.file, "sha256": self.sha256}
         if self.locator is not None:
-            out["locator"] = self.locator
+            out["locator"] = locator_json(self.locator)
+        if self.as_written is not None:
+            out["as_written"] = self.as_written
         return out
 
 
@@ -99,6 +121,7 @@ class Check:
     expr: Expr = field(compare=False, repr=False)
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
     pairs: Mapping[str, tuple[int, int]] | None = field(default=None, compare=False, repr=False)
+    context: tuple[str, ...] = ()
 
     def input_values(self) -> dict[str, Fraction]:
         """The exact input values."""
@@ -115,7 +138,8 @@ class Check:
         inputs = {
             name: (CheckInput(values[name]) if name in values else item) for name, item in self.inputs.items()
         }
-        return Check(self.formula, inputs, self.expected, self.tolerance, self.precision, self.expr, self.raw)
+        return Check(self.formula, inputs, self.expected, self.tolerance, self.precision, self.expr, self.raw,
+                     context=self.context)
 
 
 @dataclass(frozen=True)
@@ -129,13 +153,12 @@ class Claim:
     check_error: ClaimError | None = field(default=None, compare=False)
 
 
-def _parse_source(raw: Any, where: str, problems: list[str]) -> Source | None:
+def _parse_source(raw: Any, value: Any, where: str, problems: list[str]) -> Source | None:
     if not isinstance(raw, Mapping):
         problems.append(f"{where}: source must be an object {{file, sha256, locator}}")
         return None
     file = raw.get("file")
     sha = raw.get("sha256")
-    locator = raw.get("locator")
     ok = True
     if not isinstance(file, str) or not file or "\x00" in file:
         problems.append(f"{where}.file: must be a non-empty relative path string")
@@ -143,13 +166,34 @@ def _parse_source(raw: Any, where: str, problems: list[str]) -> Source | None:
     if not isinstance(sha, str) or _SHA256.fullmatch(sha) is None:
         problems.append(f"{where}.sha256: must be 64 lowercase hex digits")
         ok = False
-    if locator is not None and not isinstance(locator, str):
-        problems.append(f"{where}.locator: must be a string")
+    locator: Locator | str | None = None
+    if raw.get("locator") is not None:
+        try:
+            locator = parse_locator(raw["locator"], where=f"{where}.locator")
+        except LocatorError as exc:
+            problems.append(exc.message)
+            ok = False
+    as_written = raw.get("as_written")
+    if as_written is not None and is_decimal(value) and (why := as_written_problem(value, as_written)) is not None:
+        problems.append(f"{where}.as_written: {why}")
         ok = False
     if not ok:
         return None
     assert isinstance(file, str) and isinstance(sha, str)
-    return Source(file, sha, locator if isinstance(locator, str) else None)
+    return Source(file, sha, locator, as_written if isinstance(as_written, str) else None)
+
+
+def context_problems(raw: Any, *, where: str = "check.context") -> list[str]:
+    """Why a ``context`` value is not a list of at most :data:`MAX_CONTEXT` decimal strings (empty when it is)."""
+    if not isinstance(raw, list):
+        return [f"{where}: must be a list of decimal strings (numbers the claim states for context)"]
+    if len(raw) > MAX_CONTEXT:
+        return [f"{where}: {len(raw)} numbers, over the limit of {MAX_CONTEXT}"]
+    return [
+        f"{where}[{index}]: must be a decimal string of at most {MAX_DECIMAL_CHARS} characters"
+        for index, item in enumerate(raw)
+        if not is_decimal(item)
+    ]
 
 
 _PLAIN: dict[str, CheckInput] = {}  # CheckInput is immutable: share the instances of plain values
@@ -193,7 +237,9 @@ def parse_check(raw: Any, *, where: str = "check") -> Check:
         elif isinstance(item, Mapping):
             value = item.get("value")
             source = (
-                _parse_source(item["source"], f"{where}.inputs.{name}.source", problems) if "source" in item else None
+                _parse_source(item["source"], value, f"{where}.inputs.{name}.source", problems)
+                if "source" in item
+                else None
             )
         else:
             value, source = item, None
@@ -243,6 +289,12 @@ def parse_check(raw: Any, *, where: str = "check") -> Check:
             precision = prec
     if raw.get("tolerance") is None and raw.get("precision") is None:
         problems.append(f"{where}: give a tolerance, a precision, or both")
+    context: tuple[str, ...] = ()
+    if raw.get("context") is not None:
+        found = context_problems(raw["context"], where=f"{where}.context")
+        problems += found
+        if not found:
+            context = tuple(raw["context"])
     if problems:
         raise CheckFormatError("; ".join(problems), remedy=f"see schema {CLAIM_CHECK}")
     assert isinstance(formula, str) and isinstance(expected, str)
@@ -250,7 +302,7 @@ def parse_check(raw: Any, *, where: str = "check") -> Check:
         expr = _parse_cached(formula, tuple(inputs))
     except ClaimError:
         expr = parse_formula(formula, list(inputs), where=f"{where}.formula")  # raises again, naming the claim
-    return Check(formula, inputs, expected, tolerance, precision, expr, raw, pairs)
+    return Check(formula, inputs, expected, tolerance, precision, expr, raw, pairs, context)
 
 
 def load_claims_file(path: Path) -> list[Claim]:

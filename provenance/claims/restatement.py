@@ -24,14 +24,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from provenance.claims.decimal_text import MAX_DECIMAL_CHARS, is_decimal
 from provenance.claims.formula import tokenize
 from provenance.claims.model import Check
 from provenance.sources.normalise import normalise
 from provenance.sources.numbers import iter_tokens, magnitude
 
-MAX_CONTEXT = 200
-"""Most ``context`` numbers a check may list."""
 FINDING = "the check does not restate the claim"
 
 
@@ -79,19 +76,6 @@ def stated_numbers(text: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(token.plain for token in iter_tokens(normalise(text))))
 
 
-def context_problems(raw: Any, *, where: str = "check.context") -> list[str]:
-    """Why a ``context`` value is not a list of at most :data:`MAX_CONTEXT` decimal strings (empty when it is)."""
-    if not isinstance(raw, list):
-        return [f"{where}: must be a list of decimal strings (numbers the claim states for context)"]
-    if len(raw) > MAX_CONTEXT:
-        return [f"{where}: {len(raw)} numbers, over the limit of {MAX_CONTEXT}"]
-    return [
-        f"{where}[{index}]: must be a decimal string of at most {MAX_DECIMAL_CHARS} characters"
-        for index, item in enumerate(raw)
-        if not is_decimal(item)
-    ]
-
-
 def restatement(
     text: str, *, expected: str, inputs: Iterable[str] = (), context: Iterable[str] = (), formula: str = ""
 ) -> Restatement:
@@ -112,15 +96,12 @@ def restatement(
 
 def restatement_of(text: str, check: Check) -> Restatement | None:
     """:func:`restatement` for a parsed check: its ``expected``, input values and the ``as_written`` forms
-    their sources give, formula, and ``context`` (ignored unless well-formed); ``None`` when the claim has no text."""
+    their sources give, formula, and ``context``; ``None`` when the claim has no text."""
     if not text.strip():
         return None
     numbers: list[str] = []
     for item in check.inputs.values():
         numbers.append(item.value)
-        written = getattr(item.source, "as_written", None)
-        if isinstance(written, str):
-            numbers.append(written)
-    raw_context = check.raw.get("context", [])
-    context = raw_context if not context_problems(raw_context) else []
-    return restatement(text, expected=check.expected, inputs=numbers, context=context, formula=check.formula)
+        if item.source is not None and item.source.as_written is not None:
+            numbers.append(item.source.as_written)
+    return restatement(text, expected=check.expected, inputs=numbers, context=check.context, formula=check.formula)

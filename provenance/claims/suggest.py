@@ -8,18 +8,23 @@ exactly the difference of two others (``difference``), a percentage that is the
 relative change between two other numbers (``percent_change``), a list with a
 stated total (``sum``), and an average or a change stated alone (a ``mean`` or
 ``difference`` skeleton whose inputs the person fills in, marked incomplete).
+
+Given source files (:func:`with_sources`), an input whose value stands at
+exactly one place in them is written with the ``source`` it could cite
+(file, sha256, structured locator); that too is for the person to confirm.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import Any
 
 from provenance.claims.decimal_text import decimal_places, parse_decimal, render_decimal
 from provenance.claims.model import Claim
+from provenance.sources.locate import SourceIndex
 
 MAX_NUMBERS = 40
 """Claims with more numbers than this get only list-based suggestions (pair searches are skipped)."""
@@ -255,3 +260,30 @@ def suggest_for_claim(claim: Claim) -> list[Suggestion]:
 def suggest(claims: Iterable[Claim]) -> list[Suggestion]:
     """Suggestions for every claim without a check, in document order."""
     return [s for claim in claims for s in suggest_for_claim(claim)]
+
+
+def with_sources(suggestions: Sequence[Suggestion], files: Sequence[tuple[str, bytes]]) -> list[Suggestion]:
+    """``suggestions`` with each input value that stands at exactly one place in ``files`` (``(name, bytes)``,
+    named as the checks will cite them) written as ``{"value", "source"}``, and a note per input saying where it
+    was (or was not) found. Every suggestion stays unconfirmed.
+
+    :class:`provenance.sources.errors.SourceUnreadable` when a file cannot be read as its form.
+    """
+    values = {value for s in suggestions for value in s.check.get("inputs", {}).values() if isinstance(value, str)}
+    index = SourceIndex(files, values)
+    out = []
+    for suggestion in suggestions:
+        inputs: dict[str, Any] = {}
+        notes = list(suggestion.notes)
+        for name, value in suggestion.check.get("inputs", {}).items():
+            listed, count = index.where(value)
+            if count == 1:
+                inputs[name] = {"value": value, "source": listed[0].source()}
+                notes.append(f"{name} = {value}: source located automatically in {listed[0].file}; confirm the span "
+                             f"{listed[0].span!r} is the value the claim means")
+            else:
+                inputs[name] = value
+                notes.append(f"{name} = {value}: " + (f"stands at {count} places in the sources given; pick one with "
+                             "`provenance claims locate`" if count else "not found in the sources given"))
+        out.append(replace(suggestion, check={**suggestion.check, "inputs": inputs}, notes=tuple(notes)))
+    return out

@@ -76,6 +76,24 @@ class Verdict:
     lean: Mapping[str, Any] | None = None
     extra: Mapping[str, Any] = field(default_factory=dict, compare=False)
 
+    @property
+    def grounding(self) -> tuple[Mapping[str, Any], ...]:
+        """The grounding records of the inputs cited with a structured locator (verdict-v1 ``grounding``)."""
+        records = self.extra.get("grounding")
+        return tuple(r for r in records if isinstance(r, Mapping)) if isinstance(records, list) else ()
+
+    @property
+    def ungrounded(self) -> tuple[str, ...]:
+        """The inputs whose value was not found at the place their source names (``not found``, ``ambiguous``)."""
+        return tuple(str(r.get("input")) for r in self.grounding if r.get("status") != "found")
+
+    @property
+    def restatement_finding(self) -> str | None:
+        """"the check does not restate the claim: ..." when the check does not test what its claim states."""
+        record = self.extra.get("restatement")
+        finding = record.get("finding") if isinstance(record, Mapping) else None
+        return finding if isinstance(finding, str) else None
+
     def to_json(self) -> dict[str, Any]:
         """The verdict-v1 JSON object (valid against ``schemas/verdict-v1.json``)."""
         out: dict[str, Any] = {

@@ -11,10 +11,10 @@ from rich.table import Table
 
 from provenance.claims.model import load_claims_file
 from provenance.claims.pipeline import LEAN_MODES, LeanStep, evaluate, parse_lean_mode
-from provenance.claims.suggest import suggest
+from provenance.claims.suggest import suggest, with_sources
 from provenance.cli.options import json_option, run_clock
 from provenance.cli.output import console, err_console, print_json
-from provenance.cli.verdicts_view import exit_code_for, verdict_table
+from provenance.cli.verdicts_view import exit_code_for, grounding_summary, verdict_table
 from provenance.sources.locate import locate, source_files
 
 
@@ -64,6 +64,8 @@ def check_command(
             counts[v.status] = counts.get(v.status, 0) + 1
         unchecked = sum(1 for c in claims if c.check is None and c.check_error is None)
         line = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
+        if found := grounding_summary(verdicts):
+            line += f"; {found}"
         if unchecked:
             line += f"; {unchecked} claims without a check (`provenance claims suggest {file}` proposes some)"
         console.print(line)
@@ -72,11 +74,22 @@ def check_command(
 
 @claims_group.command("suggest")
 @click.argument("file", type=click.Path(path_type=Path))
+@click.argument("more_sources", nargs=-1, type=click.Path(path_type=Path), metavar="[SOURCE]...")
+@click.option("--sources", "sources", multiple=True, type=click.Path(path_type=Path),
+              help="Source files (CSV, TSV, text, Markdown, LaTeX, HTML, PDF) to find each suggested input in; "
+                   "the files after it are sources too.")
 @json_option
-def suggest_command(file: Path, as_json: bool) -> int:
-    """Propose checks from the numbers in the text of claims that have none (for a person to confirm)."""
+def suggest_command(file: Path, more_sources: tuple[Path, ...], sources: tuple[Path, ...], as_json: bool) -> int:
+    """Propose checks from the numbers in the text of claims that have none (for a person to confirm).
+
+    With sources (`--sources SOURCE...`), an input whose value stands at exactly one place in them gets the
+    source it could cite (file relative to FILE's directory, sha256, locator), still unconfirmed.
+    """
     claims = load_claims_file(file)
     found = suggest(claims)
+    named = (*sources, *more_sources)
+    if named:
+        found = with_sources(found, source_files(named, file.parent))
     if as_json:
         doc: dict[str, Any] = {
             "about": "Suggested checks, unconfirmed: none of these is a verdict. Confirm the numbers, then add a check to the claim.",
@@ -95,11 +108,18 @@ def suggest_command(file: Path, as_json: bool) -> int:
     for s in found:
         check = s.check
         tol = f"precision {check['precision']}" if "precision" in check else f"tolerance {check.get('tolerance')}"
-        inputs = ", ".join(f"{k}={v}" for k, v in check["inputs"].items()) or "(add inputs)"
+        inputs = ", ".join(f"{k}={_shown_input(v)}" for k, v in check["inputs"].items()) or "(add inputs)"
         table.add_row(s.claim_id, s.kind, f"{check['formula']} = {check['expected']} [{tol}] with {inputs}", s.basis)
     console.print(table)
     console.print("[dim]Suggestions are never verified automatically: confirm each, then add it as the claim's check.[/dim]")
     return 0
+
+
+def _shown_input(value: Any) -> str:
+    if isinstance(value, dict):
+        source = value["source"]
+        return f"{value['value']} (in {source['file']} at {json.dumps(source['locator'])}, unconfirmed)"
+    return str(value)
 
 
 @claims_group.command("locate")

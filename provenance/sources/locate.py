@@ -102,8 +102,8 @@ def locate(claims: Iterable[Claim], files: Sequence[tuple[str, bytes]]) -> list[
         if claim.check is None:
             continue
         for name, item in claim.check.inputs.items():
-            written = getattr(item.source, "as_written", None)
-            wanted.append((claim.id, name, written if isinstance(written, str) else item.value))
+            written = item.source.as_written if item.source is not None else None
+            wanted.append((claim.id, name, written if written is not None else item.value))
     index = SourceIndex(files, (value for _, _, value in wanted))
     out = []
     for claim_id, name, value in wanted:

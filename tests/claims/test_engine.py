@@ -131,12 +131,19 @@ def sourced(tmp_path: Path, content: bytes, cited: str | None = None, file: str 
     }
 
 
-def test_sourced_scope_when_every_source_matches(tmp_path: Path) -> None:
-    verdict = check_claim(claim(sourced(tmp_path, b"a,b\n8.7,8.2\n")), now=NOW, base_dir=tmp_path)
+def test_sourced_scope_when_every_input_is_found_in_its_source(tmp_path: Path) -> None:
+    check = sourced(tmp_path, b"a,b\n8.7,8.2\n")
+    for column in ("a", "b"):
+        check["inputs"][column]["source"] = {**check["inputs"][column]["source"], "locator": {"row": 1, "column": column}}
+    verdict = check_claim(claim(check), now=NOW, base_dir=tmp_path)
     assert (verdict.status, verdict.scope) == ("verified", "sourced")
     assert [a.role for a in verdict.artifacts] == ["source"]
     assert verdict.artifacts[0].sha256 == hashlib.sha256(b"a,b\n8.7,8.2\n").hexdigest()
     assert validate(verdict.to_json(), "verdict-v1") == []
+    # issue 16: a free-text locator is kept but not checked, so the input is not grounded
+    free_text = check_claim(claim(sourced(tmp_path, b"a,b\n8.7,8.2\n")), now=NOW, base_dir=tmp_path)
+    assert (free_text.status, free_text.scope) == ("verified", "arithmetic")
+    assert "free-text locators, not checked: a, b" in free_text.reason
 
 
 def test_source_digest_mismatch_is_inconclusive(tmp_path: Path) -> None:

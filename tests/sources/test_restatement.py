@@ -9,10 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from provenance.claims.model import load_claims, parse_check
+from provenance.claims.model import context_problems, load_claims, parse_check
 from provenance.claims.restatement import (
     FINDING,
-    context_problems,
     restatement,
     restatement_of,
     stated_numbers,
