@@ -18,6 +18,7 @@ Contracts (``reference/zenodo-api.md`` sections 4-9):
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import os
 import random
 import re
@@ -183,6 +184,16 @@ def check_token(token: str | None) -> None:
                            remedy="copy the token again, without line breaks or spaces")
 
 
+def is_loopback(host: str) -> bool:
+    """``localhost`` or a loopback address (127.0.0.0/8, ::1): where plain http cannot be overheard."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def normalise_base_url(url: str) -> str:
     """``http://host:port`` or ``.../api/`` -> ``.../api`` (no trailing slash, no query)."""
     parts = urlsplit(url.strip())
@@ -245,6 +256,9 @@ class ZenodoClient:
         check_token(token)
         self.base_url = normalise_base_url(base_url)
         parts = urlsplit(self.base_url)
+        if token and parts.scheme == "http" and not is_loopback(parts.hostname or ""):
+            raise ZenodoInputError(f"refusing to send the access token over plain http to {parts.hostname}",
+                                   remedy="use the server's https URL (plain http only for a stand-in on 127.0.0.1)")
         self._origin = (parts.scheme, parts.netloc)
         self.retry = retry or RetryPolicy()
         self._timeout = timeout or httpx.Timeout(30.0, connect=10.0)

@@ -236,3 +236,17 @@ def test_a_refused_connection_says_the_request_never_reached_the_server() -> Non
     assert TOKEN not in text
     with pytest.raises(ZenodoConnectError):
         c.get_deposition(1)  # an idempotent call is retried, then says the same
+
+
+@pytest.mark.parametrize("url", ["http://zenodo.example", "http://10.0.0.5:8000", "http://127.0.0.1.evil.example"])
+def test_token_is_never_sent_over_plain_http_to_a_host_that_is_not_loopback(url: str) -> None:
+    sent: list[httpx.Request] = []
+    with pytest.raises(ZenodoInputError, match="plain http") as info:
+        ZenodoClient(url, TOKEN, transport=httpx.MockTransport(sent.append))  # type: ignore[arg-type]
+    assert TOKEN not in str(info.value) and sent == []
+    ZenodoClient(url, None).close()  # anonymous reads stay possible
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:8000", "http://localhost:9", "http://[::1]:8000"])
+def test_plain_http_to_a_loopback_stand_in_is_allowed(url: str) -> None:
+    ZenodoClient(url, TOKEN).close()
