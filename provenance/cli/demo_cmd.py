@@ -162,6 +162,7 @@ def _keys(d: _Demo) -> None:
         d.run(f"Make the demo {role} key (encrypted, 0600)",
               ["keys", "generate", "-o", f"keys/{role}.key", "--role", role, "--name", f"Demo {role}"])
     d.run("Start a trust root (version 1) signed by the root key", ["trust", "init", "-o", "trust-root.json", "--root-key", "keys/root.key"])
+    shutil.copy(d.workdir / "trust-root.json", d.workdir / "trust-root-v1.json")  # kept for the rollback step
     for role in ("attestor", "corrector", "log"):
         d.run(f"Trust the {role} key (next version, signed by the root)",
               ["trust", "add-key", "trust-root.json", "--role", role, "--public-key", f"keys/{role}.key.pub",
@@ -244,7 +245,22 @@ def _second_version(d: _Demo) -> None:
     d.note("report", f"{d.workdir.name}/report.html")
 
 
-STEPS: tuple[Step, ...] = (_ingest, _claims, _lean, _keys, _first_version, _correct, _second_version)
+def _hostile(d: _Demo) -> None:
+    """What an auditor handed hostile copies sees: refusals, never a false VERIFIED."""
+    tampered = d.workdir / "tampered-v1"
+    shutil.copytree(d.workdir / "bundle-v1", tampered)
+    manifest = tampered / "data" / "manifest.json"
+    manifest.write_bytes(manifest.read_bytes() + b" ")  # one byte more than was signed
+    d.run("An auditor is handed a copy whose manifest was edited: verify names the file (exit 1)",
+          ["verify", d.rel(tampered), "--trust", "trust-root.json"], ok=(1,), lines=8)
+    d.run("... and an old trust root (version 1, before the attestor was trusted): refused as a rollback (exit 1)",
+          ["trust", "verify", "trust-root-v1.json"], ok=(1,))
+    d.run("... and a device (/dev/zero) where a JSON document should be: refused without reading (exit 2)",
+          ["schema", "validate", "/dev/zero"], ok=(2,))
+    d.note("hostile input", "an edited bundle FAILED, a rolled-back trust root and a device file were refused")
+
+
+STEPS: tuple[Step, ...] = (_ingest, _claims, _lean, _keys, _first_version, _correct, _second_version, _hostile)
 
 
 @click.command("demo")

@@ -334,3 +334,79 @@ def test_guard_a_non_string_sig_is_malformed(sig: Any) -> None:
     envelope["signatures"][0] = {"keyid": 5, "sig": envelope["signatures"][1]["sig"]}
     with pytest.raises(MalformedEnvelope, match=r"keyid must be a string"):
         verify_envelope(envelope, trusted(1), 1)
+
+
+# ---- mutants that survived `make mutate` (scripts/mutate.py) in dsse.py, each killed here
+
+
+def test_truncated_base64_is_named_as_truncated() -> None:
+    with pytest.raises(InvalidBase64, match="truncated or unpadded"):
+        b64decode_strict("aGVsbG8", where="x")
+
+
+def test_sign_envelope_refuses_no_keys_and_a_non_ascii_or_empty_type() -> None:
+    with pytest.raises(ValueError, match="at least one key"):
+        sign_envelope(b"x", PTYPE, [])
+    for bad in ("", "application/vnd.prüfung+json"):
+        with pytest.raises(ValueError, match="non-empty ASCII"):
+            sign_envelope(b"x", bad, [fixed_key(1)])
+
+
+def test_add_signatures_adds_one_signature_per_key_even_if_given_twice() -> None:
+    signed = add_signatures(env(signers=(1,)), [fixed_key(2), fixed_key(2)])
+    assert [s["keyid"] for s in signed["signatures"]] == [fixed_key(1).keyid, fixed_key(2).keyid]
+
+
+def test_any_mapping_is_an_envelope_and_a_signature_entry() -> None:
+    from types import MappingProxyType
+
+    envelope = env()
+    proxied = MappingProxyType({**envelope, "signatures": [MappingProxyType(envelope["signatures"][0])]})
+    assert verify_envelope(proxied, trusted(1), 1).keyids == {fixed_key(1).keyid}
+
+
+def test_verified_envelope_is_frozen() -> None:
+    import dataclasses
+
+    verified = verify_envelope(env(), trusted(1), 1)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        verified.payload = b"other"  # type: ignore[misc]
+
+
+def test_a_malformed_signature_beside_an_untrusted_valid_one_is_untrusted_not_malformed() -> None:
+    envelope = env(signers=(2,))
+    envelope["signatures"].insert(0, {"keyid": "", "sig": base64.b64encode(b"short").decode()})
+    with pytest.raises(UntrustedKey):
+        verify_envelope(envelope, trusted(1), 1)
+
+
+def test_untrusted_key_message_names_the_hints_or_none() -> None:
+    with pytest.raises(UntrustedKey, match=fixed_key(2).keyid[:16]) as info:
+        verify_envelope(env(signers=(2,)), trusted(1), 1)
+    assert "(none)" not in str(info.value)
+    hintless = env(signers=(2,))
+    hintless["signatures"][0]["keyid"] = ""
+    with pytest.raises(UntrustedKey, match=r"\(none\)"):
+        verify_envelope(hintless, trusted(1), 1)
+
+
+def test_a_trusted_entry_whose_id_names_another_key_is_refused_even_when_its_signature_verifies() -> None:
+    """The trust mapping says key id of k1 but holds k2's key; k2 signed with k1's id as the hint."""
+    envelope = env(signers=(2,))
+    envelope["signatures"][0]["keyid"] = fixed_key(1).keyid
+    with pytest.raises(KeyIdMismatch):
+        verify_envelope(envelope, {fixed_key(1).keyid: fixed_key(2).public}, 1)
+
+
+def test_an_untrusted_signer_is_not_called_revoked_when_a_revoked_list_exists() -> None:
+    with pytest.raises(UntrustedKey):
+        verify_envelope(env(signers=(2,)), trusted(1), 1, revoked=trusted(3))
+
+
+@pytest.mark.parametrize("hint", ["", "0" * 64])
+def test_one_valid_unhinted_signature_short_of_a_threshold_of_two_is_not_duplicates(hint: str) -> None:
+    envelope = env(signers=(1,))
+    envelope["signatures"][0]["keyid"] = hint
+    with pytest.raises(ThresholdNotMet) as info:
+        verify_envelope(envelope, trusted(1, 2), 2)
+    assert type(info.value) is ThresholdNotMet
