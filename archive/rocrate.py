@@ -143,6 +143,7 @@ class CrateBuilder:
     publisher: str | None = None
     default_agent: str | None = None
     files: dict[str, CrateFile] = field(default_factory=dict)
+    datasets: dict[str, dict[str, Any]] = field(default_factory=dict)
     actions: list[CreateAction] = field(default_factory=list)
     contextual: dict[str, dict[str, Any]] = field(default_factory=dict)
 
@@ -150,6 +151,13 @@ class CrateBuilder:
         if entry.path == METADATA_FILE or entry.path.startswith(("/", "../")) or "/../" in entry.path:
             raise ValueError(f"{entry.path!r} cannot be a File entity of the crate")
         self.files[entry.path] = entry
+
+    def add_dataset(self, entity: Mapping[str, Any]) -> None:
+        """A directory data entity (``@id`` ends in ``/``, ``@type`` Dataset); the root's ``hasPart`` lists it."""
+        entity_id = str(entity["@id"])
+        if not entity_id.endswith("/") or entity_id.startswith(("/", "../")) or "/../" in entity_id:
+            raise ValueError(f"{entity_id!r} cannot be a directory Dataset of the crate")
+        self.datasets[entity_id] = dict(entity)
 
     def add_entity(self, entity: Mapping[str, Any]) -> None:
         """A contextual entity (software, person, profile, ...); the first one per ``@id`` wins."""
@@ -179,7 +187,7 @@ class CrateBuilder:
             root["publisher"] = ref(self.publisher)
         if self.conforms_to:
             root["conformsTo"] = refs(self.conforms_to)
-        root["hasPart"] = refs(sorted(self.files))
+        root["hasPart"] = refs(sorted([*self.files, *self.datasets]))
         if self.actions:
             root["mentions"] = refs([a.id for a in self.actions])
         for key, value in self.root_extra.items():
@@ -194,6 +202,7 @@ class CrateBuilder:
             root,
         ]
         graph.extend(self.files[p].to_json() for p in sorted(self.files))
+        graph.extend(self.datasets[d] for d in sorted(self.datasets))
         graph.extend(self._with_agent(a).to_json() for a in self.actions)
         graph.extend(self.contextual[k] for k in sorted(self.contextual))
         return {"@context": CONTEXT, "@graph": graph}

@@ -26,7 +26,8 @@ from archive.errors import ArchiveInputError
 from archive.hashing import FileDigests
 from archive.zipdet import ZipResult, write_deterministic_zip
 from provenance import GENERATOR, __version__
-from provenance.bundle.crate import CrateRuns, bundle_crate, citation_cff
+from provenance.bundle.artifacts import Artifact, Include, collect
+from provenance.bundle.crate import CrateContext, CrateRuns, bundle_crate, citation_cff
 from provenance.bundle.layout import (
     ATTESTATION,
     ATTESTOR_ROLE,
@@ -58,6 +59,7 @@ from provenance.claims.pipeline import (
 from provenance.claims.verdict import Verdict
 from provenance.clock import moment, rfc3339
 from provenance.contracts import BUNDLE_REPRO_RUNS, BUNDLE_VERDICTS, PAPER_MANIFEST
+from provenance.corrections.status import StatusView
 from provenance.errors import CheckFailed, InputError
 from provenance.jsonio import load_json_file, pretty_bytes
 from provenance.schemas import require_valid
@@ -74,9 +76,10 @@ class BuildRequest:
     """What to bundle and how.
 
     ``out`` is the bag directory; with ``make_zip`` also ``<out>.zip``; an ``out``
-    ending in ``.zip`` writes only the zip. ``license_id`` is the licence URI the
-    crate states (else "No licence stated"). ``supersedes`` is the earlier bundle's
-    id (``sha256:<hex>``) or path.
+    ending in ``.zip`` writes only the zip. ``license_id`` is the licence (a URI or an
+    SPDX id) the crate states (else "No licence stated"). ``supersedes`` is the earlier
+    bundle's id (``sha256:<hex>``) or path. ``includes`` are the artifacts to carry
+    (:mod:`provenance.bundle.artifacts`).
     """
 
     manifest: Path
@@ -90,6 +93,7 @@ class BuildRequest:
     license_id: str | None = None
     lean_mode: str = "auto"
     unsafe_no_sandbox: bool = False
+    includes: tuple[Include, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -106,6 +110,7 @@ class BuildResult:
     payload_oxum: str
     zip: ZipResult | None = None
     lean_ran: bool = False
+    artifacts: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         counts: dict[str, int] = {}
@@ -122,6 +127,7 @@ class BuildResult:
             "payload_oxum": self.payload_oxum,
             "verdicts": counts,
             "lean_ran": self.lean_ran,
+            "artifacts": list(self.artifacts),
         }
 
 
@@ -145,6 +151,7 @@ class _Record:
     claims: tuple[Claim, ...]
     inputs: tuple[Path, ...]
     correction_items: tuple[PayloadItem, ...]
+    artifacts: tuple[Artifact, ...] = ()
 
     @property
     def record_id(self) -> str:
@@ -198,15 +205,30 @@ def check_attestor(key: SigningKey, trust: TrustRoot | None) -> None:
         )
 
 
-def resolve_supersedes(value: str | None, version: int | None) -> tuple[str | None, int]:
+@dataclass(frozen=True)
+class Supersession:
+    """Which bundle a build supersedes: its id, the new Bundle-Version, and (given its path) the earlier
+    bundle's record id and the correction log that lives beside it."""
+
+    previous_id: str | None
+    version: int
+    record_id: str | None = None
+    log_beside: Path | None = None
+
+
+def resolve_supersedes(value: str | None, version: int | None) -> Supersession:
     """``--supersedes`` as a bundle id or a path to the earlier bundle, and the new Bundle-Version."""
     if value is None:
-        return None, version or 1
+        return Supersession(None, version or 1)
     if value.startswith("sha256:") and len(value) == 71:
-        return value, version or 2
+        return Supersession(value, version or 2)
     if Path(value).exists():
+        from provenance.corrections.bundle_target import log_path_for
+
         earlier = open_bundle(value)
-        return earlier.bundle_id, version or (earlier.bundle_version or 1) + 1
+        log = log_path_for(Path(value))
+        return Supersession(earlier.bundle_id, version or (earlier.bundle_version or 1) + 1, earlier.record_id,
+                            log if log.is_file() else None)
     raise InputError(
         f"--supersedes {value!r} is neither a bundle id (sha256:<64 hex>) nor a bundle path",
         remedy="give the earlier bundle's id as printed by `bundle build`, or its path",
@@ -225,8 +247,14 @@ def _plan_outputs(request: BuildRequest) -> _Outputs:
     return _Outputs(out, zip_path, zip_only)
 
 
-def _corrections(log: Path, manifest: Mapping[str, Any], trust: TrustRoot | None
-                 ) -> tuple[tuple[PayloadItem, ...], dict[str, Any]]:
+@dataclass(frozen=True)
+class _CarriedLog:
+    items: tuple[PayloadItem, ...]
+    status: StatusView
+
+
+def _corrections(log: Path, trust: TrustRoot | None) -> _CarriedLog:
+    """The correction log to carry, verified (a log that does not verify is refused)."""
     from provenance.corrections.store import read_log
     from provenance.corrections.verify import verify_log
 
@@ -236,33 +264,47 @@ def _corrections(log: Path, manifest: Mapping[str, Any], trust: TrustRoot | None
         first = "; ".join(str(f) for f in report.errors[:3])
         raise CheckFailed(f"the correction log does not verify: {first}", where=str(log),
                           remedy="run `provenance correct verify` and repair or replace the log")
-    status = report.status
-    if status.record_id is not None and status.record_id != manifest.get("record_id"):
-        raise InputError(
-            f"the log corrects record {status.record_id!r}, the manifest is {manifest.get('record_id')!r}",
-            where=str(log),
-            remedy="give the log of this record",
-        )
     items = [PayloadItem(CORRECTIONS_LOG.removeprefix("data/"), data=files.entries)]
     if files.checkpoint is not None:
         items.append(PayloadItem(CORRECTIONS_CHECKPOINT.removeprefix("data/"), data=files.checkpoint))
-    record = dict(manifest.get("correction_record") or {})
-    record.update(status.manifest_correction_record())
-    return tuple(items), record
+    return _CarriedLog(tuple(items), report.status)
 
 
-def _read_record(request: BuildRequest, trust: TrustRoot | None) -> _Record:
+def _record_id(manifest: Mapping[str, Any], earlier: Supersession, log: _CarriedLog | None,
+               log_path: Path | None) -> str:
+    """The record id of the bundle: the superseded bundle's (a new version keeps its record's id, whatever a
+    re-ingested manifest derived), else the log's when superseding, else the manifest's. A log of another
+    record is refused."""
+    stated = str(manifest.get("record_id"))
+    logged = log.status.record_id if log is not None else None
+    chosen = earlier.record_id or (logged if earlier.previous_id is not None and logged else None) or stated
+    if logged is not None and logged != chosen:
+        raise InputError(f"the log corrects record {logged!r}, the bundle is of record {chosen!r}",
+                         where=str(log_path), remedy="give the log of this record")
+    return chosen
+
+
+def _read_record(request: BuildRequest, trust: TrustRoot | None, earlier: Supersession, say: Progress) -> _Record:
     manifest = load_manifest(request.manifest, request.claims)
+    log_path = request.corrections or earlier.log_beside
+    log = _corrections(log_path, trust) if log_path is not None else None
+    if log_path is not None and request.corrections is None:
+        say(f"corrections: carrying the log beside the superseded bundle, {log_path}")
+    record_id = _record_id(manifest, earlier, log, log_path)
+    changed = record_id != manifest.get("record_id")
+    if changed:
+        say(f"record id: {record_id} (the record's, kept across versions; the manifest said {manifest.get('record_id')})")
+        manifest["record_id"] = record_id
+    if log is not None:
+        manifest["correction_record"] = {**(manifest.get("correction_record") or {}),
+                                         **log.status.manifest_correction_record()}
+    if log is not None or changed:
+        require_valid(manifest, PAPER_MANIFEST, where="manifest with the record id and the correction log's status")
     claims = load_claims(manifest, source=str(request.manifest))
-    correction_items: tuple[PayloadItem, ...] = ()
-    if request.corrections is not None:
-        correction_items, correction_record = _corrections(request.corrections, manifest, trust)
-        manifest["correction_record"] = correction_record
-        require_valid(manifest, PAPER_MANIFEST, where="manifest with the correction log's status")
-    inputs = [request.manifest] + ([request.claims] if request.claims else [])
-    if request.corrections is not None:
-        inputs.append(request.corrections)
-    return _Record(manifest, tuple(claims), tuple(inputs), correction_items)
+    inputs = [request.manifest] + ([request.claims] if request.claims else []) + ([log_path] if log_path else [])
+    artifacts = collect(request.includes)
+    inputs += [f.source for a in artifacts for f in a.files]
+    return _Record(manifest, tuple(claims), tuple(inputs), log.items if log is not None else (), artifacts)
 
 
 def _lean_files(claims: Sequence[Claim], exact: Sequence[Verdict]) -> dict[str, bytes]:
@@ -357,7 +399,8 @@ def _generated(record: _Record, evaluation: _Evaluation, request: BuildRequest, 
         generated[REPRO_RUNS] = pretty_bytes({"contract": BUNDLE_REPRO_RUNS, "runs": list(evaluation.repro.runs)})
     generated[CITATION] = citation_cff(record.manifest, now.date().isoformat(), version)
     payload = [PayloadItem(name.removeprefix("data/"), data=data) for name, data in generated.items()]
-    return payload + list(evaluation.repro.items) + list(record.correction_items)
+    carried = [PayloadItem(f.payload_name, path=f.source) for a in record.artifacts for f in a.files]
+    return payload + list(evaluation.repro.items) + list(record.correction_items) + carried
 
 
 def _bag_info(record: _Record, now: datetime, version: int, previous_id: str | None) -> list[tuple[str, str]]:
@@ -378,12 +421,13 @@ def _bag_info(record: _Record, now: datetime, version: int, previous_id: str | N
 @dataclass(frozen=True)
 class _Signer:
     """Signs what the one copy+hash pass produced: the source provenance and crate (late payload),
-    then the attestation over every file (finalize)."""
+    then the attestation over every file (finalize). Nothing here reads a payload file again."""
 
     key: SigningKey
     record: _Record
     evaluation: _Evaluation
     request: BuildRequest
+    payload: tuple[PayloadItem, ...]
     now: datetime
     version: int
     previous_id: str | None
@@ -391,16 +435,21 @@ class _Signer:
     def describe(self, files: Mapping[str, FileDigests]) -> list[PayloadItem]:
         """Source provenance and crate metadata, from the digests of the payload just copied."""
         sizes = {name: (d.size, d["sha256"]) for name, d in files.items()}
+        known = {item.path: sizes[f"data/{item.name}"] for item in self.payload if item.path is not None}
+        generated = {f"data/{item.name}": sizes[f"data/{item.name}"][1] for item in self.payload
+                     if item.data is not None}
         inputs = [*self.record.inputs, *self.evaluation.repro.inputs]
         predicate = build_source_provenance(
-            self.record.manifest, inputs, {name: sha for name, (_, sha) in sizes.items()}, now=self.now,
-            lean_version=self.evaluation.lean_version, base=self.request.manifest.resolve().parent,
+            self.record.manifest, inputs, generated, now=self.now, lean_version=self.evaluation.lean_version,
+            base=self.request.manifest.resolve().parent, known=known,
         )
         envelope = pretty_bytes(sign_source_provenance(predicate, [self.key]))
         sizes[SOURCE_PROVENANCE] = (len(envelope), hashlib.sha256(envelope).hexdigest())
         runs = CrateRuns(self.evaluation.verdicts, self.evaluation.lean_version, sorted(self.evaluation.lean_files),
                          self.evaluation.repro.runs)
-        crate = bundle_crate(self.record.manifest, sizes, self.now, runs, self.request.license_id)
+        context = CrateContext(self.now, self.version, self.previous_id, self.key.keyid, self.request.license_id,
+                               self.record.artifacts)
+        crate = bundle_crate(self.record.manifest, sizes, runs, context)
         return [
             PayloadItem(SOURCE_PROVENANCE.removeprefix("data/"), data=envelope),
             PayloadItem(CRATE.removeprefix("data/"), data=pretty_bytes(crate)),
@@ -484,11 +533,12 @@ def build_bundle(
     check_attestor(key, trust)
     now = moment(epoch)
     epoch_used = int(now.timestamp())
-    previous_id, version = resolve_supersedes(request.supersedes, request.bundle_version)
-    record = _read_record(request, trust)
+    earlier = resolve_supersedes(request.supersedes, request.bundle_version)
+    previous_id, version = earlier.previous_id, earlier.version
+    record = _read_record(request, trust, earlier, say)
     evaluation = _evaluate(request, record, now, lean or LeanTools(), say)
     payload = _generated(record, evaluation, request, now, version)
-    signer = _Signer(key, record, evaluation, request, now, version, previous_id)
+    signer = _Signer(key, record, evaluation, request, tuple(payload), now, version, previous_id)
     written, zip_result = _write(outputs, payload, _bag_info(record, now, version, previous_id), signer,
                                  epoch_used, workers, say)
     return BuildResult(
@@ -501,6 +551,7 @@ def build_bundle(
         payload_oxum=written.payload_oxum,
         zip=zip_result,
         lean_ran=evaluation.lean_version is not None,
+        artifacts=tuple(a.name for a in record.artifacts),
     )
 
 

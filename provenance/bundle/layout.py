@@ -13,6 +13,7 @@ A bundle is a BagIt 1.0 bag::
     data/lean/...                           the emitted Lean project (when a claim has a check)
     data/repro/<script>, data/repro/data/..., data/repro/runs.json   repro runs (with --repro)
     data/corrections/corrections.jsonl(.checkpoint)                 the correction log (with --corrections)
+    data/artifacts/<name>[/...]             files the record rests on (with --include)
 
 How the attestation relates to the tag manifests (decided here):
 
@@ -48,6 +49,7 @@ REPRO_RUNS = "data/repro/runs.json"
 CORRECTIONS_LOG = "data/corrections/corrections.jsonl"
 CORRECTIONS_CHECKPOINT = CORRECTIONS_LOG + ".checkpoint"
 CITATION = "data/CITATION.cff"
+ARTIFACTS_DIR = "data/artifacts/"
 
 BUNDLE_PREDICATE_TYPE = predicate_type_uri("bundle")
 """``https://provenance-archive.dev/attestation/bundle/v1``"""

@@ -25,10 +25,12 @@ from typing import Any
 
 from archive.bag import BagReport, BagSource, Entry, open_source, parse_bag_info, validate_bag
 from archive.errors import ArchiveError, ArchiveInputError
+from provenance.bundle.artifacts import CarriedArtifact, carried_artifacts
 from provenance.bundle.layout import (
     BAG_INFO,
     CORRECTIONS_CHECKPOINT,
     CORRECTIONS_LOG,
+    CRATE,
     MANIFEST,
     TAG_MANIFEST_SHA256,
     bundle_id_of,
@@ -67,6 +69,8 @@ class BundleInfo:
     bag_info: tuple[tuple[str, str], ...]
     manifest: Mapping[str, Any] = field(repr=False, default_factory=dict)
     members: Mapping[str, bytes] = field(repr=False, default_factory=dict)
+    sizes: Mapping[str, int] = field(repr=False, default_factory=dict)
+    """Every file of the bag and its size (bag-relative names)."""
 
     def info(self, label: str) -> str | None:
         """The first value of a bag-info label (case-insensitive), or None."""
@@ -99,6 +103,15 @@ class BundleInfo:
         """The newest correction record in the carried log (decoded strictly, not verified), if any."""
         log = self.member(CORRECTIONS_LOG)
         return None if log is None else latest_correction(log)
+
+    def artifacts(self) -> tuple[CarriedArtifact, ...]:
+        """The artifacts the bundle carries (``data/artifacts/``), described as its crate describes them."""
+        crate = self.member(CRATE)
+        try:
+            doc = loads_strict(crate, source=CRATE) if crate is not None else None
+        except InputError:
+            doc = None
+        return carried_artifacts(self.sizes, doc)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -176,7 +189,8 @@ def _limit(name: str) -> int:
     return MAX_SMALL_FILE if name.startswith("data/") else MAX_TAG_FILE
 
 
-def _info_from(path: Path, kind: str, members: Mapping[str, bytes], manifest: Mapping[str, Any]) -> BundleInfo:
+def _info_from(path: Path, members: Mapping[str, bytes], manifest: Mapping[str, Any],
+               sizes: Mapping[str, int]) -> BundleInfo:
     where = str(path)
     bag_info_raw = members.get(BAG_INFO)
     if bag_info_raw is None:
@@ -199,6 +213,7 @@ def _info_from(path: Path, kind: str, members: Mapping[str, bytes], manifest: Ma
         bag_info=tuple(items),
         manifest=manifest,
         members=dict(members),
+        sizes=dict(sizes),
     )
 
 
@@ -235,11 +250,11 @@ def open_bundle(
     finally:
         source.close()
     manifest = _manifest_of(found, str(p)) if require_manifest else {}
-    return _info_from(p, "directory" if p.is_dir() else "zip", found, manifest)
+    return _info_from(p, found, manifest, {name: e.size for name, e in entries.items()})
 
 
 def _keep_for_deposit(name: str) -> bool:
-    return not name.startswith("data/") or name in (MANIFEST, CORRECTIONS_LOG, CORRECTIONS_CHECKPOINT)
+    return not name.startswith("data/") or name in (MANIFEST, CRATE, CORRECTIONS_LOG, CORRECTIONS_CHECKPOINT)
 
 
 def read_valid_bundle(
@@ -249,7 +264,7 @@ def read_valid_bundle(
     then read its identity and paper manifest from the verified bytes.
 
     ``members`` of the result hold every file ``keep`` selects (by default the tag files,
-    the manifest and the carried correction log with its checkpoint).
+    the manifest, the crate and the carried correction log with its checkpoint).
     """
     p = Path(path)
     source = _open_source(p)
@@ -272,7 +287,7 @@ def info_of_valid_bag(path: str | os.PathLike[str], report: BagReport) -> Bundle
     """The identity, manifest and kept members of a bag already validated (``report.ok``), from its verified bytes."""
     p = Path(path)
     manifest = _manifest_of(report.contents, str(p))
-    info = _info_from(p, "directory" if p.is_dir() else "zip", report.contents, manifest)
+    info = _info_from(p, report.contents, manifest, {name: d.size for name, d in report.files.items()})
     if manifest.get("record_id") != info.record_id:
         raise InputError(f"bag-info External-Identifier {info.record_id!r} differs from the manifest's record_id "
                          f"{manifest.get('record_id')!r}", where=str(p), remedy="rebuild the bundle")

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 from rich.markup import escape
 
+from provenance.bundle.artifacts import includes_from
 from provenance.bundle.build import BuildRequest, build_bundle
 from provenance.bundle.read import open_bundle
 from provenance.claims.pipeline import LEAN_MODES
@@ -49,6 +50,11 @@ def bundle_group() -> None:
 @click.option("--zip", "make_zip", is_flag=True, help="Also write OUT.zip, a deterministic zip of the bag.")
 @click.option("--unsafe-no-sandbox", is_flag=True,
               help="Run repro scripts on the host WITHOUT isolation when bubblewrap is missing (recorded).")
+@click.option("--include", "includes", multiple=True, metavar="[NAME=]PATH",
+              help="Carry a file or directory the record rests on (a PDF, data, code) as data/artifacts/NAME "
+                   "(default NAME: the path's last part); repeatable. Symlinks and special files are refused.")
+@click.option("--include-description", "include_descriptions", multiple=True, metavar="NAME=TEXT",
+              help="Describe the artifact NAME in the RO-Crate (and the report and deposit); repeatable.")
 @json_option
 def build_command(
     manifest: Path,
@@ -64,6 +70,8 @@ def build_command(
     license_id: str | None,
     make_zip: bool,
     unsafe_no_sandbox: bool,
+    includes: tuple[str, ...],
+    include_descriptions: tuple[str, ...],
     as_json: bool,
 ) -> int:
     """Check MANIFEST's claims, sign everything and write a BagIt 1.0 bundle; print its id.
@@ -85,6 +93,7 @@ def build_command(
         license_id=license_id,
         lean_mode=lean_mode,
         unsafe_no_sandbox=unsafe_no_sandbox,
+        includes=includes_from(includes, include_descriptions),
     )
     progress = None if as_json else (lambda msg: err_console.print(f"[dim]{escape(msg)}[/dim]"))
     result = build_bundle(request, key=key, trust=trust, epoch=source_date_epoch(), progress=progress)
@@ -99,6 +108,8 @@ def build_command(
     for v in result.verdicts:
         style = _STYLE.get(v.status, "")
         console.print(f"  {escape(v.claim_id)}: [{style}]{v.status}[/{style}] ({v.method}/{v.scope})")
+    if result.artifacts:
+        console.print(f"  artifacts: {escape(', '.join(result.artifacts))}")
     if result.zip is not None:
         console.print(f"zip {escape(str(result.zip_path))}: {result.zip.size} bytes, sha256 {result.zip.sha256}, "
                       f"md5 {result.zip.md5}")

@@ -55,6 +55,8 @@ class DepositOptions:
     publication_type: str | None = None
     checkpoint: str | None = None
     correction: Mapping[str, Any] | None = None
+    artifacts: Sequence[Mapping[str, Any]] = ()
+    """The bundle's artifacts: ``{"name", "files", "bytes", "description"}`` each."""
 
 
 def _creator(author: Any, index: int, problems: list[str]) -> dict[str, Any] | None:
@@ -129,6 +131,12 @@ def _description(manifest: Mapping[str, Any], options: DepositOptions) -> str:
         if isinstance(why.get("text"), str):
             bits.append(f" Reason ({html.escape(str(why.get('category', '')))}): {html.escape(why['text'])}.")
         parts.append("".join(bits) + "</p>")
+    if options.artifacts:
+        listed = "; ".join(
+            f"{html.escape(str(a.get('name')))} ({a.get('files')} file(s), {a.get('bytes')} bytes)"
+            + (f": {html.escape(str(a['description']))}" if a.get("description") else "")
+            for a in options.artifacts)
+        parts.append(f"<p><strong>Artifacts carried</strong> (under data/artifacts/): {listed}.</p>")
     if options.checkpoint:
         parts.append(f"<p>Correction log checkpoint carried by this version: <code>{html.escape(options.checkpoint)}"
                      "</code>.</p>")

@@ -254,6 +254,7 @@ def _deposit_locked(info: BundleInfo, repo: Repository, registry: Registry,
         license=license,
         checkpoint=checkpoint.line() if (checkpoint := info.checkpoint()) is not None else None,
         correction=info.latest_correction(),
+        artifacts=tuple(a.to_json() for a in info.artifacts()),
     )
     metadata = build_metadata(info.manifest, options)
 

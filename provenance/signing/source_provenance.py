@@ -96,11 +96,11 @@ def _git_facts(root: Path, files: Sequence[Path]) -> GitFacts:
     return GitFacts(commit, branch, dirty, remote, statuses)
 
 
-def _repo_root(path: Path) -> Path | None:
+def _repo_root(directory: Path) -> Path | None:
     import git
 
     try:
-        repo = git.Repo(path.parent, search_parent_directories=True)
+        repo = git.Repo(directory, search_parent_directories=True)
     except (git.InvalidGitRepositoryError, git.NoSuchPathError):
         return None
     if repo.working_tree_dir is None:
@@ -108,9 +108,46 @@ def _repo_root(path: Path) -> Path | None:
     return Path(repo.working_tree_dir).resolve()
 
 
-def _display_name(path: Path, base: Path) -> str:
+def _repo_roots(paths: Sequence[Path]) -> dict[Path, Path | None]:
+    """The git working tree holding each (resolved) path.
+
+    Each directory is looked at once (is there a ``.git`` in it?), and git is asked once
+    per repository found, not once per file.
+    """
+    nearest: dict[Path, Path | None] = {}
+    confirmed: dict[Path, Path | None] = {}
+
+    def marked(directory: Path) -> Path | None:
+        chain: list[Path] = []
+        found: Path | None = None
+        current = directory
+        while True:
+            if current in nearest:
+                found = nearest[current]
+                break
+            chain.append(current)
+            if (current / ".git").exists():
+                found = current
+                break
+            if current.parent == current:
+                break
+            current = current.parent
+        for d in chain:
+            nearest[d] = found
+        return found
+
+    roots: dict[Path, Path | None] = {}
+    for p in paths:
+        mark = marked(p.parent)
+        if mark is not None and mark not in confirmed:
+            confirmed[mark] = _repo_root(mark)
+        roots[p] = confirmed[mark] if mark is not None else None
+    return roots
+
+
+def _display_name(path: Path, base: Path, *, resolved: bool = False) -> str:
     try:
-        return path.resolve().relative_to(base).as_posix()
+        return (path if resolved else path.resolve()).relative_to(base).as_posix()
     except ValueError:
         return path.name
 
@@ -142,24 +179,29 @@ def build_source_provenance(
     now: datetime,
     lean_version: str | None,
     base: Path | None = None,
+    known: Mapping[Path, tuple[int, str]] | None = None,
 ) -> dict[str, Any]:
     """A source-provenance-v1 predicate for ``manifest`` derived from ``inputs`` into ``outputs``.
 
     ``outputs`` is ``name -> sha256`` or a list of files to hash. Names of files are
     relative to ``base`` (default: the working directory) or else their file names.
-    The result is validated against the schema before it is returned.
+    ``known`` gives (size, sha256) of inputs the caller already read (e.g. while copying
+    them), which are then not read again. The result is validated against the schema.
     """
     if not isinstance(manifest, Mapping) or not isinstance(manifest.get("record_id"), str):
         raise InputError("not a paper manifest (no record_id)", remedy="give the output of `provenance ingest`")
     root = (base or Path.cwd()).resolve()
     input_entries: list[dict[str, Any]] = []
     by_repo: dict[Path, list[Path]] = {}
+    digests = dict(known or {})
+    resolved_of: dict[Path, Path] = {}
     for p in inputs:
-        if not p.is_file():
+        if p not in digests and not p.is_file():
             raise InputError("input is not a file", where=str(p), remedy="give existing input files")
-        repo_root = _repo_root(p.resolve())
+        resolved_of[p] = p.resolve()
+    for p, repo_root in _repo_roots(list(resolved_of.values())).items():
         if repo_root is not None:
-            by_repo.setdefault(repo_root, []).append(p.resolve())
+            by_repo.setdefault(repo_root, []).append(p)
     repositories: list[dict[str, Any]] = []
     repo_index: dict[Path, int] = {}
     statuses: dict[Path, str] = {}
@@ -174,18 +216,20 @@ def build_source_provenance(
                 "dirty": facts.dirty,
                 "remote": facts.remote,
                 "inputs_changed": sorted(
-                    _display_name(f, root) for f, s in facts.statuses.items() if s in ("modified", "untracked")
+                    _display_name(f, root, resolved=True) for f, s in facts.statuses.items() if s in ("modified", "untracked")
                 ),
             }
         )
+    repo_of = {f: r for r, fs in by_repo.items() for f in fs}
     for p in inputs:
-        resolved = p.resolve()
-        repo_root = next((r for r, fs in by_repo.items() if resolved in fs), None)
+        resolved = resolved_of[p]
+        repo_root = repo_of.get(resolved)
+        size, sha256 = digests[p] if p in digests else (p.stat().st_size, sha256_file(p))
         input_entries.append(
             {
-                "name": _display_name(p, root),
-                "sha256": sha256_file(p),
-                "bytes": p.stat().st_size,
+                "name": _display_name(resolved, root, resolved=True),
+                "sha256": sha256,
+                "bytes": size,
                 "git": {
                     "status": statuses.get(resolved, "not-in-git"),
                     "repository": repo_index[repo_root] if repo_root is not None else None,

@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
-import sys
 import zipfile
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -14,7 +12,7 @@ from pathlib import Path
 
 import bagit
 import pytest
-from bundle_env import EPOCH, Env, build, bwrap_works
+from bundle_env import EPOCH, Env, build, bwrap_works, roc_validate
 
 from archive.bag import PayloadItem, parse_bag_info, write_bag
 from archive.hashing import FileDigests
@@ -324,18 +322,6 @@ def test_repro_scripts_run_sealed_and_their_outputs_are_carried(env: Env, tmp_pa
 
 
 # ---------------------------------------------------------------- RO-Crate validator (independent)
-
-
-def roc_validate(data_dir: Path) -> None:
-    """Run the independent roc-validator (offline wrapper) on a crate; skip when it is not installed."""
-    tool = SHARED / "tools" / "rocrate-validator-offline"
-    exe = Path(sys.executable).parent / "rocrate-validator"
-    if not tool.is_file() or not exe.is_file():
-        pytest.skip("rocrate-validator-offline or roc-validator not available")
-    env = dict(os.environ, PATH=f"{exe.parent}:{os.environ.get('PATH', '')}")
-    proc = subprocess.run([sys.executable, str(tool), str(data_dir), "--output-format", "json"],
-                          capture_output=True, text=True, env=env, timeout=300, check=False)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
 
 
 def test_data_dir_validates_with_roc_validator(bundle: Path) -> None:

@@ -46,7 +46,7 @@ from provenance.bundle.verify.cache import NO_CACHE, VerifyCache
 from provenance.bundle.verify.claims import check_claims
 from provenance.bundle.verify.context import Checklist
 from provenance.bundle.verify.corrections import check_corrections
-from provenance.bundle.verify.documents import check_crate, check_manifest, check_repro_runs
+from provenance.bundle.verify.documents import check_artifacts, check_crate, check_manifest, check_repro_runs
 from provenance.bundle.verify.findings import Finding, VerifyReport
 from provenance.bundle.verify.lean import check_lean
 from provenance.bundle.verify.signatures import check_attestation, check_source_provenance
@@ -149,6 +149,7 @@ def verify_read_bag(
     verdicts_doc = out.json(VERDICTS)
     check_bag_info(out)
     check_crate(out)
+    artifacts = check_artifacts(out)
     check_source_provenance(trust, out)
     runs = check_repro_runs(out)
     claims = check_claims(manifest, verdicts_doc, runs, out)
@@ -165,4 +166,5 @@ def verify_read_bag(
         unchecked=claims.unchecked,
         corrected=corrections.claims if corrections is not None else {},
         record_status=corrections.status if corrections is not None else None,
+        artifacts=artifacts,
     )

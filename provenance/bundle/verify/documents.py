@@ -6,7 +6,8 @@ from typing import Any
 
 from archive.rocrate import PresentFile
 from archive.rocrate import check_crate as check_crate_metadata
-from provenance.bundle.layout import CRATE, MANIFEST, REPRO_RUNS
+from provenance.bundle.artifacts import CarriedArtifact, carried_artifacts
+from provenance.bundle.layout import ARTIFACTS_DIR, CRATE, MANIFEST, REPRO_RUNS
 from provenance.bundle.verify.context import Checklist
 from provenance.contracts import BUNDLE_REPRO_RUNS, PAPER_MANIFEST
 from provenance.errors import InputError
@@ -101,3 +102,24 @@ def check_repro_runs(out: Checklist) -> list[dict[str, Any]]:
                    script)
         runs.append(run)
     return runs
+
+
+def check_artifacts(out: Checklist) -> tuple[CarriedArtifact, ...]:
+    """The artifacts the bundle carries (``data/artifacts/``): each intact, or named when a file of it is not."""
+    sizes = {name: d.size for name, d in out.bag.files.items()}
+    artifacts = carried_artifacts(sizes, out.json(CRATE, record=False))
+    if not artifacts:
+        out.skip("artifacts", "no artifacts carried (bundle build --include)")
+        return artifacts
+    broken = {name.removeprefix(ARTIFACTS_DIR).split("/", 1)[0] for name in out.changed if name.startswith(ARTIFACTS_DIR)}
+    broken |= {f.path.removeprefix(ARTIFACTS_DIR).split("/", 1)[0] for f in out.bag.findings
+               if f.level == "error" and f.path and f.path.startswith(ARTIFACTS_DIR)}
+    for artifact in artifacts:
+        where = f"{ARTIFACTS_DIR}{artifact.name}"
+        if artifact.name in broken:
+            out.fail("artifacts", f"the artifact {artifact.name!r} is not as it was bundled (see the bag findings "
+                     "for its files)", where)
+        else:
+            out.ok("artifacts", f"artifact {artifact.name!r}: {artifact.files} file(s), {artifact.bytes} bytes, every "
+                   "digest verified" + (f" ({artifact.description})" if artifact.description else ""), where)
+    return artifacts

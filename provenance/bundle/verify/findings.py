@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from provenance.bundle.artifacts import CarriedArtifact
+
 Status = Literal["ok", "fail", "skip"]
 CLAIM_STATUSES = ("verified", "falsified", "inconclusive", "error")
 
@@ -35,7 +37,7 @@ class VerifyReport:
 
     ``claims`` is each checked claim's recorded status; ``unchecked`` the claims with no
     check; ``corrected`` the status in the carried correction log of each claim it names (CURRENT: unaffected); ``record_status``
-    the record's status there (None without a log).
+    the record's status there (None without a log); ``artifacts`` what ``data/artifacts/`` carries.
     """
 
     bundle: str
@@ -48,6 +50,7 @@ class VerifyReport:
     unchecked: tuple[str, ...] = ()
     corrected: Mapping[str, str] = field(default_factory=dict)
     record_status: str | None = None
+    artifacts: tuple[CarriedArtifact, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -91,5 +94,6 @@ class VerifyReport:
             "claims_summary": self.claim_counts(),
             "record_status": self.record_status,
             "corrected_claims": dict(self.corrected),
+            "artifacts": [a.to_json() for a in self.artifacts],
             "findings": [f.to_json() for f in self.findings],
         }
