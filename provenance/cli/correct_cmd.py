@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import Mapping
+import contextlib
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +23,8 @@ from provenance.corrections.proofs import consistency_document, proof_document, 
 from provenance.corrections.record import CLAIM_STATUSES, COPE_CATEGORIES, CORRECTION_TYPES
 from provenance.corrections.report import LogReport
 from provenance.corrections.status import StatusView
-from provenance.corrections.store import checkpoint_path, read_log
-from provenance.corrections.verify import verify_log
+from provenance.corrections.store import checkpoint_path, open_log
+from provenance.corrections.verify import verify_log, verify_log_blocks
 from provenance.errors import InputError
 from provenance.jsonio import load_json_file, write_json
 from provenance.signing.keys import load_public_key_info
@@ -90,30 +92,41 @@ def _print_findings(report: LogReport) -> None:
         err_console.print(f"[{style}]{escape(str(f))}[/{style}]")
 
 
-def _resolve(target: Path) -> tuple[bytes, bytes | None, str, bytes | None]:
-    """Log bytes, checkpoint bytes, a label, and an anchor checkpoint for a LOG or a BUNDLE.
+@dataclass(frozen=True)
+class _Log:
+    """A log to read: its first bytes, all its bytes block by block, its checkpoint, a label, and an anchor
+    (the checkpoint a bundle carries, which the log beside it must extend)."""
 
-    For a bundle: its log beside it, anchored by the checkpoint the bundle carries
-    (the deposited state the log must extend); else the carried log itself.
-    """
-    if bundle_target.is_bundle(target):
-        bt = bundle_target.read_bundle_target(target)
-        if bt.log_path.exists():
-            files = read_log(bt.log_path)
-            return files.entries, files.checkpoint, str(bt.log_path), bt.carried_checkpoint
-        if bt.carried_log is None:
-            raise InputError("the bundle has no correction log (beside it or inside it)", where=str(target),
-                             remedy="append the first correction with `provenance correct append BUNDLE ...`")
-        return bt.carried_log, bt.carried_checkpoint, f"{target}!{bundle_target.LOG_MEMBER}", None
-    files = read_log(target)
-    return files.entries, files.checkpoint, str(target), None
+    head: bytes
+    blocks: Callable[[], Iterable[bytes]]
+    checkpoint: bytes | None
+    label: str
+    anchor: bytes | None
+
+    def require(self, *, evidence: bytes | None) -> None:
+        """Refuse what is not a log (exit 2, one line); an empty log is a finding when a checkpoint says it held entries."""
+        if not self.head and evidence is not None:
+            return
+        check_log_head(self.head[:HEAD_BYTES], self.label)
 
 
-def _require_log(entries: bytes, label: str, *, evidence: bytes | None) -> None:
-    """Refuse what is not a log (exit 2, one line); an empty log is a finding when a checkpoint says it held entries."""
-    if not entries and evidence is not None:
+@contextlib.contextmanager
+def _open(target: Path) -> Iterator[_Log]:
+    """The log of TARGET: a LOG file (streamed), or a BUNDLE's log beside it, else the log the bundle carries."""
+    if not bundle_target.is_bundle(target):
+        with open_log(target) as log:
+            yield _Log(log.head, log.blocks, log.checkpoint, str(target), None)
         return
-    check_log_head(entries[:HEAD_BYTES], label)
+    bt = bundle_target.read_bundle_target(target)
+    if bt.log_path.exists():
+        with open_log(bt.log_path) as log:
+            yield _Log(log.head, log.blocks, log.checkpoint, str(bt.log_path), bt.carried_checkpoint)
+        return
+    carried = bt.carried_log
+    if carried is None:
+        raise InputError("the bundle has no correction log (beside it or inside it)", where=str(target),
+                         remedy="append the first correction with `provenance correct append BUNDLE ...`")
+    yield _Log(carried, lambda: [carried], bt.carried_checkpoint, f"{target}!{bundle_target.LOG_MEMBER}", None)
 
 
 @click.group("correct")
@@ -227,12 +240,13 @@ def verify_cmd(target: Path, trust: TrustRoot | None, since: Path | None, checkp
     verifies, 1 when any check fails. Without --trust the signatures are not
     checked and the result says so.
     """
-    entries, checkpoint, label, anchor = _resolve(target)
-    if checkpoint_file is not None:
-        checkpoint = checkpoint_file.read_bytes()
-    older = since.read_bytes() if since else (state.read_bytes() if state is not None and state.exists() else anchor)
-    _require_log(entries, label, evidence=checkpoint if checkpoint is not None else older)
-    report = verify_log(entries, checkpoint, trust=trust, since_checkpoint=older, origin=origin, workers=workers)
+    with _open(target) as log:
+        checkpoint = checkpoint_file.read_bytes() if checkpoint_file is not None else log.checkpoint
+        older = since.read_bytes() if since else (state.read_bytes() if state is not None and state.exists() else log.anchor)
+        log.require(evidence=checkpoint if checkpoint is not None else older)
+        report = verify_log_blocks(log.blocks(), checkpoint, trust=trust, since_checkpoint=older, origin=origin,
+                                   workers=workers, history=as_json)
+    label = log.label
     if state is not None and report.ok and trust is not None and checkpoint is not None:
         atomic_write_bytes(state, checkpoint, 0o644)
     if as_json:
@@ -265,9 +279,10 @@ def show_cmd(target: Path, trust: TrustRoot | None, as_json: bool) -> int:
     until superseded); the record's is the most severe notice in force. With
     --trust the log is verified first (exit 1 if it fails).
     """
-    entries, checkpoint, label, anchor = _resolve(target)
-    _require_log(entries, label, evidence=checkpoint if checkpoint is not None else anchor)
-    report = verify_log(entries, checkpoint, trust=trust, since_checkpoint=anchor)
+    with _open(target) as log:
+        log.require(evidence=log.checkpoint if log.checkpoint is not None else log.anchor)
+        report = verify_log_blocks(log.blocks(), log.checkpoint, trust=trust, since_checkpoint=log.anchor)
+    label = log.label
     view = report.status
     if as_json:
         doc = view.to_json()
@@ -297,9 +312,11 @@ def prove_cmd(target: Path, seq: int | None, from_checkpoint: Path | None, out: 
     if (seq is None) == (from_checkpoint is None):
         raise InputError("give either SEQ (inclusion) or --from-checkpoint (consistency)",
                          remedy="e.g. `provenance correct prove LOG 3`")
-    entries, checkpoint, label, _ = _resolve(target)
-    _require_log(entries, label, evidence=None)
-    report = verify_log(entries, checkpoint, trust=None)
+    with _open(target) as log:
+        log.require(evidence=None)
+        entries = b"".join(log.blocks())
+    checkpoint, label = log.checkpoint, log.label
+    report = verify_log(entries, checkpoint, trust=None, history=False)
     if from_checkpoint is not None:
         doc = consistency_document(report, from_checkpoint.read_bytes(), checkpoint)
         what = f"consistency proof {doc['size1']} -> {doc['size2']}"

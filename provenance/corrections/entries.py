@@ -10,18 +10,30 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import pickle
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from provenance.corrections import fastpath
+from provenance.corrections import fastpath, merkle
 from provenance.corrections.errors import LogCheckFailed, LogInputError
 from provenance.corrections.record import PAYLOAD_TYPE, fast_record_findings
+from provenance.corrections.status import (
+    HistoryItem,
+    PartialStatus,
+    StatusFacts,
+    fold,
+    history_item,
+    status_facts,
+    supersessions,
+)
 from provenance.errors import InputError, ProvenanceError
 from provenance.jsonio import loads_strict
 from provenance.signing.dsse import parse_envelope, verify_envelope
 from provenance.signing.keys import PublicKey
 
-__all__ = ["EntryJob", "EntryResult", "check_entries", "check_log_head", "read_record", "split_lines"]
+__all__ = ["ChunkJob", "ChunkResult", "EntryJob", "EntryResult", "KeyMaterial", "check_chunk", "check_entries",
+           "check_log_head", "read_record", "split_lines"]
 
 _LEAF_PREFIX = hashlib.sha256(b"\x00")
 LINE_HEAD = b'{"payload":"'
@@ -91,31 +103,31 @@ def read_record(line: bytes, seq: int) -> dict[str, Any]:
     return record
 
 
-@dataclass(frozen=True)
-class EntryJob:
-    """A run of consecutive lines starting at ``start``, and what checking them needs.
+class KeyMaterial(NamedTuple):
+    """The keys entries are checked against, as raw bytes (picklable): ``corrector`` None means unchecked."""
 
-    ``corrector`` maps key ids to raw public keys (None: signatures are not
-    checked); ``prev`` is the sha256 of the line before ``start``.
-    """
-
-    start: int
-    lines: list[bytes]
-    prev: str | None
-    origin: str | None
     corrector: dict[str, bytes] | None
     threshold: int
     revoked: dict[str, bytes]
 
 
+@dataclass(frozen=True)
+class EntryJob:
+    """A run of consecutive lines starting at ``start``; ``prev`` is the sha256 of the line before it."""
+
+    start: int
+    lines: list[bytes]
+    prev: str | None
+    origin: str | None
+    keys: KeyMaterial
+
+
 class EntryResult(NamedTuple):
-    """What checking found about one line; a small tuple, so it crosses process boundaries cheaply."""
+    """What checking found about one line, and its record when the payload parsed to an object."""
 
     leaf: bytes
-    line_sha: str
-    has_record: bool
-    issued_at: str | None
-    supersedes: tuple[int, str] | None
+    line_digest: bytes
+    record: dict[str, Any] | None
     signers: tuple[str, ...]
     revoked_signer: str | None
     problems: list[tuple[str, str]]
@@ -129,11 +141,11 @@ class _Keys:
     revoked: dict[str, PublicKey]
 
 
-def _keys(job: EntryJob) -> _Keys:
-    trusted = None if job.corrector is None else {k: PublicKey.from_raw(raw) for k, raw in job.corrector.items()}
-    fast = fastpath.fast_keys(trusted) if trusted is not None and job.threshold == 1 else {}
-    revoked = {k: PublicKey.from_raw(raw) for k, raw in job.revoked.items()}
-    return _Keys(trusted, fast, job.threshold, revoked)
+def _keys(material: KeyMaterial) -> _Keys:
+    trusted = None if material.corrector is None else {k: PublicKey.from_raw(raw) for k, raw in material.corrector.items()}
+    fast = fastpath.fast_keys(trusted) if trusted is not None and material.threshold == 1 else {}
+    revoked = {k: PublicKey.from_raw(raw) for k, raw in material.revoked.items()}
+    return _Keys(trusted, fast, material.threshold, revoked)
 
 
 def _strict_envelope(line: bytes, seq: int, keys: _Keys) -> tuple[bytes, tuple[str, ...], str | None]:
@@ -197,28 +209,113 @@ def _check_one(line: bytes, seq: int, prev: str | None, origin: str | None, keys
     except ProvenanceError as exc:
         code = "signature" if isinstance(exc, LogCheckFailed) or "signature" in type(exc).__name__.lower() else "malformed"
         problems.append((code, str(exc)))
-    issued_at: str | None = None
-    supersedes: tuple[int, str] | None = None
     if record is not None:
         problems.extend(_record_problems(record, seq, prev, origin, signers))
-        if isinstance(record.get("issued_at"), str):
-            issued_at = record["issued_at"]
-        sup = record.get("supersedes")
-        if isinstance(sup, dict) and isinstance(sup.get("seq"), int):
-            supersedes = (sup["seq"], str(sup.get("sha256")))
-    line_sha = hashlib.sha256(line).hexdigest()
-    return EntryResult(leaf_h.digest(), line_sha, record is not None, issued_at, supersedes, signers, revoked_signer,
-                       problems)
+    return EntryResult(leaf_h.digest(), hashlib.sha256(line).digest(), record, signers, revoked_signer, problems)
+
+
+def _check_lines(lines: Sequence[bytes], start: int, prev: str | None, origin: str | None,
+                 material: KeyMaterial) -> Iterator[EntryResult]:
+    keys = _keys(material)
+    verified_fast = fastpath.verify_lines(lines, keys.fast) if keys.fast else [None] * len(lines)
+    for offset, line in enumerate(lines):
+        result = _check_one(line, start + offset, prev, origin, keys, verified_fast[offset])
+        prev = result.line_digest.hex()
+        yield result
 
 
 def check_entries(job: EntryJob) -> list[EntryResult]:
     """Check each line of ``job``: signature (fast path, else strict), record, position and chain."""
-    keys = _keys(job)
-    verified_fast = fastpath.verify_lines(job.lines, keys.fast) if keys.fast else [None] * len(job.lines)
-    out: list[EntryResult] = []
-    prev = job.prev
-    for offset, line in enumerate(job.lines):
-        result = _check_one(line, job.start + offset, prev, job.origin, keys, verified_fast[offset])
-        out.append(result)
-        prev = result.line_sha
-    return out
+    return list(_check_lines(job.lines, job.start, job.prev, job.origin, job.keys))
+
+
+# -- a chunk of the log, checked in a worker ------------------------------------------------------
+
+
+class ChunkJob(NamedTuple):
+    """Consecutive complete lines (``data``, each ending in a newline) from entry ``start`` on."""
+
+    start: int
+    data: bytes
+    prev: str | None
+    origin: str | None
+    keys: KeyMaterial
+    history: bool
+
+
+class ChunkResult(NamedTuple):
+    """What checking a chunk found, folded to what the whole log's verdict needs (no record crosses back).
+
+    ``leaves`` and ``digests`` are the 32-byte leaf hashes and line sha256s, concatenated.
+    Per-entry lists are in log order and hold only entries whose payload parsed to a
+    record (``problems``: every entry). ``status`` folds the chunk's records, not
+    counting those superseded from inside the chunk; ``facts`` (pickled
+    :class:`~.status.StatusFacts`) let the chunk be folded again when a record
+    elsewhere supersedes one of its records; ``history`` (pickled
+    :class:`~.status.HistoryItem`) is empty unless asked for.
+    """
+
+    start: int
+    lines: int
+    leaves: bytes
+    digests: bytes
+    root: bytes
+    problems: list[tuple[int, str, str]]
+    times: list[tuple[int, str]]
+    revoked: list[tuple[int, str, str | None]]
+    supersedes: list[tuple[int, int, str]]
+    supersessions: list[tuple[int, int]]
+    record_seqs: range | frozenset[int]
+    status: PartialStatus
+    facts: bytes
+    history: bytes
+
+
+def check_chunk(job: ChunkJob) -> ChunkResult:
+    """Check every line of a chunk and fold what the log's verdict needs; runs in a worker process."""
+    lines = job.data.split(b"\n")[:-1]
+    leaves: list[bytes] = []
+    digests: list[bytes] = []
+    problems: list[tuple[int, str, str]] = []
+    times: list[tuple[int, str]] = []
+    revoked: list[tuple[int, str, str | None]] = []
+    supersedes: list[tuple[int, int, str]] = []
+    facts: list[StatusFacts] = []
+    history: list[HistoryItem] = []
+    for seq, result in enumerate(_check_lines(lines, job.start, job.prev, job.origin, job.keys), job.start):
+        leaves.append(result.leaf)
+        digests.append(result.line_digest)
+        problems.extend((seq, code, message) for code, message in result.problems)
+        record = result.record
+        if record is None:
+            continue
+        issued_at = record.get("issued_at")
+        if isinstance(issued_at, str):
+            times.append((seq, issued_at))
+        if result.revoked_signer is not None:
+            revoked.append((seq, result.revoked_signer, issued_at if isinstance(issued_at, str) else None))
+        sup = record.get("supersedes")
+        if isinstance(sup, dict) and isinstance(sup.get("seq"), int):
+            supersedes.append((seq, sup["seq"], str(sup.get("sha256"))))
+        facts.append(status_facts(record))
+        if job.history:
+            history.append(history_item(record))
+    pairs = supersessions(facts)
+    seqs = [f.seq for f in facts]
+    contiguous = seqs == list(range(seqs[0], seqs[0] + len(seqs))) if seqs else True
+    return ChunkResult(
+        start=job.start,
+        lines=len(lines),
+        leaves=b"".join(leaves),
+        digests=b"".join(digests),
+        root=merkle.root(leaves),
+        problems=problems,
+        times=times,
+        revoked=revoked,
+        supersedes=supersedes,
+        supersessions=pairs,
+        record_seqs=range(seqs[0], seqs[0] + len(seqs)) if seqs and contiguous else frozenset(seqs),
+        status=fold(facts, {target for target, _ in pairs}),
+        facts=pickle.dumps(facts, pickle.HIGHEST_PROTOCOL),
+        history=pickle.dumps(history, pickle.HIGHEST_PROTOCOL) if job.history else b"",
+    )

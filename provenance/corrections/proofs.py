@@ -60,7 +60,7 @@ def proof_document(report: LogReport, seq: int, checkpoint_text: bytes | None) -
         "seq": seq,
         "tree_size": size,
         "leaf_hash": base64.b64encode(hashes[seq]).decode("ascii"),
-        "line_sha256": report.line_hashes[seq],
+        "line_sha256": report.line_hash(seq),
         "root": base64.b64encode(merkle.root(hashes, size)).decode("ascii"),
         "proof": [base64.b64encode(h).decode("ascii") for h in proof],
         "checkpoint": checkpoint_text.decode("utf-8") if checkpoint_text is not None else None,

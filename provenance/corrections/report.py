@@ -7,15 +7,12 @@ its ``to_json`` is the ``correct verify --json`` contract.
 from __future__ import annotations
 
 import base64
-import functools
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from provenance.corrections import note
-from provenance.corrections.entries import read_record
 from provenance.corrections.errors import LogCheckFailed
-from provenance.corrections.status import StatusView, current_status
+from provenance.corrections.status import StatusView
 
 __all__ = ["LogFinding", "LogReport", "require_ok"]
 
@@ -39,7 +36,12 @@ class LogFinding:
 
 @dataclass(frozen=True)
 class LogReport:
-    """Everything verification established about a log, and every finding."""
+    """Everything verification established about a log, and every finding.
+
+    ``status`` is folded from the entries whose payload parsed (its history is
+    empty when verification was asked for none); ``leaf_hashes`` are the RFC 6962
+    leaves and ``line_digests`` the lines' sha256s, 32 bytes each, in log order.
+    """
 
     origin: str | None
     size: int
@@ -49,10 +51,9 @@ class LogReport:
     signatures_verified: bool
     torn_bytes: int
     findings: tuple[LogFinding, ...]
-    lines: tuple[bytes, ...] = field(repr=False)
-    record_seqs: tuple[int, ...] = field(repr=False)
+    status: StatusView
     leaf_hashes: tuple[bytes, ...] = field(repr=False)
-    line_hashes: tuple[str, ...] = field(repr=False)
+    line_digests: bytes = field(repr=False)
 
     @property
     def ok(self) -> bool:
@@ -63,14 +64,11 @@ class LogReport:
     def errors(self) -> tuple[LogFinding, ...]:
         return tuple(f for f in self.findings if f.severity == "error")
 
-    @functools.cached_property
-    def records(self) -> tuple[Mapping[str, Any], ...]:
-        """The records of the entries that parsed and verified, in log order (decoded on first use)."""
-        return tuple(read_record(self.lines[i], i) for i in self.record_seqs)
-
-    @functools.cached_property
-    def status(self) -> StatusView:
-        return current_status(self.records)
+    def line_hash(self, seq: int) -> str:
+        """Hex sha256 of entry ``seq``'s line."""
+        if not 0 <= seq < self.size:
+            raise IndexError(seq)
+        return self.line_digests[seq * 32 : seq * 32 + 32].hex()
 
     def to_json(self) -> dict[str, Any]:
         cp = self.checkpoint

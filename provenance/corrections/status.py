@@ -10,13 +10,21 @@ Rules (documented in ``provenance correct show --help``):
   superseded; a record-wide expression of concern, retraction or withdrawal
   (naming no claims) applies to every claim, and a claim shows the more severe
   of its own status and the record-wide one.
+
+The fold runs in pieces: each record is reduced to :class:`StatusFacts`, a run
+of records to a :class:`PartialStatus` (:func:`fold`), and partial statuses of
+consecutive runs combine (:func:`combine`), so verification folds each chunk
+of the log in its worker. A run's fold assumes none of its records is
+superseded from outside the run; when one is, that run is folded again from
+its facts (:func:`fold_runs`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+import bisect
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any, NamedTuple
 
 from provenance.contracts import CORRECTION_RECORD
 from provenance.corrections.record import CLAIM_EFFECT, CLAIM_STATUSES, RECORD_WIDE_TYPES
@@ -107,69 +115,212 @@ class StatusView:
         return {"status": self.status, "count": self.count, "correction_contract": CORRECTION_RECORD}
 
 
-def _superseded(records: Sequence[Mapping[str, Any]]) -> dict[int, int]:
-    superseded_by: dict[int, int] = {}
-    for rec in records:
-        sup = rec.get("supersedes")
-        if isinstance(sup, Mapping) and isinstance(sup.get("seq"), int):
-            superseded_by.setdefault(sup["seq"], rec["seq"])
-    return superseded_by
+class StatusFacts(NamedTuple):
+    """What the fold reads of one record (small, so it crosses process boundaries cheaply)."""
+
+    seq: int
+    type: str
+    record_wide: bool  # a record-wide type that names no claim: it applies to every claim
+    changes: tuple[tuple[str, str], ...]  # (claim id, status after), in the record's order
+    supersedes: int | None
+    record_id: str | None
 
 
-def _fold(records: Sequence[Mapping[str, Any]], superseded_by: Mapping[int, int]) -> tuple[str, str, dict[str, str], int]:
-    """Record status, record-wide claim status, named claims' statuses, and how many records count."""
-    status = "CURRENT"
-    all_claims = "CURRENT"
-    claims: dict[str, str] = {}
-    counting = 0
-    for rec in records:
-        changes = rec.get("claims") or ()
-        for change in changes:
-            claims.setdefault(change["claim_id"], "CURRENT")
-        if rec["seq"] in superseded_by:
+def _text(value: Any, default: str = "") -> str:
+    return value if isinstance(value, str) else default
+
+
+def status_facts(record: Mapping[str, Any]) -> StatusFacts:
+    """The facts of ``record`` (never raises, whatever the record holds)."""
+    rtype = _text(record.get("type"))
+    target = record.get("target")
+    target = target if isinstance(target, Mapping) else {}
+    changes: list[tuple[str, str]] = []
+    for change in record.get("claims") or ():
+        if isinstance(change, Mapping) and isinstance(change.get("claim_id"), str):
+            after = change.get("after")
+            status = after.get("status") if isinstance(after, Mapping) else None
+            changes.append((change["claim_id"], status if status in CLAIM_STATUSES else "CORRECTED"))
+    sup = record.get("supersedes")
+    sup_seq = sup.get("seq") if isinstance(sup, Mapping) else None
+    seq = record.get("seq")
+    return StatusFacts(
+        seq=seq if isinstance(seq, int) else -1,
+        type=rtype,
+        record_wide=rtype in _RECORD_WIDE_CLAIM_EFFECT and not target.get("claims"),
+        changes=tuple(changes),
+        supersedes=sup_seq if isinstance(sup_seq, int) else None,
+        record_id=target.get("record_id") if isinstance(target.get("record_id"), str) else None,
+    )
+
+
+def history_item(record: Mapping[str, Any]) -> HistoryItem:
+    """``record`` as a reader sees it in the history (``superseded_by`` is set by the fold)."""
+    issued_by = record.get("issued_by")
+    issued_by = issued_by if isinstance(issued_by, Mapping) else {}
+    reason = record.get("reason")
+    reason = reason if isinstance(reason, Mapping) else {}
+    target = record.get("target")
+    claims = target.get("claims") if isinstance(target, Mapping) else None
+    seq = record.get("seq")
+    return HistoryItem(
+        seq=seq if isinstance(seq, int) else -1,
+        type=_text(record.get("type")),
+        severity=_text(record.get("severity")),
+        issued_at=_text(record.get("issued_at")),
+        issued_by=str(issued_by.get("name") or issued_by.get("keyid", "")),
+        claims=tuple(str(c) for c in claims) if isinstance(claims, list) else (),
+        reason_category=_text(reason.get("category")),
+        reason_text=_text(reason.get("text")),
+        what_was_wrong=_text(record.get("what_was_wrong")),
+        superseded_by=None,
+    )
+
+
+class PartialStatus(NamedTuple):
+    """The fold of a run of records: what combining it with the runs around it needs."""
+
+    status: str
+    all_claims: str
+    counting: int
+    claims: Mapping[str, tuple[str, str | None]]  # claim id -> (last status after, last RETRACTED/WITHDRAWN after)
+    named: frozenset[str]  # every claim a record of the run names, superseded or not
+    record_id: str | None
+    records: int
+
+
+EMPTY = PartialStatus("CURRENT", "CURRENT", 0, {}, frozenset(), None, 0)
+
+
+def supersessions(facts: Iterable[StatusFacts]) -> list[tuple[int, int]]:
+    """``(superseded seq, superseding seq)`` for each record that supersedes one, in log order."""
+    return [(f.supersedes, f.seq) for f in facts if f.supersedes is not None]
+
+
+def fold(facts: Sequence[StatusFacts], superseded: Collection[int]) -> PartialStatus:
+    """Fold a run of records in log order; records whose seq is in ``superseded`` do not count."""
+    status = all_claims = "CURRENT"
+    count = 0
+    claims: dict[str, tuple[str, str | None]] = {}
+    named: set[str] = set()
+    for f in facts:
+        named.update(cid for cid, _ in f.changes)
+        if f.seq in superseded:
             continue
-        counting += 1
-        rtype = rec["type"]
-        status = _worse(RECORD_EFFECT.get(rtype, "CORRECTED"), status, RECORD_STATUSES)
-        if rtype in _RECORD_WIDE_CLAIM_EFFECT and not rec.get("target", {}).get("claims"):
-            all_claims = _worse(_RECORD_WIDE_CLAIM_EFFECT[rtype], all_claims, CLAIM_STATUSES)
-        for change in changes:
-            cid = change["claim_id"]
-            after = change.get("after", {}).get("status", "CORRECTED")
-            if claims.get(cid) in _TERMINAL and after not in _TERMINAL:
-                continue
-            claims[cid] = after
-    return status, all_claims, claims, counting
+        count += 1
+        status = _worse(RECORD_EFFECT.get(f.type, "CORRECTED"), status, RECORD_STATUSES)
+        if f.record_wide:
+            all_claims = _worse(_RECORD_WIDE_CLAIM_EFFECT[f.type], all_claims, CLAIM_STATUSES)
+        for cid, after in f.changes:
+            last_terminal = after if after in _TERMINAL else claims.get(cid, ("", None))[1]
+            claims[cid] = (after, last_terminal)
+    record_id = facts[-1].record_id if facts else None
+    return PartialStatus(status, all_claims, count, claims, frozenset(named), record_id, len(facts))
 
 
-def claim_statuses(records: Sequence[Mapping[str, Any]], claim_ids: Iterable[str]) -> dict[str, str]:
-    """The current status of each of ``claim_ids`` (the fold of :func:`current_status`, without the history)."""
-    _, all_claims, claims, _ = _fold(records, _superseded(records))
-    return {cid: _worse(claims.get(cid, "CURRENT"), all_claims, CLAIM_STATUSES) for cid in claim_ids}
+def combine(first: PartialStatus, then: PartialStatus) -> PartialStatus:
+    """The fold of a run followed by the next run (associative; :data:`EMPTY` is neutral)."""
+    if not then.records:
+        return first
+    if not first.records:
+        return then
+    claims = dict(first.claims)
+    for cid, (after, terminal) in then.claims.items():
+        claims[cid] = (after, terminal if terminal is not None else claims.get(cid, ("", None))[1])
+    return PartialStatus(
+        _worse(first.status, then.status, RECORD_STATUSES),
+        _worse(first.all_claims, then.all_claims, CLAIM_STATUSES),
+        first.counting + then.counting,
+        claims,
+        first.named | then.named,
+        then.record_id,
+        first.records + then.records,
+    )
+
+
+class FoldedRun(NamedTuple):
+    """A run of records folded on its own (its records superseded by its own records not counting)."""
+
+    partial: PartialStatus
+    supersessions: Sequence[tuple[int, int]]  # (superseded seq, superseding seq) of the run's records
+    seqs: Collection[int]  # the seqs of the run's records (a range for an intact log)
+    facts: Callable[[], Sequence[StatusFacts]]  # to fold the run again
+
+
+def fold_runs(runs: Sequence[FoldedRun]) -> tuple[PartialStatus, dict[int, int]]:
+    """The fold of consecutive runs, and the superseded seqs (-> first superseding seq).
+
+    A run holding a record that a record of another run supersedes is folded
+    again from its facts; the others are combined as they are.
+    """
+    superseded = superseded_map(pair for run in runs for pair in run.supersessions)
+    stale = _superseded_from_outside(runs) if superseded else set()
+    total = EMPTY
+    for k, run in enumerate(runs):
+        total = combine(total, fold(run.facts(), superseded) if k in stale else run.partial)
+    return total, superseded
+
+
+def _superseded_from_outside(runs: Sequence[FoldedRun]) -> set[int]:
+    targeted_by: dict[int, set[int]] = {}
+    for k, run in enumerate(runs):
+        for target, _ in run.supersessions:
+            targeted_by.setdefault(target, set()).add(k)
+    ranges = [(run.seqs, k) for k, run in enumerate(runs) if isinstance(run.seqs, range) and run.seqs]
+    scattered = [k for k, run in enumerate(runs) if not isinstance(run.seqs, range)]
+    if any(a.stop > b.start for (a, _), (b, _) in zip(ranges, ranges[1:], strict=False)):
+        scattered, ranges = list(range(len(runs))), []  # out of order (a tampered log): look at every run
+    starts = [r.start for r, _ in ranges]
+    stale: set[int] = set()
+    for target, targeting in targeted_by.items():
+        holders = list(scattered)
+        i = bisect.bisect_right(starts, target) - 1
+        if i >= 0:
+            holders.append(ranges[i][1])
+        stale.update(k for k in holders if target in runs[k].seqs and targeting - {k})
+    return stale
+
+
+def _claim_now(entry: tuple[str, str | None] | None) -> str:
+    """A claim's status from its (last after, last terminal after): a terminal status stays."""
+    if entry is None:
+        return "CURRENT"
+    after, terminal = entry
+    return terminal if terminal is not None else after
+
+
+def status_view(partial: PartialStatus, history: Sequence[HistoryItem] = ()) -> StatusView:
+    """The :class:`StatusView` of a whole log's fold (``history``: its items, when wanted)."""
+    effective = {
+        cid: _worse(_claim_now(partial.claims.get(cid)), partial.all_claims, CLAIM_STATUSES)
+        for cid in sorted(partial.named)
+    }
+    return StatusView(partial.record_id, partial.status, effective, partial.all_claims, partial.counting, tuple(history))
+
+
+def with_superseded_by(history: Sequence[HistoryItem], superseded_by: Mapping[int, int]) -> list[HistoryItem]:
+    """``history`` with each item's ``superseded_by`` from the log's supersessions."""
+    return [replace(h, superseded_by=superseded_by[h.seq]) if h.seq in superseded_by else h for h in history]
+
+
+def superseded_map(pairs: Iterable[tuple[int, int]]) -> dict[int, int]:
+    """Superseded seq -> the first record (in log order) that supersedes it."""
+    out: dict[int, int] = {}
+    for target, by in pairs:
+        out.setdefault(target, by)
+    return out
 
 
 def current_status(records: Sequence[Mapping[str, Any]]) -> StatusView:
     """Fold verified correction records (in log order) into a :class:`StatusView`."""
-    superseded_by = _superseded(records)
-    status, all_claims, claims, counting = _fold(records, superseded_by)
-    history: list[HistoryItem] = []
-    for rec in records:
-        issued_by = rec.get("issued_by", {})
-        reason = rec.get("reason", {})
-        history.append(
-            HistoryItem(
-                seq=rec["seq"],
-                type=rec["type"],
-                severity=rec.get("severity", ""),
-                issued_at=rec.get("issued_at", ""),
-                issued_by=str(issued_by.get("name") or issued_by.get("keyid", "")),
-                claims=tuple(str(c) for c in rec.get("target", {}).get("claims", [])),
-                reason_category=reason.get("category", ""),
-                reason_text=reason.get("text", ""),
-                what_was_wrong=rec.get("what_was_wrong", ""),
-                superseded_by=superseded_by.get(rec["seq"]),
-            )
-        )
-    effective = {cid: _worse(st, all_claims, CLAIM_STATUSES) for cid, st in sorted(claims.items())}
-    record_id = records[-1].get("target", {}).get("record_id") if records else None
-    return StatusView(record_id, status, effective, all_claims, counting, tuple(history))
+    facts = [status_facts(r) for r in records]
+    superseded = superseded_map(supersessions(facts))
+    history = with_superseded_by([history_item(r) for r in records], superseded)
+    return status_view(fold(facts, superseded), history)
+
+
+def claim_statuses(records: Sequence[Mapping[str, Any]], claim_ids: Iterable[str]) -> dict[str, str]:
+    """The current status of each of ``claim_ids`` (the fold of :func:`current_status`, without the history)."""
+    facts = [status_facts(r) for r in records]
+    partial = fold(facts, superseded_map(supersessions(facts)))
+    return {cid: _worse(_claim_now(partial.claims.get(cid)), partial.all_claims, CLAIM_STATUSES) for cid in claim_ids}

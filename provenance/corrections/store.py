@@ -31,6 +31,7 @@ from provenance.corrections import fastpath, merkle, note
 from provenance.corrections.entries import (
     HEAD_BYTES,
     EntryJob,
+    KeyMaterial,
     check_entries,
     check_log_head,
     read_record,
@@ -52,7 +53,8 @@ from provenance.signing.dsse import sign_envelope
 from provenance.signing.keys import PublicKey, SigningKey
 from provenance.signing.trust import TrustRoot
 
-__all__ = ["AppendResult", "LogFiles", "append_correction", "checkpoint_path", "log_identity", "read_log"]
+__all__ = ["AppendResult", "LogFiles", "LogStream", "append_correction", "checkpoint_path", "log_identity", "open_log",
+           "read_log"]
 
 CHECKPOINT_SUFFIX = ".checkpoint"
 
@@ -83,25 +85,79 @@ def read_log(path: str | os.PathLike[str]) -> LogFiles:
     checkpoint, so the log read is never behind the checkpoint read.
     """
     p = Path(path)
+    fd = _open_for_reading(p)
+    try:
+        with contextlib.suppress(OSError):
+            fcntl.flock(fd, fcntl.LOCK_SH)
+        checkpoint = _read_checkpoint(p)
+        data = _read_fd(fd)
+    finally:
+        os.close(fd)
+    return LogFiles(p, data, checkpoint)
+
+
+def _open_for_reading(p: Path) -> int:
+    """A read-only descriptor of the log file; one-line errors for a missing path or a directory."""
     try:
         fd = os.open(p, os.O_RDONLY | os.O_CLOEXEC)
     except FileNotFoundError:
         raise LogInputError("no such correction log", where=str(p), remedy="check the path (the first `correct append` creates it)") from None
     except IsADirectoryError:
         raise LogInputError("is a directory, not a correction log", where=str(p), remedy="give the .jsonl log file") from None
+    if stat.S_ISDIR(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise LogInputError("is a directory, not a correction log", where=str(p), remedy="give the .jsonl log file")
+    return fd
+
+
+def _read_checkpoint(log: Path) -> bytes | None:
     try:
-        if stat.S_ISDIR(os.fstat(fd).st_mode):
-            raise LogInputError("is a directory, not a correction log", where=str(p), remedy="give the .jsonl log file")
+        return checkpoint_path(log).read_bytes()
+    except FileNotFoundError:
+        return None
+
+
+class LogStream:
+    """An open log, read as one consistent snapshot: its checkpoint, then its bytes block by block.
+
+    Made by :func:`open_log`; the shared lock is held until the block ends.
+    """
+
+    def __init__(self, path: Path, fd: int, checkpoint: bytes | None, block_size: int) -> None:
+        self.path = path
+        self.checkpoint = checkpoint
+        self._fd = fd
+        self._block_size = block_size
+        self._end = os.fstat(fd).st_size
+        self.head = os.pread(fd, min(block_size, self._end), 0)
+
+    def blocks(self) -> Iterator[bytes]:
+        """The log's bytes up to its size when opened, in blocks (the first is :attr:`head`)."""
+        offset = len(self.head)
+        if self.head:
+            yield self.head
+        while offset < self._end:
+            block = os.pread(self._fd, min(self._block_size, self._end - offset), offset)
+            if not block:
+                return
+            offset += len(block)
+            yield block
+
+
+@contextlib.contextmanager
+def open_log(path: str | os.PathLike[str], *, block_size: int = 8 << 20) -> Iterator[LogStream]:
+    """Open ``LOG`` for streaming under a shared lock (appends wait), its checkpoint read first.
+
+    The same snapshot as :func:`read_log` without holding the whole log in memory.
+    """
+    p = Path(path)
+    fd = _open_for_reading(p)
+    try:
         with contextlib.suppress(OSError):
             fcntl.flock(fd, fcntl.LOCK_SH)
-        try:
-            checkpoint: bytes | None = checkpoint_path(p).read_bytes()
-        except FileNotFoundError:
-            checkpoint = None
-        data = _read_fd(fd)
+        yield LogStream(p, fd, _read_checkpoint(p), block_size)
     finally:
         os.close(fd)
-    return LogFiles(p, data, checkpoint)
 
 
 def _read_fd(fd: int) -> bytes:
@@ -277,7 +333,7 @@ def _verify_after_checkpoint(path: Path, lines: list[bytes], checkpointed: int, 
         return
     prev = hashlib.sha256(lines[checkpointed - 1]).hexdigest() if checkpointed else None
     corrector = {k: v.raw for k, v in authority.corrector.items()} if authority.corrector is not None else None
-    job = EntryJob(checkpointed, lines[checkpointed:], prev, origin, corrector, authority.threshold, {})
+    job = EntryJob(checkpointed, lines[checkpointed:], prev, origin, KeyMaterial(corrector, authority.threshold, {}))
     for offset, result in enumerate(check_entries(job)):
         if result.problems:
             code, message = result.problems[0]

@@ -1,93 +1,238 @@
 """Verify a correction log: every entry, the Merkle root against the signed checkpoint, and consistency.
 
-:func:`verify_log` is pure (bytes in, :class:`~provenance.corrections.report.LogReport`
-out), so it also runs on a zip member. It checks every signature (in worker
-processes for big logs, over chunks of ``CHUNK_ENTRIES`` lines, each a perfect
-Merkle subtree), the chain, the Merkle root against the checkpoint, and
-consistency with an older trusted checkpoint; it reports every finding and
-never raises for what it finds.
+:func:`verify_log_blocks` is pure (blocks of bytes in, a
+:class:`~provenance.corrections.report.LogReport` out) and streams: the log is
+cut into chunks of ``CHUNK_ENTRIES`` lines (each a perfect Merkle subtree),
+worker processes check the chunks (signatures, records, chain, and the status
+folded per chunk), and the parent keeps only leaf hashes, line digests and the
+findings. It also checks the Merkle root against the checkpoint and consistency
+with an older trusted checkpoint; it reports every finding and never raises
+for what it finds. :func:`verify_log` is the same on one ``bytes``.
 """
 
 from __future__ import annotations
 
+import functools
 import gc
 import hashlib
 import multiprocessing
 import os
+import pickle
 import threading
-from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
-from typing import NamedTuple
+from collections import deque
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
 
 from provenance import clock
 from provenance.corrections import merkle, note
-from provenance.corrections.entries import EntryJob, EntryResult, check_entries, read_record, split_lines
+from provenance.corrections.entries import ChunkJob, ChunkResult, KeyMaterial, check_chunk, read_record
 from provenance.corrections.errors import LogCheckFailed, NoteError, ProofError
 from provenance.corrections.report import LogFinding, LogReport
+from provenance.corrections.status import (
+    FoldedRun,
+    HistoryItem,
+    StatusView,
+    fold_runs,
+    status_view,
+    with_superseded_by,
+)
 from provenance.signing.trust import TrustRoot
 
-__all__ = ["CHUNK_ENTRIES", "verify_log"]
+__all__ = ["CHUNK_ENTRIES", "verify_log", "verify_log_blocks"]
 
 PARALLEL_MIN_ENTRIES = 2000
 CHUNK_HEIGHT = 10
 CHUNK_ENTRIES = 1 << CHUNK_HEIGHT  # a power of two: each full chunk is a perfect Merkle subtree
+IN_FLIGHT_PER_WORKER = 2  # chunks queued per worker: enough to keep it busy, few enough to bound memory
 
 
-class _ChunkResult(NamedTuple):
-    entries: list[EntryResult]
-    root: bytes  # MTH of the chunk's leaves: a perfect subtree when the chunk is a power of two long
+# -- cutting the log into chunks -------------------------------------------------------------------
 
 
-def _check_chunk(job: EntryJob) -> _ChunkResult:
+@dataclass
+class _Chunker:
+    """Cuts blocks of a log into chunks of ``CHUNK_ENTRIES`` complete lines; ``torn`` is set at the end."""
+
+    blocks: Iterable[bytes]
+    torn: int = 0
+    lines: int = 0
+
+    def __iter__(self) -> Iterator[bytes]:
+        pending = b""
+        for block in self.blocks:
+            data = pending + block if pending else block
+            pos = 0
+            while (end := _after_nth_newline(data, pos, CHUNK_ENTRIES)) > 0:
+                self.lines += CHUNK_ENTRIES
+                yield data[pos:end]
+                pos = end
+            pending = data[pos:]
+        cut = pending.rfind(b"\n") + 1
+        if cut:
+            self.lines += pending.count(b"\n", 0, cut)
+            yield pending[:cut]
+        self.torn = len(pending) - cut
+
+
+def _after_nth_newline(data: bytes, pos: int, n: int) -> int:
+    """The offset just after the ``n``-th newline from ``pos``, or -1 when there are fewer."""
+    find = data.find
+    for _ in range(n):
+        pos = find(b"\n", pos) + 1
+        if not pos:
+            return -1
+    return pos
+
+
+def _last_line(chunk: bytes) -> bytes:
+    return chunk[chunk.rfind(b"\n", 0, len(chunk) - 1) + 1 : -1]
+
+
+# -- running the chunks ------------------------------------------------------------------------------
+
+
+def _jobs(chunks: Iterable[bytes], origin: str | None, keys: KeyMaterial, history: bool) -> Iterator[ChunkJob]:
+    start = 0
+    prev: str | None = None
+    for chunk in chunks:
+        job = ChunkJob(start, chunk, prev, origin, keys, history)
+        start += chunk.count(b"\n")
+        prev = hashlib.sha256(_last_line(chunk)).hexdigest()
+        yield job
+
+
+def _check_chunk_quietly(job: ChunkJob) -> ChunkResult:
     # The loop makes no reference cycles; pausing the collector saves it scanning every record.
     enabled = gc.isenabled()
     gc.disable()
     try:
-        entries = check_entries(job)
+        return check_chunk(job)
     finally:
         if enabled:
             gc.enable()
-    return _ChunkResult(entries, merkle.root([e.leaf for e in entries]))
 
 
-# Jobs handed to forked workers: they inherit this list (copy-on-write) instead of
-# receiving every line through a pipe. Set only while a pool runs.
-_FORK_JOBS: list[EntryJob] = []
-
-
-def _check_forked_chunk(index: int) -> _ChunkResult:
-    return _check_chunk(_FORK_JOBS[index])
-
-
-def _run_jobs(jobs: list[EntryJob], workers: int | None) -> list[_ChunkResult]:
-    total = sum(len(j.lines) for j in jobs)
+def _run(jobs: Iterator[ChunkJob], workers: int | None) -> Iterator[ChunkResult]:
+    """Each job's result, in order: in worker processes when the log is big enough to pay for them."""
+    ahead: list[ChunkJob] = []
+    lines = 0
+    for job in jobs:
+        ahead.append(job)
+        lines += job.data.count(b"\n")
+        if lines >= PARALLEL_MIN_ENTRIES:
+            break
     n_workers = workers if workers is not None else len(os.sched_getaffinity(0))
-    if n_workers <= 1 or total < PARALLEL_MIN_ENTRIES or len(jobs) == 1:
-        return [_check_chunk(job) for job in jobs]
-    n_workers = min(n_workers, len(jobs))
-    if "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1:
-        global _FORK_JOBS
-        _FORK_JOBS = jobs
-        # Frozen objects are never scanned by the children's collector, so it does not
-        # walk (and copy-on-write) the parent's whole heap.
-        gc.freeze()
-        try:
-            with ProcessPoolExecutor(max_workers=n_workers, mp_context=multiprocessing.get_context("fork")) as pool:
-                return list(pool.map(_check_forked_chunk, range(len(jobs))))
-        finally:
-            _FORK_JOBS = []
-            gc.unfreeze()
-    with ProcessPoolExecutor(max_workers=n_workers) as pool:
-        return list(pool.map(_check_chunk, jobs))
-
-
-def _peek_origin(line: bytes) -> str | None:
-    """The ``log`` field of an entry's payload, read without verifying anything."""
+    rest = _chain(ahead, jobs)
+    if n_workers <= 1 or lines < PARALLEL_MIN_ENTRIES:
+        yield from (_check_chunk_quietly(job) for job in rest)
+        return
+    forking = "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
+    context = multiprocessing.get_context("fork" if forking else None)
+    # Frozen objects are never scanned by the children's collector, so it does not
+    # walk (and copy-on-write) the parent's whole heap.
+    gc.freeze()
     try:
-        value = read_record(line, 0).get("log")
-    except LogCheckFailed:
-        return None
-    return value if isinstance(value, str) else None
+        with ProcessPoolExecutor(max_workers=n_workers, mp_context=context) as pool:
+            pending: deque[Future[ChunkResult]] = deque()
+            for job in rest:
+                pending.append(pool.submit(_check_chunk_quietly, job))
+                if len(pending) >= IN_FLIGHT_PER_WORKER * n_workers:
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
+    finally:
+        gc.unfreeze()
+
+
+def _chain(first: list[ChunkJob], rest: Iterator[ChunkJob]) -> Iterator[ChunkJob]:
+    yield from first
+    yield from rest
+
+
+# -- folding the chunks' results --------------------------------------------------------------------
+
+
+@dataclass
+class _Fold:
+    """What the parent keeps while chunk results arrive, in log order."""
+
+    trust: TrustRoot | None
+    want_history: bool
+    leaves: list[bytes] = field(default_factory=list)
+    digests: list[bytes] = field(default_factory=list)
+    findings: list[tuple[int, int, LogFinding]] = field(default_factory=list)
+    runs: list[ChunkResult] = field(default_factory=list)
+    tree: merkle.CompactTree = field(default_factory=merkle.CompactTree)
+    last_time: str = ""
+    size: int = 0
+
+    def digest(self, seq: int) -> bytes:
+        blob = self.digests[seq // CHUNK_ENTRIES]
+        offset = (seq % CHUNK_ENTRIES) * 32
+        return blob[offset : offset + 32]
+
+    def add(self, result: ChunkResult) -> None:
+        self.leaves.append(result.leaves)
+        self.digests.append(result.digests)
+        self.size += result.lines
+        if result.lines == CHUNK_ENTRIES:
+            self.tree.append_subtree(result.root, CHUNK_HEIGHT)
+        else:
+            for i in range(0, len(result.leaves), 32):
+                self.tree.append(result.leaves[i : i + 32])
+        self.findings.extend((seq, 0, LogFinding(code, message, seq)) for seq, code, message in result.problems)
+        self._times(result.times)
+        self._revoked(result.revoked)
+        self._supersedes(result.supersedes)
+        self.runs.append(result._replace(leaves=b"", digests=b"", problems=[], times=[]))
+
+    def _times(self, times: Sequence[tuple[int, str]]) -> None:
+        last = self.last_time
+        for seq, issued_at in times:
+            if issued_at < last:
+                self.findings.append((seq, 1, LogFinding("time", f"issued_at {issued_at} is earlier than the previous entry's {last}", seq)))
+            elif issued_at > last:
+                last = issued_at
+        self.last_time = last
+
+    def _revoked(self, revoked: Sequence[tuple[int, str, str | None]]) -> None:
+        revocation_times = self.trust.revoked_at if self.trust is not None else {}
+        for seq, keyid, issued_at in revoked:
+            when = revocation_times.get(keyid)
+            stamp = clock.rfc3339(when) if when is not None else None
+            if stamp is not None and issued_at is not None and issued_at < stamp:
+                finding = LogFinding("revoked-key", f"signed by key {keyid[:16]}, revoked at {stamp}, and dated before that "
+                                     "(the date is the signer's own claim)", seq, "warning")
+            else:
+                finding = LogFinding("revoked-key", f"signed by revoked key {keyid[:16]} after its revocation", seq)
+            self.findings.append((seq, 2, finding))
+
+    def _supersedes(self, supersedes: Sequence[tuple[int, int, str]]) -> None:
+        for seq, target, sha in supersedes:
+            if not 0 <= target < seq or self.digest(target).hex() != sha:
+                self.findings.append((seq, 3, LogFinding("supersedes", f"supersedes entry {target}, whose bytes do not "
+                                                         "match the stated sha256", seq)))
+
+    def entry_findings(self) -> list[LogFinding]:
+        return [f for _, _, f in sorted(self.findings, key=lambda item: (item[0], item[1]))]
+
+    def leaf_hashes(self) -> tuple[bytes, ...]:
+        return tuple(blob[i : i + 32] for blob in self.leaves for i in range(0, len(blob), 32))
+
+    def status(self) -> StatusView:
+        runs = [FoldedRun(run.status, run.supersessions, run.record_seqs, functools.partial(pickle.loads, run.facts))
+                for run in self.runs]
+        total, superseded = fold_runs(runs)
+        history: list[HistoryItem] = []
+        if self.want_history:
+            for run in self.runs:
+                history.extend(pickle.loads(run.history))
+            history = with_superseded_by(history, superseded)
+        return status_view(total, history)
+
+
+# -- the whole log -----------------------------------------------------------------------------------
 
 
 def _log_keys(trust: TrustRoot) -> list[bytes]:
@@ -95,12 +240,18 @@ def _log_keys(trust: TrustRoot) -> list[bytes]:
     return [k.raw for k in keys.values()]
 
 
-def _read_checkpoint(text: bytes | None, trust: TrustRoot | None, origin: str | None,
-                     has_lines: bool) -> tuple[note.Checkpoint | None, bool, list[LogFinding]]:
-    """The checkpoint, whether its signature was verified, and what is wrong with it."""
+def _key_material(trust: TrustRoot | None) -> KeyMaterial:
+    if trust is None:
+        return KeyMaterial(None, 1, {})
+    keys, threshold = trust.keys_for("corrector")
+    return KeyMaterial({k: v.raw for k, v in keys.items()}, threshold, {k: v.raw for k, v in trust.revoked.items()})
+
+
+def _read_checkpoint(text: bytes | None, trust: TrustRoot | None,
+                     origin: str | None) -> tuple[note.Checkpoint | None, bool, list[LogFinding]]:
+    """The checkpoint, whether its signature was verified, and what is wrong with it (None: no checkpoint)."""
     if text is None:
-        return None, False, [LogFinding("no-checkpoint", "no checkpoint: truncation of the log cannot be detected", None,
-                                        "error" if has_lines else "warning")]
+        return None, False, []
     try:
         checkpoint = note.parse_checkpoint(text)
     except NoteError as exc:
@@ -114,65 +265,25 @@ def _read_checkpoint(text: bytes | None, trust: TrustRoot | None, origin: str | 
     return checkpoint, True, []
 
 
-def _jobs(lines: list[bytes], origin: str | None, trust: TrustRoot | None) -> list[EntryJob]:
-    corrector: dict[str, bytes] | None = None
-    threshold = 1
-    revoked: dict[str, bytes] = {}
-    if trust is not None:
-        keys, threshold = trust.keys_for("corrector")
-        corrector = {k: v.raw for k, v in keys.items()}
-        revoked = {k: v.raw for k, v in trust.revoked.items()}
-    jobs: list[EntryJob] = []
-    prev_hash: str | None = None
-    for start in range(0, len(lines), CHUNK_ENTRIES):
-        chunk = lines[start : start + CHUNK_ENTRIES]
-        jobs.append(EntryJob(start, chunk, prev_hash, origin, corrector, threshold, revoked))
-        prev_hash = hashlib.sha256(chunk[-1]).hexdigest()
-    return jobs
+def _peek_origin(chunk: bytes) -> str | None:
+    """The ``log`` field of the first entry's payload, read without verifying anything."""
+    try:
+        value = read_record(chunk[: chunk.find(b"\n")], 0).get("log")
+    except LogCheckFailed:
+        return None
+    return value if isinstance(value, str) else None
 
 
-def _entry_findings(results: Sequence[EntryResult], line_hashes: Sequence[str],
-                    trust: TrustRoot | None) -> tuple[list[LogFinding], list[int]]:
-    """Findings across entries (problems, time order, revoked signers, supersedes) and the seqs with a record."""
-    findings: list[LogFinding] = []
-    good: list[int] = []
-    last_time = ""
-    revocation_times = trust.revoked_at if trust is not None else {}
-    for seq, result in enumerate(results):
-        for code, message in result.problems:
-            findings.append(LogFinding(code, message, seq))
-        if not result.has_record:
-            continue
-        issued_at = result.issued_at
-        if issued_at is not None:
-            if issued_at < last_time:
-                findings.append(LogFinding("time", f"issued_at {issued_at} is earlier than the previous entry's {last_time}", seq))
-            last_time = max(last_time, issued_at)
-        if result.revoked_signer is not None:
-            when = revocation_times.get(result.revoked_signer)
-            stamp = clock.rfc3339(when) if when is not None else None
-            if stamp is not None and issued_at is not None and issued_at < stamp:
-                findings.append(LogFinding("revoked-key", f"signed by key {result.revoked_signer[:16]}, revoked at {stamp}, "
-                                           "and dated before that (the date is the signer's own claim)", seq, "warning"))
-            else:
-                findings.append(LogFinding("revoked-key", f"signed by revoked key {result.revoked_signer[:16]} after its revocation", seq))
-        if result.supersedes is not None:
-            target, sha = result.supersedes
-            if not 0 <= target < seq or line_hashes[target] != sha:
-                findings.append(LogFinding("supersedes", f"supersedes entry {target}, whose bytes do not match the stated sha256", seq))
-        good.append(seq)
-    return findings, good
+def _first_and_rest(chunks: Iterable[bytes]) -> tuple[bytes | None, Iterator[bytes]]:
+    iterator = iter(chunks)
+    first = next(iterator, None)
 
+    def rest() -> Iterator[bytes]:
+        if first is not None:
+            yield first
+        yield from iterator
 
-def _tree_root(chunks: Sequence[_ChunkResult]) -> bytes:
-    tree = merkle.CompactTree()
-    for done in chunks:  # every chunk but the last is a perfect subtree of CHUNK_ENTRIES leaves
-        if len(done.entries) == CHUNK_ENTRIES:
-            tree.append_subtree(done.root, CHUNK_HEIGHT)
-        else:
-            for entry in done.entries:
-                tree.append(entry.leaf)
-    return tree.root()
+    return first, rest()
 
 
 def _checkpoint_findings(checkpoint: note.Checkpoint, size: int, root: bytes,
@@ -198,8 +309,24 @@ def verify_log(
     since_checkpoint: bytes | None = None,
     origin: str | None = None,
     workers: int | None = None,
+    history: bool = True,
 ) -> LogReport:
-    """Verify a correction log given as bytes; never raises for what it finds, it reports.
+    """:func:`verify_log_blocks` of a log given as one ``bytes`` (a file's or a zip member's)."""
+    return verify_log_blocks([entries_bytes], checkpoint_text, trust=trust, since_checkpoint=since_checkpoint,
+                             origin=origin, workers=workers, history=history)
+
+
+def verify_log_blocks(
+    blocks: Iterable[bytes],
+    checkpoint_text: bytes | None,
+    *,
+    trust: TrustRoot | None,
+    since_checkpoint: bytes | None = None,
+    origin: str | None = None,
+    workers: int | None = None,
+    history: bool = True,
+) -> LogReport:
+    """Verify a correction log read as consecutive blocks of bytes; never raises for what it finds, it reports.
 
     Checks: every line a DSSE envelope signed by a threshold of ``corrector`` keys
     (when ``trust`` is given), a valid correction-record-v1 at its ``seq``, in this
@@ -208,17 +335,27 @@ def verify_log(
     of this origin, no larger than the log, with the root of that prefix; and an
     older checkpoint (``since_checkpoint``) consistent with it. Findings with
     severity ``warning``: a torn last line, entries not yet checkpointed,
-    signatures not checked (no trust root).
+    signatures not checked (no trust root). ``history=False`` leaves the
+    status's history empty (for callers that show only the status).
     """
-    findings: list[LogFinding] = []
-    lines, torn = split_lines(entries_bytes)
-    if torn:
-        findings.append(LogFinding("torn-tail", f"the last {torn} bytes are a torn, uncommitted line (no newline); "
-                                   "the next append removes them", len(lines), "warning"))
-    checkpoint, checkpoint_verified, cp_findings = _read_checkpoint(checkpoint_text, trust, origin, bool(lines))
-    findings.extend(cp_findings)
+    checkpoint, checkpoint_verified, cp_findings = _read_checkpoint(checkpoint_text, trust, origin)
+    chunker = _Chunker(blocks)
+    first, chunks = _first_and_rest(chunker)
     if origin is None:
-        origin = checkpoint.origin if checkpoint is not None else (_peek_origin(lines[0]) if lines else None)
+        origin = checkpoint.origin if checkpoint is not None else (_peek_origin(first) if first is not None else None)
+    folded = _Fold(trust, history)
+    for result in _run(_jobs(chunks, origin, _key_material(trust), history), workers):
+        folded.add(result)
+    size = folded.size
+
+    findings: list[LogFinding] = []
+    if chunker.torn:
+        findings.append(LogFinding("torn-tail", f"the last {chunker.torn} bytes are a torn, uncommitted line (no newline); "
+                                   "the next append removes them", size, "warning"))
+    findings.extend(cp_findings)
+    if checkpoint_text is None:
+        findings.append(LogFinding("no-checkpoint", "no checkpoint: truncation of the log cannot be detected", None,
+                                   "error" if size else "warning"))
     if checkpoint is not None and checkpoint.origin != origin:
         findings.append(LogFinding("origin", f"checkpoint is for log {checkpoint.origin!r}, not {origin!r}"))
     if trust is None:
@@ -226,34 +363,28 @@ def verify_log(
                                    None, "warning"))
     elif not trust.keys_for("corrector")[0]:
         findings.append(LogFinding("trust", "the trust root names no corrector keys"))
+    findings.extend(folded.entry_findings())
 
-    chunks = _run_jobs(_jobs(lines, origin, trust), workers)
-    results = [entry for done in chunks for entry in done.entries]
-    leaf_hashes = [r.leaf for r in results]
-    line_hashes = [r.line_sha for r in results]
-    entry_findings, good = _entry_findings(results, line_hashes, trust)
-    findings.extend(entry_findings)
-
-    root = _tree_root(chunks)
+    root = folded.tree.root()
+    leaf_hashes = folded.leaf_hashes()
     if checkpoint is not None:
-        findings.extend(_checkpoint_findings(checkpoint, len(lines), root, leaf_hashes))
+        findings.extend(_checkpoint_findings(checkpoint, size, root, leaf_hashes))
     if since_checkpoint is not None:
         log_keys = _log_keys(trust) if trust is not None else []
         findings.extend(_check_since(since_checkpoint, checkpoint, leaf_hashes, log_keys, origin, trust is not None))
 
     return LogReport(
         origin=origin,
-        size=len(lines),
+        size=size,
         root=root,
         checkpoint=checkpoint,
         checkpoint_verified=checkpoint_verified,
         signatures_verified=trust is not None,
-        torn_bytes=torn,
+        torn_bytes=chunker.torn,
         findings=tuple(findings),
-        lines=tuple(lines),
-        record_seqs=tuple(good),
-        leaf_hashes=tuple(leaf_hashes),
-        line_hashes=tuple(line_hashes),
+        status=folded.status(),
+        leaf_hashes=leaf_hashes,
+        line_digests=b"".join(folded.digests),
     )
 
 

@@ -8,11 +8,13 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from provenance.corrections import merkle
 from provenance.corrections.errors import ProofError
 from provenance.corrections.proofs import proof_document, verify_proof_document
-from provenance.corrections.verify import CHUNK_ENTRIES, verify_log
+from provenance.corrections.verify import CHUNK_ENTRIES, verify_log, verify_log_blocks
 
 BENCH = Path(__file__).resolve().parents[2] / "bench" / "bench_corrections.py"
 
@@ -69,3 +71,50 @@ def test_inclusion_proofs_from_a_verified_report(big: tuple[bytes, bytes, object
     doc["proof"] = doc["proof"][:-1]
     with pytest.raises(ProofError):
         verify_proof_document(doc, trust=trust)  # type: ignore[arg-type]
+
+
+def _blocks(data: bytes, sizes: list[int]) -> list[bytes]:
+    out, pos = [], 0
+    for size in sizes:
+        out.append(data[pos : pos + size])
+        pos += size
+    out.append(data[pos:])
+    return out
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(sizes=st.lists(st.integers(1, 400_000), max_size=12), torn=st.binary(max_size=40).filter(lambda b: b"\n" not in b))
+def test_streamed_blocks_cut_anywhere_give_the_same_report(big: tuple[bytes, bytes, object], sizes: list[int],
+                                                           torn: bytes) -> None:
+    entries, checkpoint, trust = big
+    data = entries + torn
+    whole = verify_log(data, checkpoint, trust=trust, workers=2)  # type: ignore[arg-type]
+    streamed = verify_log_blocks(_blocks(data, sizes), checkpoint, trust=trust, workers=2)  # type: ignore[arg-type]
+    assert streamed == whole
+    assert streamed.torn_bytes == len(torn) and streamed.size == 2 * CHUNK_ENTRIES + 77
+
+
+def test_status_is_folded_in_the_workers_and_matches_the_records(big: tuple[bytes, bytes, object]) -> None:
+    from provenance.corrections.entries import read_record
+    from provenance.corrections.status import current_status
+
+    entries, checkpoint, trust = big
+    report = verify_log(entries, checkpoint, trust=trust, workers=2)  # type: ignore[arg-type]
+    records = [read_record(line, seq) for seq, line in enumerate(entries.split(b"\n")[:-1])]
+    assert report.status == current_status(records)
+    lean = verify_log(entries, checkpoint, trust=trust, workers=2, history=False)  # type: ignore[arg-type]
+    assert lean.status.history == () and lean.status.claims == report.status.claims and lean.ok
+
+
+def test_a_stream_reads_the_log_in_bounded_blocks(big: tuple[bytes, bytes, object], tmp_path: Path) -> None:
+    from provenance.corrections.store import checkpoint_path, open_log
+
+    entries, checkpoint, trust = big
+    log = tmp_path / "log.jsonl"
+    log.write_bytes(entries)
+    checkpoint_path(log).write_bytes(checkpoint)
+    with open_log(log, block_size=100_000) as stream:
+        blocks = list(stream.blocks())
+        report = verify_log_blocks(stream.blocks(), stream.checkpoint, trust=trust)  # type: ignore[arg-type]
+    assert max(len(b) for b in blocks) <= 100_000 and b"".join(blocks) == entries
+    assert report.ok and report.size == 2 * CHUNK_ENTRIES + 77

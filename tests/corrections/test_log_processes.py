@@ -48,7 +48,7 @@ def test_four_processes_times_250_appends_give_1000_chained_entries(env: Env) ->
     assert all(hashlib.sha256(lines[s]).hexdigest() == sha for s, sha in committed.items())
     # Each worker's own appends stay in its own order.
     for tag in ("w0", "w1", "w2", "w3"):
-        mine = [int(r["what_was_wrong"].split("#")[1]) for r in report.records if r["what_was_wrong"].startswith(tag + " ")]
+        mine = [int(h.what_was_wrong.split("#")[1]) for h in report.status.history if h.what_was_wrong.startswith(tag + " ")]
         assert mine == list(range(250))
 
 
