@@ -221,3 +221,21 @@ def test_a_damaged_first_entry_of_a_log_is_a_finding_not_a_refusal(env: Env) -> 
     env.log.write_bytes(b"\n".join(lines))
     proc = run("correct", "verify", env.log, "--trust", env.trust_path, "--json")
     assert proc.returncode == 1 and "signature" in {f["code"] for f in json.loads(proc.stdout)["findings"]}
+
+
+def test_a_record_without_a_type_is_a_finding_not_an_internal_error(tmp_path: Path) -> None:
+    # Without --trust nothing is signed-checked, so anyone can write such a line; the status fold read rec["type"].
+    from provenance.corrections.record import PAYLOAD_TYPE
+    from provenance.jsonio import canonical_bytes
+
+    payload = canonical_bytes({"seq": 0, "log": "example.org/log", "prev": None})
+    envelope = {"payload": base64.b64encode(payload).decode(), "payloadType": PAYLOAD_TYPE,
+                "signatures": [{"keyid": "", "sig": base64.b64encode(bytes(64)).decode()}]}
+    log = tmp_path / "odd.jsonl"
+    log.write_bytes(canonical_bytes(envelope) + b"\n")
+    proc = run("correct", "verify", log, "--json")
+    assert proc.returncode == 1, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert "schema" in {f["code"] for f in doc["findings"]} and doc["status"]["count"] == 1
+    shown = run("correct", "show", log)
+    assert shown.returncode == 1 and "internal error" not in shown.stderr
