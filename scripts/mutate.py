@@ -59,7 +59,7 @@ TARGETS: tuple[Target, ...] = (
     Target("provenance.claims.decimal_text", ("tests/claims/test_decimal_text.py",)),
     Target("provenance.claims.formula", ("tests/claims/test_formula.py",)),
     Target("provenance.claims.engine", ("tests/claims/test_engine.py",),
-           functions=("precision_bound", "tolerance_bound", "within", "compare")),
+           functions=("_bounds", "compare_pair", "compare")),
 )
 
 _BINOP_SWAPS: dict[type[ast.operator], type[ast.operator]] = {

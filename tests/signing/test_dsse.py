@@ -410,3 +410,10 @@ def test_one_valid_unhinted_signature_short_of_a_threshold_of_two_is_not_duplica
     with pytest.raises(ThresholdNotMet) as info:
         verify_envelope(envelope, trusted(1, 2), 2)
     assert type(info.value) is ThresholdNotMet
+
+
+def test_duplicates_without_hints_are_named_as_duplicates() -> None:
+    envelope = env(signers=(1,))
+    envelope["signatures"] = [{"keyid": "", "sig": envelope["signatures"][0]["sig"]} for _ in range(2)]
+    with pytest.raises(DuplicateSignatures):
+        verify_envelope(envelope, trusted(1, 2), 2)
