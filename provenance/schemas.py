@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator, validators
 from jsonschema.exceptions import ValidationError
 from referencing import Registry, Resource
 
@@ -67,11 +68,61 @@ def _registry() -> Registry:
     return Registry().with_resources(resources)
 
 
+def ecma_pattern(pattern: str) -> str:
+    """``pattern`` with ECMA-262's ``$`` (the end of the string) spelled for Python's :mod:`re`.
+
+    JSON Schema patterns are ECMA-262 regular expressions, where ``$`` matches only at the
+    end; in Python ``$`` also matches before a final newline, so ``"^[0-9a-f]{64}$"`` would
+    accept a digest followed by ``"\\n"``. Every unescaped ``$`` outside a character class
+    becomes ``\\Z``; nothing else changes.
+    """
+    out: list[str] = []
+    in_class = False
+    i = 0
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "\\":
+            out.append(pattern[i : i + 2])
+            i += 2
+            continue
+        if in_class:
+            in_class = ch != "]"
+        elif ch == "[":
+            in_class = True
+        elif ch == "$":
+            ch = "\\Z"
+        out.append(ch)
+        i += 1
+    return "".join(out)
+
+
+@functools.cache
+def _compiled(pattern: str) -> re.Pattern[str]:
+    return re.compile(ecma_pattern(pattern))
+
+
+def _pattern_keyword(validator: Any, pattern: str, instance: Any, schema: Mapping[str, Any]) -> Any:
+    if isinstance(instance, str) and not _compiled(pattern).search(instance):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+SchemaValidator = validators.extend(Draft202012Validator, {"pattern": _pattern_keyword})  # type: ignore[no-untyped-call]
+"""Draft 2020-12 with ECMA-262 pattern anchors: the one validator class for every schema we ship."""
+
+
+def validator_for(schema: Mapping[str, Any]) -> Draft202012Validator:
+    """A :data:`SchemaValidator` for ``schema``, resolving our ``$id``s through the one registry."""
+    validator: Draft202012Validator = SchemaValidator(
+        schema, registry=_registry(), format_checker=Draft202012Validator.FORMAT_CHECKER
+    )
+    return validator
+
+
 @functools.cache
 def _validator(name: str) -> Draft202012Validator:
     schema = load_schema(name)
     Draft202012Validator.check_schema(schema)
-    return Draft202012Validator(schema, registry=_registry(), format_checker=Draft202012Validator.FORMAT_CHECKER)
+    return validator_for(schema)
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Property tests check what holds, not how fast: on a loaded CI machine a per-example
+# deadline or a "too slow" health check only makes them flaky.
+settings.register_profile("provenance", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("provenance")
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"

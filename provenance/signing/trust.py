@@ -39,13 +39,12 @@ from pathlib import Path
 from typing import Any, Literal
 
 from jsonschema import Draft202012Validator
-from referencing import Registry, Resource
 
 from provenance import contracts
 from provenance.clock import parse_time, rfc3339, utc_now
 from provenance.errors import InputError
 from provenance.jsonio import canonical_bytes, load_json_file, loads_strict, write_json
-from provenance.schemas import SCHEMA_BASE_URI, load_schema, validate
+from provenance.schemas import SCHEMA_BASE_URI, validate, validator_for
 from provenance.signing.dsse import (
     VerifiedEnvelope,
     add_signatures,
@@ -151,10 +150,7 @@ class TrustChain:
 
 @functools.cache
 def _metadata_validator() -> Draft202012Validator:
-    schema = load_schema(CONTRACT)
-    uri = SCHEMA_BASE_URI + CONTRACT + ".json"
-    registry: Registry = Registry().with_resource(uri, Resource.from_contents(schema))
-    return Draft202012Validator({"$ref": uri + "#/$defs/metadata"}, registry=registry)
+    return validator_for({"$ref": SCHEMA_BASE_URI + CONTRACT + ".json#/$defs/metadata"})
 
 
 def _validate_metadata(doc: Any, where: str) -> None:
