@@ -16,10 +16,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from provenance.bundle.artifacts import CarriedArtifact, carried_artifacts
 from provenance.bundle.layout import (
     ATTESTATION,
     CORRECTIONS_CHECKPOINT,
     CORRECTIONS_LOG,
+    CRATE,
     MANIFEST,
     REPRO_RUNS,
     SOURCE_PROVENANCE,
@@ -28,6 +30,7 @@ from provenance.bundle.layout import (
     bundle_id_of,
 )
 from provenance.bundle.verify import VerifyReport, read_bag, verify_read_bag
+from provenance.bundle.verify.findings import count_claims, describe_claims
 from provenance.errors import InputError
 from provenance.jsonio import loads_strict
 from provenance.signing.trust import TrustRoot
@@ -67,6 +70,25 @@ class ReportData:
     correction_status: Mapping[str, Any] | None
     files: tuple[tuple[str, int, str], ...]
     verification: VerifyReport | None = field(default=None)
+    archived_doi: str | None = None
+    """The DOI of the archived copy this bundle is (from the archive it was deposited to), when known."""
+    artifacts: tuple[CarriedArtifact, ...] = ()
+
+    def claim_statuses(self) -> dict[str, str]:
+        """Each checked claim's final status."""
+        return {str(v.get("claim_id")): str(v.get("status")) for v in self.verdicts}
+
+    def unchecked(self) -> tuple[str, ...]:
+        """Claims of the manifest with no verdict (they state no check)."""
+        checked = self.claim_statuses()
+        claims = self.manifest.get("claims")
+        return tuple(str(c.get("id")) for c in (claims if isinstance(claims, list) else [])
+                     if isinstance(c, Mapping) and str(c.get("id")) not in checked)
+
+    def corrected(self) -> dict[str, str]:
+        """Each claim the carried correction log names, with its status there."""
+        claims = (self.correction_status or {}).get("claims")
+        return {str(k): str(v) for k, v in claims.items()} if isinstance(claims, Mapping) else {}
 
 
 MAX_DOCUMENT_BYTES = 16 * 1024 * 1024
@@ -84,6 +106,12 @@ def _doc(contents: Mapping[str, bytes], name: str) -> Any:
         return None
 
 
+def _changes(value: Any) -> list[str]:
+    """A record's ``what_changed`` as sentences (its items are ``{"summary": ...}``)."""
+    items = value if isinstance(value, list) else []
+    return [str(c.get("summary")) if isinstance(c, Mapping) else str(c) for c in items if c]
+
+
 def _key_use(name: str, envelope: Any, verified: bool | None, trust: TrustRoot | None) -> KeyUse | None:
     if not isinstance(envelope, Mapping):
         return None
@@ -93,8 +121,12 @@ def _key_use(name: str, envelope: Any, verified: bool | None, trust: TrustRoot |
     return KeyUse(name, keyids, str(envelope.get("payloadType", "")), verified, names)
 
 
-def load_report_data(path: str | os.PathLike[str], trust: TrustRoot | None = None) -> ReportData:
-    """Read a bundle (directory or zip, nothing extracted); with ``trust`` run the full verification too."""
+def load_report_data(path: str | os.PathLike[str], trust: TrustRoot | None = None, *,
+                     archived_doi: str | None = None) -> ReportData:
+    """Read a bundle (directory or zip, nothing extracted); with ``trust`` run the full verification too.
+
+    ``archived_doi`` is the DOI an archive gave this very bundle (the record's own DOI is in its manifest).
+    """
     bag, kind = read_bag(path)
     contents = bag.contents
     verification = verify_read_bag(bag, str(path), kind, trust, lean_mode="off") if trust is not None else None
@@ -121,12 +153,14 @@ def load_report_data(path: str | os.PathLike[str], trust: TrustRoot | None = Non
 
         log_report = verify_log(contents[CORRECTIONS_LOG], contents.get(CORRECTIONS_CHECKPOINT), trust=trust)
         view = log_report.status
-        corrections = [h.to_json() for h in view.history]
+        changes = {r.get("seq"): r.get("what_changed") for r in log_report.records}
+        corrections = [{**h.to_json(), "what_changed": _changes(changes.get(h.seq))} for h in view.history]
         status = {**view.to_json(), "signatures_verified": log_report.signatures_verified,
                   "checkpoint_verified": log_report.checkpoint_verified, "ok": log_report.ok}
     files = tuple(
         (name, d.size, d["sha256"]) for name, d in sorted(bag.files.items())
     )
+    artifacts = carried_artifacts({name: d.size for name, d in bag.files.items()}, _doc(contents, CRATE))
     return ReportData(
         bundle=str(path),
         kind=kind,
@@ -145,6 +179,8 @@ def load_report_data(path: str | os.PathLike[str], trust: TrustRoot | None = Non
         correction_status=status,
         files=files,
         verification=verification,
+        archived_doi=archived_doi,
+        artifacts=artifacts,
     )
 
 
@@ -236,16 +272,32 @@ def _lean_text(lean: Mapping[str, Any] | None) -> str:
 # ------------------------------------------------------------------ HTML
 
 _CSS = """
-body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:2rem auto;max-width:72rem;padding:0 1rem;color:#1b1f24}
+body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:2rem auto;max-width:72rem;padding:0 1rem;color:#1b1f24;background:#fff}
 h1{font-size:1.6rem;margin-bottom:.2rem}h2{font-size:1.2rem;border-bottom:1px solid #d0d7de;padding-bottom:.2rem;margin-top:2rem}
 table{border-collapse:collapse;width:100%;margin:.5rem 0}th,td{border:1px solid #d0d7de;padding:.35rem .5rem;text-align:left;vertical-align:top}
 th{background:#f6f8fa}code,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:.85em;word-break:break-all}
-.badge{display:inline-block;padding:.05rem .45rem;border-radius:.7rem;font-weight:600;font-size:.8rem;color:#fff}
-.verified,.ok{background:#1a7f37}.falsified,.fail{background:#cf222e}.inconclusive,.skip{background:#9a6700}.error{background:#8250df}
-.not-checked{background:#6e7781}.muted{color:#57606a}.banner{padding:.6rem .8rem;border-radius:.4rem;margin:1rem 0}
+.badge{display:inline-block;padding:.05rem .45rem;border-radius:.7rem;font-weight:600;font-size:.8rem;color:#fff;background:#57606a}
+.tone-good{background:#1a7f37}.tone-bad{background:#cf222e}.tone-warn{background:#9a6700}.tone-info{background:#0969da}
+.tone-odd{background:#8250df}.tone-none{background:#57606a}.muted{color:#57606a}.banner{padding:.6rem .8rem;border-radius:.4rem;margin:.6rem 0;color:#1b1f24}
 .good{background:#dafbe1;border:1px solid #4ac26b}.bad{background:#ffebe9;border:1px solid #ff8182}.neutral{background:#fff8c5;border:1px solid #d4a72c}
 dl{display:grid;grid-template-columns:12rem 1fr;gap:.2rem .8rem}dt{font-weight:600}dd{margin:0}
 """
+
+_TONE = {
+    # verdicts and checklist
+    "verified": "good", "ok": "good", "falsified": "bad", "fail": "bad", "inconclusive": "warn", "skip": "warn",
+    "error": "odd", "not checked": "none",
+    # record and claim status in the correction log
+    "current": "good", "clarified": "info", "corrected": "warn", "under_concern": "warn",
+    "partially_retracted": "bad", "retracted": "bad", "withdrawn": "bad",
+    # correction types (Crossmark: removal, retraction, partial retraction and withdrawal are errors)
+    "correction": "warn", "erratum": "warn", "addendum": "info", "clarification": "info",
+    "expression_of_concern": "warn", "partial_retraction": "bad", "retraction": "bad", "withdrawal": "bad",
+    "removal": "bad",
+    # Crossmark severity
+    "alert": "warn",
+}
+"""Every status word the page shows, and the tone of its badge (each tone is white on a dark colour)."""
 
 
 def _e(value: Any) -> str:
@@ -253,18 +305,42 @@ def _e(value: Any) -> str:
 
 
 def _badge(status: Any) -> str:
-    cls = re.sub(r"[^a-z-]", "", str(status).replace(" ", "-").lower()) or "not-checked"
-    return f'<span class="badge {cls}">{_e(status)}</span>'
+    tone = _TONE.get(str(status).strip().lower(), "none")
+    return f'<span class="badge tone-{tone}">{_e(str(status).replace("_", " "))}</span>'
 
 
-def _doi_link(doi: Any) -> str:
+def _doi_link(doi: Any, *, missing: str = "none yet") -> str:
     if not isinstance(doi, str) or not doi:
-        return "none yet"
+        return _e(missing)
     safe = doi if re.fullmatch(r"10\.\d{4,9}/[^\s\"<>]+", doi) else None
     if safe is None:
         return _e(doi)
     note = " (DataCite test prefix: never resolves)" if doi.startswith("10.5072/") else ""
     return f'<a href="https://doi.org/{html.escape(safe, quote=True)}">{_e(doi)}</a>{_e(note) if note else ""}'
+
+
+def _banners(data: ReportData) -> list[str]:
+    """The two facts at the top, kept apart: the bundle's integrity and signatures, and the record's claims."""
+    out = []
+    if data.verification is not None:
+        c = data.verification.counts()
+        cls, word = ("good", "VERIFIED") if data.verification.ok else ("bad", "VERIFICATION FAILED")
+        out.append(f'<div class="banner {cls}"><strong>Integrity and signatures: {word}</strong> against the trust '
+                   f'root: {c["ok"]} checks ok, {c["fail"]} failed, {c["skip"]} skipped.</div>')
+    elif data.bag_valid:
+        out.append('<div class="banner neutral"><strong>Integrity: every digest matches</strong>, but signatures were '
+                   "not checked: run <code>provenance verify BUNDLE --trust TRUST</code> or give --trust.</div>")
+    else:
+        out.append('<div class="banner bad">Integrity: <strong>The bag is damaged:</strong> '
+                   + "; ".join(_e(p) for p in data.bag_problems[:10]) + "</div>")
+    statuses, unchecked, corrected = data.claim_statuses(), data.unchecked(), data.corrected()
+    counts = count_claims(statuses, unchecked, corrected)
+    cls = "bad" if counts["falsified"] or counts["error"] else "neutral" if counts["corrected"] else "good"
+    record = data.correction_status.get("status") if data.correction_status else None
+    status = f" Record status {_badge(record)}." if record else ""
+    out.append(f'<div class="banner {cls}"><strong>Claims:</strong> {_e(describe_claims(statuses, unchecked, corrected))}'
+               f".{status}</div>")
+    return out
 
 
 def render_html(data: ReportData) -> str:
@@ -280,17 +356,7 @@ def render_html(data: ReportData) -> str:
         f"<h1>{_e(title)}</h1>",
         f'<p class="muted">Audit report of bundle <code>{_e(data.bundle_id)}</code> ({_e(data.kind)})</p>',
     ]
-    if data.verification is not None:
-        c = data.verification.counts()
-        cls, word = ("good", "VERIFIED") if data.verification.ok else ("bad", "VERIFICATION FAILED")
-        out.append(f'<div class="banner {cls}"><strong>{word}</strong> against the trust root: {c["ok"]} checks ok, '
-                   f'{c["fail"]} failed, {c["skip"]} skipped.</div>')
-    elif data.bag_valid:
-        out.append('<div class="banner neutral">Bag integrity holds (every digest matches), but signatures were '
-                   "not checked: run <code>provenance verify BUNDLE --trust TRUST</code> or give --trust.</div>")
-    else:
-        out.append('<div class="banner bad"><strong>The bag is damaged:</strong> '
-                   + "; ".join(_e(p) for p in data.bag_problems[:10]) + "</div>")
+    out.extend(_banners(data))
     out.append("<h2>Record</h2><dl>")
     info = dict(data.bag_info)
     authors = ", ".join(
@@ -302,7 +368,9 @@ def render_html(data: ReportData) -> str:
     gate = m.get("gate_verdict") if isinstance(m.get("gate_verdict"), Mapping) else None
     rows = [
         ("Record id", f"<code>{_e(m.get('record_id'))}</code>"),
-        ("DOI", _doi_link(m.get("doi"))),
+        ("DOI of the record", _doi_link(m.get("doi"), missing="none stated in the record")),
+        ("DOI of this archived copy", _doi_link(data.archived_doi,
+                                                missing="not known (not deposited, or not from this archive)")),
         ("Authors", authors or "—"),
         ("Submitted", _e(m.get("submitted"))),
         ("Research question", _e(m.get("research_question"))),
@@ -350,6 +418,12 @@ def render_html(data: ReportData) -> str:
                        f'exit {_e(run.get("exit_code"))}</td><td>{shown}</td></tr>')
         out.append("</table>")
 
+    if data.artifacts:
+        out.append("<h2>Artifacts</h2><table><tr><th>Artifact</th><th>Files</th><th>Bytes</th><th>Description</th></tr>")
+        out.extend(f"<tr><td><code>{_e(a.name)}</code></td><td>{a.files}</td><td>{a.bytes}</td>"
+                   f"<td>{_e(a.description or '—')}</td></tr>" for a in data.artifacts)
+        out.append("</table>")
+
     out.append("<h2>Signatures and keys</h2><table><tr><th>Document</th><th>Payload type</th><th>Key ids</th>"
                "<th>Checked</th></tr>")
     for s in data.signatures:
@@ -370,14 +444,18 @@ def render_html(data: ReportData) -> str:
         out.append(f'<p>Record status {_badge(st.get("status"))}, {_e(st.get("count"))} correction(s); '
                    f'signatures {"verified" if st.get("signatures_verified") else "not verified"}, checkpoint '
                    f'{"verified" if st.get("checkpoint_verified") else "not verified"}.</p>')
-        out.append("<table><tr><th>#</th><th>Type</th><th>Issued</th><th>Claims</th><th>Reason</th></tr>")
+        out.append("<table><tr><th>#</th><th>Type</th><th>Severity</th><th>Issued</th><th>Claims</th>"
+                   "<th>What was wrong</th><th>What changed</th><th>Reason</th></tr>")
         for h in data.corrections:
             reason = _mapping(h.get("reason"))
-            sup = f" (superseded by #{_e(h.get('superseded_by'))})" if h.get("superseded_by") is not None else ""
-            out.append(f"<tr><td>{_e(h.get('seq'))}</td><td>{_badge(h.get('type'))} {_e(h.get('severity'))}{sup}</td>"
+            sup = f"<br>superseded by #{_e(h.get('superseded_by'))}" if h.get("superseded_by") is not None else ""
+            changed = "<br>".join(_e(c) for c in h.get("what_changed") or []) or "—"
+            out.append(f"<tr><td>{_e(h.get('seq'))}</td><td>{_badge(h.get('type'))}{sup}</td>"
+                       f"<td>{_badge(h.get('severity'))}</td>"
                        f"<td>{_e(h.get('issued_at'))}<br>{_e(h.get('issued_by'))}</td>"
                        f"<td>{_e(', '.join(h.get('claims') or []) or 'all')}</td>"
-                       f"<td>{_e(reason.get('category'))}: {_e(reason.get('text'))}<br>{_e(h.get('what_was_wrong'))}</td></tr>")
+                       f"<td>{_e(h.get('what_was_wrong'))}</td><td>{changed}</td>"
+                       f"<td>{_e(str(reason.get('category', '')).replace('_', ' '))}: {_e(reason.get('text'))}</td></tr>")
         out.append("</table>")
 
     if data.verification is not None:
@@ -427,14 +505,19 @@ def render_markdown(data: ReportData) -> str:
     if data.verification is not None:
         c = data.verification.counts()
         word = "**VERIFIED**" if data.verification.ok else "**VERIFICATION FAILED**"
-        lines += [f"{word} against the trust root: {c['ok']} ok, {c['fail']} failed, {c['skip']} skipped.", ""]
+        lines += [f"Integrity and signatures: {word} against the trust root: {c['ok']} ok, {c['fail']} failed, "
+                  f"{c['skip']} skipped.", ""]
     elif not data.bag_valid:
-        lines += ["**The bag is damaged:** " + "; ".join(_m(p) for p in data.bag_problems[:10]), ""]
+        lines += ["Integrity: **the bag is damaged:** " + "; ".join(_m(p) for p in data.bag_problems[:10]), ""]
+    record = data.correction_status.get("status") if data.correction_status else None
+    lines += [f"Claims: **{_m(describe_claims(data.claim_statuses(), data.unchecked(), data.corrected()))}**"
+              + (f"; record status **{_m(record)}**" if record else "") + ".", ""]
     doi = m.get("doi")
     lines += [
         "## Record", "",
         f"- Record id: {_code(m.get('record_id'))}",
-        f"- DOI: {_m(doi) if doi else 'none yet'}",
+        f"- DOI of the record: {_m(doi) if doi else 'none stated in the record'}",
+        f"- DOI of this archived copy: {_m(data.archived_doi) if data.archived_doi else 'not known'}",
         f"- Authors: {', '.join(_m(n) for n, _ in _authors(m)) or '—'}",
         f"- Submitted: {_m(m.get('submitted'))}",
         f"- Research question: {_m(m.get('research_question'))}",
@@ -464,13 +547,19 @@ def render_markdown(data: ReportData) -> str:
         lines.append("")
         for h in data.corrections:
             reason = _mapping(h.get("reason"))
+            changed = "; ".join(h.get("what_changed") or []) or "—"
             lines.append(f"- #{_m(h.get('seq'))} {_m(h.get('type'))} ({_m(h.get('severity'))}), {_m(h.get('issued_at'))} "
-                         f"by {_m(h.get('issued_by'))}: {_m(reason.get('category'))}: {_m(reason.get('text'))}")
+                         f"by {_m(h.get('issued_by'))}: what was wrong: {_m(h.get('what_was_wrong'))}; what changed: "
+                         f"{_m(changed)}; reason ({_m(reason.get('category'))}): {_m(reason.get('text'))}")
     if data.verification is not None:
         lines += ["", "## Verification checklist", ""]
         for f in data.verification.findings:
             mark = {"ok": "✓", "fail": "✗", "skip": "–"}[f.status]
             lines.append(f"- {mark} {_code(f.id)} {(_code(f.file) + ' ') if f.file else ''}{_m(f.message)}")
+    if data.artifacts:
+        lines += ["", "## Artifacts", ""]
+        lines += [f"- {_code(a.name)}: {a.files} file(s), {a.bytes} bytes" + (f": {_m(a.description)}" if a.description
+                  else "") for a in data.artifacts]
     lines += ["", "## Files", "", "| File | Bytes | sha256 |", "|---|---|---|"]
     lines += [f"| {_code(n)} | {size} | {_code(d)} |" for n, size, d in data.files]
     return "\n".join(lines) + "\n"

@@ -17,16 +17,30 @@ from provenance.signing.trust import TrustRoot
 _MARK = {"ok": "[green]✓[/green]", "fail": "[bold red]✗[/bold red]", "skip": "[yellow]-[/yellow]"}
 
 
+def _facts(report: VerifyReport) -> list[str]:
+    """The two facts, kept apart: the bundle's integrity and signatures, and the record's claims."""
+    c = report.counts()
+    integrity = (f"[bold green]VERIFIED[/bold green] ({c['ok']} checks ok, 0 failed, {c['skip']} skipped)" if report.ok
+                 else f"[bold red]FAILED[/bold red] ({c['fail']} failed, {c['ok']} ok, {c['skip']} skipped)")
+    counts = report.claim_counts()
+    style = "bold red" if counts["falsified"] or counts["error"] else "bold yellow" if counts["corrected"] else "green"
+    status = f"; record status {escape(report.record_status)}" if report.record_status else ""
+    return [f"integrity and signatures: {integrity}",
+            f"claims: [{style}]{escape(report.claims_text())}[/{style}]{status}"]
+
+
 def print_checklist(report: VerifyReport) -> None:
-    """The checklist for people: one line per finding, failures named with their file."""
+    """The checklist for people: the two facts first, one line per finding, the two facts again at the end."""
     console.print(f"bundle {escape(report.bundle)} ({report.kind})")
     console.print(f"  record {escape(report.record_id or '?')}, bundle id {report.bundle_id or '?'}")
+    facts = _facts(report)
+    for line in facts:
+        console.print(f"  {line}")
     for f in report.findings:
         where = f" [dim]{escape(f.file)}[/dim]" if f.file else ""
         console.print(f"  {_MARK[f.status]} {escape(f.id)}{where}: {escape(f.message)}")
-    c = report.counts()
-    verdict = "[bold green]VERIFIED[/bold green]" if report.ok else "[bold red]FAILED[/bold red]"
-    console.print(f"{verdict}: {c['ok']} ok, {c['fail']} failed, {c['skip']} skipped")
+    for line in facts:
+        console.print(line)
 
 
 @click.command("verify")

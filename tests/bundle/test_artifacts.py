@@ -165,9 +165,9 @@ def test_a_file_that_changes_while_it_is_copied_is_refused(env: Env, tmp_path: P
     assert not (tmp_path / "out").exists()
 
 
-def test_the_deposit_metadata_lists_the_artifacts(carried: Path, tmp_path: Path) -> None:
+def test_the_deposit_metadata_lists_the_artifacts(env: Env, carried: Path, tmp_path: Path) -> None:
     archive = tmp_path / "archive"
-    proc = run("deposit", str(carried), "--archive-dir", str(archive), "--json")
+    proc = run("deposit", str(carried), "--archive-dir", str(archive), "--trust", str(env.trust_path), "--json")
     assert proc.returncode == 0, proc.stderr[-2000:]
     shown = run("archive", "show", json.loads(proc.stdout)["doi"], "--archive-dir", str(archive), "--json")
     description = json.loads(shown.stdout)["metadata"]["description"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -109,3 +110,52 @@ def test_report_command_writes_html_and_markdown(env: Env, cli_bundle: tuple[Pat
     assert proc.returncode == 0, proc.stderr
     md = (tmp_path / "r.md").read_text()
     assert md.startswith("# ") and "| Claim | Check | Exact value | Verdict | Lean theorem |" in md
+
+
+# ---------------------------------------------------------------- issue 15 item 7: verify output, one bug a test
+
+
+def test_a_changed_file_is_named_once_not_per_algorithm_and_per_record_of_its_digest(
+    env: Env, cli_bundle: tuple[Path, str], tmp_path: Path
+) -> None:
+    tampered = tmp_path / "tampered"
+    shutil.copytree(cli_bundle[0], tampered)
+    (tampered / "data" / "manifest.json").write_bytes(
+        (tampered / "data" / "manifest.json").read_bytes().replace(b"Retrieval", b"Retrieved", 1))
+    proc = run("verify", str(tampered), "--trust", str(env.trust_path))
+    crosses = [line for line in proc.stdout.splitlines() if "✗" in line]
+    assert len([c for c in crosses if "data/manifest.json" in c]) == 1, crosses
+    failed = int(re.search(r"FAILED \((\d+) failed", proc.stdout).group(1))  # type: ignore[union-attr]
+    assert failed == len(crosses), proc.stdout
+
+
+def test_an_unreadable_bundle_gives_one_remedy(env: Env, tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("not a bundle\n")
+    proc = run("verify", str(tmp_path / "notes.txt"), "--trust", str(env.trust_path))
+    assert proc.returncode == 2 and proc.stderr.count("give a") == 1, proc.stderr
+
+
+def test_a_truncated_zip_is_called_truncated(env: Env, cli_bundle: tuple[Path, str], tmp_path: Path) -> None:
+    data = cli_bundle[0].with_name("bundle.zip").read_bytes()
+    (tmp_path / "cut.zip").write_bytes(data[: len(data) // 2])
+    proc = run("verify", str(tmp_path / "cut.zip"), "--trust", str(env.trust_path))
+    assert proc.returncode == 2 and "truncated" in proc.stderr and "neither" not in proc.stderr, proc.stderr
+
+
+def test_a_signature_line_names_its_file_once_and_no_option_verify_lacks(
+    env: Env, cli_bundle: tuple[Path, str], tmp_path: Path
+) -> None:
+    from provenance.jsonio import pretty_bytes
+    from provenance.signing.dsse import sign_envelope
+
+    tampered = tmp_path / "resigned"
+    shutil.copytree(cli_bundle[0], tampered)
+    envelope = json.loads((tampered / "attestation.dsse.json").read_text())
+    import base64
+
+    resigned = sign_envelope(base64.b64decode(envelope["payload"]), envelope["payloadType"], [env.outsider])
+    (tampered / "attestation.dsse.json").write_bytes(pretty_bytes(resigned))
+    proc = run("verify", str(tampered), "--trust", str(env.trust_path))
+    line = next(x for x in proc.stdout.splitlines() if "attestation.signature" in x)
+    assert line.count("attestation.dsse.json") == 1, line
+    assert "--role" not in proc.stdout and "--role" not in proc.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 import shutil
 import subprocess
@@ -78,6 +79,121 @@ def test_report_of_a_damaged_bundle_says_so(env: Env, hostile_bundle: Path, tmp_
     assert data.verification is not None and not data.verification.ok
     assert "VERIFICATION FAILED" in render_html(data)
     assert "The bag is damaged" in render_html(load_report_data(damaged))
+
+
+CONTRAST_SCRIPT = """
+<script>
+function rgb(c){const m=c.match(/[\\d.]+/g).map(Number);return {r:m[0],g:m[1],b:m[2],a:m.length>3?m[3]:1};}
+function lum(c){const f=v=>{v/=255;return v<=0.03928?v/12.92:Math.pow((v+0.055)/1.055,2.4);};
+  return 0.2126*f(c.r)+0.7152*f(c.g)+0.0722*f(c.b);}
+function background(el){for(let e=el;e;e=e.parentElement){const c=rgb(getComputedStyle(e).backgroundColor);
+  if(c.a>0)return c;}return {r:255,g:255,b:255,a:1};}
+const out=[];
+for(const el of document.querySelectorAll('.badge, .banner strong, td, dd')){
+  if(!el.innerText.trim())continue;
+  const fg=lum(rgb(getComputedStyle(el).color)), bg=lum(background(el));
+  out.push({text:el.innerText.trim().slice(0,60), cls:el.className,
+            ratio:(Math.max(fg,bg)+0.05)/(Math.min(fg,bg)+0.05)});
+}
+const pre=document.createElement('pre');pre.id='contrast';pre.textContent=JSON.stringify(out);
+document.body.appendChild(pre);
+</script>
+"""
+"""Run in the browser on a copy of the page (the page itself allows no script): every text's contrast."""
+
+
+def _chromium() -> str:
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        pytest.skip("chromium is not installed (make test installs the Debian package when it can)")
+    return chromium
+
+
+def _browser(chromium: str, profile: Path) -> list[str]:
+    return [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            f"--user-data-dir={profile}"]
+
+
+@pytest.fixture(scope="module")
+def corrected_page(env: Env, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """The page of an archived, corrected second version, written by the real CLI; and its archived DOI."""
+    import json
+    import os
+    import sys
+
+    from provenance.signing.keys import save_signing_key
+
+    d = tmp_path_factory.mktemp("corrected-report")
+    save_signing_key(env.corrector, d / "corrector.key", None)
+    save_signing_key(env.log_key, d / "log.key", None)
+    cli_env = {**os.environ, "SOURCE_DATE_EPOCH": "1767225600"}
+
+    def ok(*args: str) -> str:
+        proc = subprocess.run([sys.executable, "-m", "provenance", *args], capture_output=True, text=True,
+                              env=cli_env, timeout=300, check=False)
+        assert proc.returncode == 0, (args, proc.stderr[-2000:])
+        return proc.stdout
+
+    common = ["--claims", str(env.checks), "--key", str(env.attestor_path), "--trust", str(env.trust_path),
+              "--lean", "off"]
+    ok("bundle", "build", str(env.manifest), *common, "-o", str(d / "v1"))
+    ok("correct", "append", str(d / "v1"), "--type", "correction", "--claim", "c5",
+       "--reason", "The gain is 0.7 points, not 1.8", "--what-was-wrong", "c5 stated a gain of 1.8 points",
+       "--what-changed", "c5 now states a gain of 0.7 points", "--key", str(d / "corrector.key"),
+       "--log-key", str(d / "log.key"), "--trust", str(env.trust_path))
+    ok("bundle", "build", str(env.manifest), *common, "--supersedes", str(d / "v1"), "-o", str(d / "v2"), "--zip")
+    archive = d / "archive"
+    ok("deposit", str(d / "v1"), "--archive-dir", str(archive), "--trust", str(env.trust_path))
+    doi = json.loads(ok("deposit", str(d / "v2.zip"), "--archive-dir", str(archive), "--trust", str(env.trust_path), "--json"))["doi"]
+    ok("archive", "fetch", doi, "-o", str(d / "fetched.zip"), "--archive-dir", str(archive))
+    page = d / "report.html"
+    ok("report", str(d / "fetched.zip"), "-o", str(page), "--trust", str(env.trust_path), "--archive-dir", str(archive))
+    return page, doi
+
+
+def test_the_page_keeps_integrity_and_claims_apart_and_shows_the_correction(corrected_page: tuple[Path, str]) -> None:
+    page, doi = corrected_page
+    text = page.read_text()
+    banners = re.findall(r'<div class="banner (\w+)">(.*?)</div>', text)
+    assert banners[0][0] == "good" and "Integrity and signatures: VERIFIED" in banners[0][1]
+    assert banners[1][0] == "bad" and "1 falsified (c5)" in banners[1][1] and "1 corrected (c5: CORRECTED)" in banners[1][1]
+    assert "CORRECTED" in banners[1][1]
+    assert doi.startswith("10.5072/local.") and f">{doi}</a>" in text
+    assert "c5 stated a gain of 1.8 points" in text and "c5 now states a gain of 0.7 points" in text
+    assert text.count("The gain is 0.7 points, not 1.8") == 1  # the reason once
+    assert "Record status  " not in text and "none yet" not in text
+
+
+@pytest.mark.chromium
+def test_every_status_word_is_visible_in_headless_chromium(corrected_page: tuple[Path, str], tmp_path: Path) -> None:
+    import json
+
+    chromium = _chromium()
+    page, doi = corrected_page
+    artifacts = REPO / "test-artifacts"
+    artifacts.mkdir(exist_ok=True)
+    shot = artifacts / "bundle-report-corrected.png"
+    shot.unlink(missing_ok=True)
+    common = _browser(chromium, tmp_path / "profile")
+    proc = subprocess.run([*common, f"--screenshot={shot}", "--window-size=1280,2400", page.as_uri()],
+                          capture_output=True, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    probe = tmp_path / "probe.html"
+    html_text = re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", page.read_text())
+    probe.write_text(html_text.replace("</body>", CONTRAST_SCRIPT + "</body>"), encoding="utf-8")
+    dom = subprocess.run([*common, "--virtual-time-budget=5000", "--dump-dom", probe.as_uri()],
+                         capture_output=True, text=True, timeout=120, check=False)
+    found = re.search(r'<pre id="contrast">(.*?)</pre>', dom.stdout, re.S)
+    assert found, dom.stdout[-2000:]
+    measured = json.loads(html.unescape(found.group(1)))
+    badges = [m for m in measured if "badge" in m["cls"]]
+    words = {m["text"] for m in badges}
+    assert {"CORRECTED", "verified", "falsified", "correction", "alert"} <= words, words
+    low = [m for m in measured if m["ratio"] < 4.5]
+    assert low == [], low  # WCAG AA: every status word and table cell readable
+    assert doi in dom.stdout
 
 
 @pytest.mark.chromium

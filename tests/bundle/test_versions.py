@@ -77,11 +77,13 @@ def test_the_new_version_verifies_and_shows_the_correction(env: Env, versions: t
     assert report["claims_summary"]["corrected"] == 1 and report["corrected_claims"].get("c5") not in (None, "CURRENT")
 
 
-def test_deposited_after_the_first_it_is_a_new_version_of_the_same_concept(versions: tuple[Path, Path, Path]) -> None:
+def test_deposited_after_the_first_it_is_a_new_version_of_the_same_concept(
+    env: Env, versions: tuple[Path, Path, Path]
+) -> None:
     v1, v2, d = versions
     archive = d / "archive"
-    one = json.loads(ok("deposit", str(v1), "--archive-dir", str(archive), "--json").stdout)
-    two = json.loads(ok("deposit", str(v2), "--archive-dir", str(archive), "--json").stdout)
+    one = json.loads(ok("deposit", str(v1), "--archive-dir", str(archive), "--trust", str(env.trust_path), "--json").stdout)
+    two = json.loads(ok("deposit", str(v2), "--archive-dir", str(archive), "--trust", str(env.trust_path), "--json").stdout)
     assert two["concept_doi"] == one["concept_doi"] and two["doi"] != one["doi"]
     assert two["previous"]["doi"] == one["doi"]
 

@@ -8,7 +8,7 @@ An intact bundle can carry a falsified claim; neither fact hides the other.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -16,6 +16,32 @@ from provenance.bundle.artifacts import CarriedArtifact
 
 Status = Literal["ok", "fail", "skip"]
 CLAIM_STATUSES = ("verified", "falsified", "inconclusive", "error")
+
+
+def count_claims(statuses: Mapping[str, str], unchecked: Sequence[str], corrected: Mapping[str, str]) -> dict[str, int]:
+    """How many claims are verified, falsified, inconclusive, in error, not checked, and corrected
+    (named by a correction with a status other than CURRENT)."""
+    out = dict.fromkeys(CLAIM_STATUSES, 0)
+    for status in statuses.values():
+        out[status] = out.get(status, 0) + 1
+    out["not_checked"] = len(unchecked)
+    out["corrected"] = sum(1 for s in corrected.values() if s != "CURRENT")
+    return out
+
+
+def describe_claims(statuses: Mapping[str, str], unchecked: Sequence[str], corrected: Mapping[str, str]) -> str:
+    """One sentence for people: ``3 verified, 1 falsified (c5), 2 not checked, 1 corrected (c5: CORRECTED)``."""
+    counts = count_claims(statuses, unchecked, corrected)
+    parts = []
+    for status in CLAIM_STATUSES:
+        ids = [cid for cid, s in statuses.items() if s == status]
+        if ids or status in ("verified", "falsified"):
+            named = f" ({', '.join(ids[:8])}{', ...' if len(ids) > 8 else ''})" if ids and status != "verified" else ""
+            parts.append(f"{counts[status]} {status}{named}")
+    parts.append(f"{counts['not_checked']} not checked")
+    changed = [f"{cid}: {s}" for cid, s in corrected.items() if s != "CURRENT"]
+    parts.append(f"{counts['corrected']} corrected" + (f" ({', '.join(changed[:8])})" if changed else ""))
+    return ", ".join(parts)
 
 
 @dataclass(frozen=True)
@@ -68,12 +94,11 @@ class VerifyReport:
 
     def claim_counts(self) -> dict[str, int]:
         """How many claims are verified, falsified, inconclusive, error, not checked and corrected."""
-        out = dict.fromkeys(CLAIM_STATUSES, 0)
-        for status in self.claims.values():
-            out[status] = out.get(status, 0) + 1
-        out["not_checked"] = len(self.unchecked)
-        out["corrected"] = sum(1 for s in self.corrected.values() if s != "CURRENT")
-        return out
+        return count_claims(self.claims, self.unchecked, self.corrected)
+
+    def claims_text(self) -> str:
+        """:func:`describe_claims` of this report."""
+        return describe_claims(self.claims, self.unchecked, self.corrected)
 
     def claims_need_attention(self) -> bool:
         """True when a claim is falsified, in error, or corrected: what the top of a report must show."""
