@@ -106,6 +106,22 @@ def _doc(contents: Mapping[str, bytes], name: str) -> Any:
         return None
 
 
+def _what_changed(log: bytes, seqs: Sequence[int]) -> dict[int, Any]:
+    """Each entry's ``what_changed``, read from the log's records (the history does not hold it)."""
+    from provenance.corrections.entries import read_record, split_lines
+    from provenance.errors import ProvenanceError
+
+    lines, _ = split_lines(log)
+    out: dict[int, Any] = {}
+    for seq in seqs:
+        if 0 <= seq < len(lines):
+            try:
+                out[seq] = read_record(lines[seq], seq).get("what_changed")
+            except ProvenanceError:
+                continue
+    return out
+
+
 def _changes(value: Any) -> list[str]:
     """A record's ``what_changed`` as sentences (its items are ``{"summary": ...}``)."""
     items = value if isinstance(value, list) else []
@@ -153,7 +169,7 @@ def load_report_data(path: str | os.PathLike[str], trust: TrustRoot | None = Non
 
         log_report = verify_log(contents[CORRECTIONS_LOG], contents.get(CORRECTIONS_CHECKPOINT), trust=trust)
         view = log_report.status
-        changes = {r.get("seq"): r.get("what_changed") for r in log_report.records}
+        changes = _what_changed(contents[CORRECTIONS_LOG], [h.seq for h in view.history])
         corrections = [{**h.to_json(), "what_changed": _changes(changes.get(h.seq))} for h in view.history]
         status = {**view.to_json(), "signatures_verified": log_report.signatures_verified,
                   "checkpoint_verified": log_report.checkpoint_verified, "ok": log_report.ok}
