@@ -47,6 +47,7 @@ from provenance.bundle.layout import (
     is_signed_name,
 )
 from provenance.bundle.read import open_bundle
+from provenance.bundle.sources import PAYLOAD, PayloadStore
 from provenance.bundle.tools import LeanTools
 from provenance.claims.model import Claim, load_claims
 from provenance.claims.pipeline import (
@@ -375,6 +376,7 @@ def _evaluate(request: BuildRequest, record: _Record, now: datetime, lean: LeanT
         lean=LeanStep(parse_lean_mode(request.lean_mode), toolchain=lean.toolchain, runner=lean.runner),
         repro=step,
         on_script=lambda path: say(f"repro: running {path.name} sealed"),
+        sources=PayloadStore({PAYLOAD + f.payload_name: f.source for a in record.artifacts for f in a.files}),
     )
     repro = _repro_files(step, evaluation.runs) if step is not None else _ReproFiles()
     return _Evaluation(evaluation.verdicts, evaluation.exact, evaluation.lean_version,

@@ -145,7 +145,8 @@ def load_report_data(path: str | os.PathLike[str], trust: TrustRoot | None = Non
     """
     bag, kind = read_bag(path)
     contents = bag.contents
-    verification = verify_read_bag(bag, str(path), kind, trust, lean_mode="off") if trust is not None else None
+    verification = (verify_read_bag(bag, str(path), kind, trust, lean_mode="off", path=path)
+                    if trust is not None else None)
     manifest = _doc(contents, MANIFEST)
     if not isinstance(manifest, Mapping):
         size = len(contents.get(MANIFEST, b""))
@@ -268,9 +269,40 @@ def _claim_rows(data: ReportData) -> list[dict[str, Any]]:
                 "lean": lean,
                 "correction": corrected.get(cid) if isinstance(corrected, Mapping) else None,
                 "reproduced": verdict.get("reproduced_inputs"),
+                "grounding": [g for g in _list(ex.get("grounding") or verdict.get("grounding")) if isinstance(g, Mapping)],
+                "finding": _mapping(ex.get("restatement") or verdict.get("restatement")).get("finding"),
             }
         )
     return rows
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _grounding_counts(rows: Sequence[Mapping[str, Any]]) -> str:
+    """The top line about sources and restatement: how many verified claims do not restate their claim, how
+    many rest on inputs all found in their sources, and which inputs are not (empty when nothing to say)."""
+    verified = [r for r in rows if r["status"] == "verified"]
+    unrestated = [r for r in verified if r["finding"]]
+    sourced = [r for r in rows if r["grounding"] and all(g.get("status") == "found" for g in r["grounding"])]
+    missed = [(r["id"], [str(g.get("input")) for g in r["grounding"] if g.get("status") != "found"]) for r in rows]
+    missed = [(cid, names) for cid, names in missed if names]
+    if not (unrestated or sourced or missed):
+        return ""
+    parts = [f"{len(verified)} verified, of which {len(unrestated)} do not restate their claim"
+             + (f" ({', '.join(r['id'] for r in unrestated)})" if unrestated else "")]
+    if sourced or missed:
+        parts.append(f"{len(sourced)} with every input found in its source")
+    if missed:
+        parts.append("inputs not found in their sources: " + ", ".join(f"{cid} ({', '.join(n)})" for cid, n in missed))
+    return "; ".join(parts) + "."
+
+
+def _locator_text(locator: Any) -> str:
+    if isinstance(locator, Mapping):
+        return ", ".join(f"{k} {v!r}" if isinstance(v, str) else f"{k} {v}" for k, v in locator.items())
+    return str(locator)
 
 
 def _lean_text(lean: Mapping[str, Any] | None) -> str:
@@ -312,6 +344,8 @@ _TONE = {
     "removal": "bad",
     # Crossmark severity
     "alert": "warn",
+    # grounding of an input in its source, and the restatement finding
+    "found": "good", "not found": "warn", "ambiguous": "warn", "does not restate its claim": "warn",
 }
 """Every status word the page shows, and the tone of its badge (each tone is white on a dark colour)."""
 
@@ -359,6 +393,28 @@ def _banners(data: ReportData) -> list[str]:
     return out
 
 
+UNRESTATED = "does not restate its claim"
+"""The badge beside the status of a verdict whose check does not restate its claim."""
+
+
+def _restatement_html(row: Mapping[str, Any]) -> str:
+    if not row["finding"]:
+        return ""
+    return f" {_badge(UNRESTATED)}<br>{_e(row['finding'])}"
+
+
+def _grounding_html(row: Mapping[str, Any]) -> str:
+    if not row["grounding"]:
+        return ""
+    items = "".join(
+        f'<li><strong>{_e(g.get("input"))}</strong> {_badge(g.get("status"))} in <code>{_e(g.get("file"))}</code> at '
+        f'{_e(_locator_text(g.get("locator")))}: <span class="mono">{_e(g.get("span"))}</span>'
+        + ("" if g.get("status") == "found" else f'<br><span class="muted">{_e(g.get("reason"))}</span>') + "</li>"
+        for g in row["grounding"]
+    )
+    return f"<br>Sources:<ul>{items}</ul>"
+
+
 def render_html(data: ReportData) -> str:
     """The report as one self-contained HTML page."""
     m = data.manifest
@@ -373,6 +429,9 @@ def render_html(data: ReportData) -> str:
         f'<p class="muted">Audit report of bundle <code>{_e(data.bundle_id)}</code> ({_e(data.kind)})</p>',
     ]
     out.extend(_banners(data))
+    counts = _grounding_counts(_claim_rows(data))
+    if counts:
+        out.append(f'<div class="banner neutral"><strong>Claims and their sources:</strong> {_e(counts)}</div>')
     out.append("<h2>Record</h2><dl>")
     info = dict(data.bag_info)
     authors = ", ".join(
@@ -418,7 +477,7 @@ def render_html(data: ReportData) -> str:
                 for k, v in r["reproduced"].items() if isinstance(v, Mapping)
             )
         how = f' <span class="muted">{_e(r["method"])} / scope {_e(r["scope"])}</span>' if r["method"] else ""
-        verdict = f'{_badge(r["status"])}{how}<br>{_e(r["reason"])}{repro}{corr}'
+        verdict = f'{_badge(r["status"])}{how}{_restatement_html(r)}<br>{_e(r["reason"])}{repro}{corr}{_grounding_html(r)}'
         out.append(f'<tr><td><strong>{_e(r["id"])}</strong><br>{text}</td><td class="mono">{_e(r["check"])}</td>'
                    f"<td>{value}</td><td>{verdict}</td><td>{_e(_lean_text(r['lean']))}</td></tr>")
     out.append("</table>")
@@ -512,6 +571,14 @@ def _code(value: Any) -> str:
     return f"`{text}`"
 
 
+def _grounding_md(row: Mapping[str, Any]) -> str:
+    return "".join(
+        f"; source of {_m(g.get('input'))}: **{_m(g.get('status'))}** in {_code(g.get('file'))} at "
+        f"{_m(_locator_text(g.get('locator')))}: {_code(g.get('span'))}"
+        for g in row["grounding"]
+    )
+
+
 def render_markdown(data: ReportData) -> str:
     """The report as Markdown (tables in the GitHub dialect)."""
     m = data.manifest
@@ -528,6 +595,9 @@ def render_markdown(data: ReportData) -> str:
     record = data.correction_status.get("status") if data.correction_status else None
     lines += [f"Claims: **{_m(describe_claims(data.claim_statuses(), data.unchecked(), data.corrected()))}**"
               + (f"; record status **{_m(record)}**" if record else "") + ".", ""]
+    counts = _grounding_counts(_claim_rows(data))
+    if counts:
+        lines += [f"Claims and their sources: {_m(counts)}", ""]
     doi = m.get("doi")
     lines += [
         "## Record", "",
@@ -548,7 +618,8 @@ def render_markdown(data: ReportData) -> str:
             f"| **{_m(r['id'])}** {_m(r['text'])} | {_code(r['check'])} | {_m(r['value'])} "
             f"({_code(r['fraction'])}) | **{_m(r['status'])}**"
             + (f" ({_m(r['method'])}, scope {_m(r['scope'])})" if r["method"] else "")
-            + f": {_m(r['reason'])}{corr} | {_m(_lean_text(r['lean']))} |"
+            + (f" **does not restate its claim**: {_m(r['finding'])}" if r["finding"] else "")
+            + f": {_m(r['reason'])}{corr}{_grounding_md(r)} | {_m(_lean_text(r['lean']))} |"
         )
     lines += ["", "## Signatures and keys", ""]
     for s in data.signatures:

@@ -31,6 +31,7 @@ from provenance.claims.verdict import Verdict
 from provenance.errors import InputError, ToolMissing
 from provenance.lean.runner import INSTALL_HINT, LeanRunner, Toolchain, locate_lean
 from provenance.sandbox.runner import Sandbox
+from provenance.sources.grounding import SourceStore
 
 LeanMode = Literal["auto", "off", "require"]
 LEAN_MODES: tuple[LeanMode, ...] = ("auto", "off", "require")
@@ -121,11 +122,12 @@ def evaluate(
     lean: LeanStep | None = None,
     repro: ReproStep | None = None,
     on_script: Callable[[Path], None] | None = None,
+    sources: SourceStore | None = None,
 ) -> Evaluation:
     """Check ``claims`` exactly, prove the results in Lean (``lean``), then feed them from repro runs (``repro``).
 
-    ``base_dir`` is where cited source files are looked up (the ``sourced``
-    scope); ``on_script(path)`` is called before each repro script runs.
+    ``base_dir`` is where cited source files are looked up, unless ``sources``
+    (a bundle's payload) is given (the ``sourced`` scope); ``on_script(path)`` is called before each repro script runs.
     Raises :class:`InputError` for an unknown Lean mode or a missing script,
     :class:`ToolMissing` for ``require`` without Lean; a failing check or script
     is a verdict, never an exception.
@@ -140,7 +142,7 @@ def evaluate(
             if step.mode == "require":
                 raise ToolMissing(why.removeprefix("Lean not run: ") + " (--lean require)", remedy=INSTALL_HINT)
             not_run = {"status": "not_run", "reason": why}
-    exact = check_claims(claims, now=now, base_dir=base_dir, lean=not_run)
+    exact = check_claims(claims, now=now, base_dir=base_dir, lean=not_run, store=sources)
     before_lean = tuple(exact)
     if toolchain is not None and exact:
         from provenance.lean.pipeline import apply_lean

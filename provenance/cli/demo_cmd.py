@@ -147,6 +147,20 @@ def _claims(d: _Demo) -> None:
         d.skip("sealed repro runs (and carrying repro/ in the bundles)", NO_BWRAP)
 
 
+def _sources(d: _Demo) -> None:
+    claims = d.rel(d.inputs / "sourced-claims.json")
+    d.run("Ground check inputs in their sources (CSV, Markdown, PDF): s3 cites a value its source does not hold, "
+          "s4 checks a mean its claim never states", ["claims", "check", claims, "--lean", "off"])
+    verdicts = d.run("The grounding records and restatement findings as JSON", ["claims", "check", claims, "--lean", "off",
+                                                                                  "--json"], lines=JSON_EXCERPT_LINES).json()
+    ungrounded = [f"{v['claim_id']}.{g['input']}" for v in verdicts for g in v.get("grounding", []) if g["status"] != "found"]
+    unrestated = [v["claim_id"] for v in verdicts if (v.get("restatement") or {}).get("finding")]
+    if not ungrounded or not unrestated:
+        raise CheckFailed("the sourced example no longer shows both faults", remedy=f"see {claims}")
+    d.note("sources", f"input not in its source caught: {', '.join(ungrounded)}; check that does not restate its "
+           f"claim caught: {', '.join(unrestated)} (scope sourced only when every input is found)")
+
+
 def _lean(d: _Demo) -> None:
     d.run("Emit each check as a core-Lean theorem (a Lake project)", ["lean", "emit", "manifest.json", "-o", "lean-project"])
     run = d.run("Type-check the theorems with an axiom audit", ["lean", "check", "lean-project"], ok=(0, 3))
@@ -260,7 +274,7 @@ def _hostile(d: _Demo) -> None:
     d.note("hostile input", "an edited bundle FAILED, a rolled-back trust root and a device file were refused")
 
 
-STEPS: tuple[Step, ...] = (_ingest, _claims, _lean, _keys, _first_version, _correct, _second_version, _hostile)
+STEPS: tuple[Step, ...] = (_ingest, _claims, _sources, _lean, _keys, _first_version, _correct, _second_version, _hostile)
 
 
 @click.command("demo")

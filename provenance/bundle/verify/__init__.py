@@ -12,7 +12,8 @@ every finding (``ok``, ``fail`` or ``skip``), never stopping at the first:
 3. the documents (:mod:`.documents`): bag-info, every document against its
    schema, the RO-Crate against the files present, the repro runs;
 4. the claims (:mod:`.claims`): every claim re-evaluated exactly and compared
-   with its recorded verdict; Lean theorems (:mod:`.lean`) re-checked when Lean
+   with its recorded verdict, every sourced input re-grounded in the carried
+   files (:mod:`.grounding`); Lean theorems (:mod:`.lean`) re-checked when Lean
    is there;
 5. the correction log and its checkpoint, when carried (:mod:`.corrections`).
 
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from contextlib import nullcontext
 from pathlib import Path
 
 from archive.bag import BagReport, open_source, validate_bag
@@ -40,6 +42,7 @@ from provenance.bundle.layout import (
     VERDICTS,
     bundle_id_of,
 )
+from provenance.bundle.sources import BagStore
 from provenance.bundle.tools import LeanTools
 from provenance.bundle.verify.bag import check_bag, check_bag_info
 from provenance.bundle.verify.cache import NO_CACHE, VerifyCache
@@ -99,7 +102,7 @@ def verify_bundle(
             raise ToolMissing("lean not found on PATH (--lean require)", remedy=INSTALL_HINT)
     bag, kind = read_bag(path, workers=workers, progress=progress)
     return verify_read_bag(bag, str(path), kind, trust, lean_mode=lean_mode,
-                           lean=LeanTools(toolchain, tools.runner), cache=cache)
+                           lean=LeanTools(toolchain, tools.runner), cache=cache, path=path)
 
 
 def read_bag(
@@ -131,10 +134,13 @@ def verify_read_bag(
     lean_mode: str = "auto",
     lean: LeanTools | None = None,
     cache: VerifyCache | None = None,
+    path: str | os.PathLike[str] | None = None,
 ) -> VerifyReport:
     """Every check after the bag pass (see :func:`verify_bundle`), on what :func:`read_bag` returned.
 
-    ``lean.toolchain`` is the resolved toolchain (None: Lean is not re-run).
+    ``lean.toolchain`` is the resolved toolchain (None: Lean is not re-run). ``path`` is where the bag is:
+    the sources its checks cite are read from it to re-ground their inputs (None: sources are not read, so
+    a verdict recorded as ``sourced`` cannot be confirmed).
     """
     out = Checklist(bag, cache or NO_CACHE)
     check_bag(out)
@@ -152,7 +158,8 @@ def verify_read_bag(
     artifacts = check_artifacts(out)
     check_source_provenance(trust, out)
     runs = check_repro_runs(out)
-    claims = check_claims(manifest, verdicts_doc, runs, out)
+    with BagStore(path, bag.files, refuse=out.too_costly) if path is not None else nullcontext() as sources:
+        claims = check_claims(manifest, verdicts_doc, runs, out, sources)
     check_lean(verdicts_doc, lean or LeanTools(), lean_mode, out)
     corrections = check_corrections(manifest, record_id, trust, out)
     return VerifyReport(
@@ -164,6 +171,8 @@ def verify_read_bag(
         claims=claims.statuses,
         signers=signers,
         unchecked=claims.unchecked,
+        ungrounded=claims.ungrounded,
+        unrestated=claims.unrestated,
         corrected=corrections.claims if corrections is not None else {},
         record_status=corrections.status if corrections is not None else None,
         artifacts=artifacts,

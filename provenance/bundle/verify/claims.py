@@ -9,6 +9,7 @@ from typing import Any
 
 from provenance.bundle.layout import MANIFEST, VERDICTS
 from provenance.bundle.verify.context import Checklist
+from provenance.bundle.verify.grounding import check_grounding
 from provenance.claims.engine import check_claims as evaluate_exactly
 from provenance.claims.engine import compare, computed_of
 from provenance.claims.errors import ClaimError
@@ -17,14 +18,18 @@ from provenance.claims.verdict import Verdict
 from provenance.clock import parse_time, utc_now
 from provenance.contracts import BUNDLE_VERDICTS, VERDICT
 from provenance.errors import InputError, ProvenanceError
+from provenance.sources.grounding import SourceStore
 
 
 @dataclass(frozen=True)
 class ClaimsOutcome:
-    """Each checked claim's recorded status, and the claims that state no check."""
+    """Each checked claim's recorded status, and the claims that state no check; from the re-evaluation, the
+    inputs not found in their sources (claim -> inputs) and the checks that do not restate their claim."""
 
     statuses: Mapping[str, str] = field(default_factory=dict)
     unchecked: tuple[str, ...] = ()
+    ungrounded: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    unrestated: tuple[str, ...] = ()
 
 
 def _verdicts(doc: Any, key: str, out: Checklist) -> dict[str, Verdict]:
@@ -51,8 +56,10 @@ def check_claims(
     doc: Any,
     runs: Sequence[Mapping[str, Any]],
     out: Checklist,
+    sources: SourceStore | None = None,
 ) -> ClaimsOutcome:
-    """Every claim re-evaluated exactly and compared with its recorded verdict."""
+    """Every claim re-evaluated exactly and compared with its recorded verdict; sourced inputs re-grounded in
+    the files of ``sources`` (the bag's payload) and compared with their recorded grounding."""
     if manifest is None or doc is None:
         if out.too_costly(MANIFEST) or out.too_costly(VERDICTS):
             out.skip("claims", "claims not re-evaluated: no valid signature vouches for the manifest or the verdicts")
@@ -77,7 +84,7 @@ def check_claims(
         when = parse_time(str(doc.get("evaluated_at")), where=VERDICTS)
     except InputError:
         when = utc_now()
-    recomputed = {v.claim_id: v for v in evaluate_exactly(claims, now=when)}
+    recomputed = {v.claim_id: v for v in evaluate_exactly(claims, now=when, store=sources)}
     by_id = {c.id: c for c in claims}
     statuses: dict[str, str] = {}
     for cid in sorted(set(recomputed) | set(exact_recorded), key=_claim_order(claims)):
@@ -89,6 +96,7 @@ def check_claims(
             out.fail(f"claim.{cid}", "a verdict is recorded for a claim the manifest does not check", VERDICTS)
             continue
         _compare_exact(cid, fresh, recorded, out)
+        check_grounding(cid, fresh, recorded, out)
     for cid, verdict in final.items():
         statuses[cid] = verdict.status
         if verdict.method == "sandbox":
@@ -99,7 +107,9 @@ def check_claims(
         if cid not in final:
             out.fail(f"claim.{cid}", "an exact verdict has no final verdict", VERDICTS)
     unchecked = tuple(c.id for c in claims if c.check is None and c.check_error is None and c.id not in statuses)
-    return ClaimsOutcome(statuses, unchecked)
+    ungrounded = {cid: v.ungrounded for cid, v in recomputed.items() if v.ungrounded}
+    unrestated = tuple(cid for cid, v in recomputed.items() if v.restatement_finding)
+    return ClaimsOutcome(statuses, unchecked, ungrounded, unrestated)
 
 
 def _claim_order(claims: Sequence[Claim]) -> Callable[[str], tuple[int, str]]:

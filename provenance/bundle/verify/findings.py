@@ -63,7 +63,9 @@ class VerifyReport:
 
     ``claims`` is each checked claim's recorded status; ``unchecked`` the claims with no
     check; ``corrected`` the status in the carried correction log of each claim it names (CURRENT: unaffected); ``record_status``
-    the record's status there (None without a log); ``artifacts`` what ``data/artifacts/`` carries.
+    the record's status there (None without a log); ``artifacts`` what ``data/artifacts/`` carries; ``ungrounded``
+    names, per claim, the inputs not found in their carried sources; ``unrestated`` the claims whose check does
+    not restate them (warnings, not failures).
     """
 
     bundle: str
@@ -77,6 +79,8 @@ class VerifyReport:
     corrected: Mapping[str, str] = field(default_factory=dict)
     record_status: str | None = None
     artifacts: tuple[CarriedArtifact, ...] = ()
+    ungrounded: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    unrestated: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -94,11 +98,23 @@ class VerifyReport:
 
     def claim_counts(self) -> dict[str, int]:
         """How many claims are verified, falsified, inconclusive, error, not checked and corrected."""
-        return count_claims(self.claims, self.unchecked, self.corrected)
+        out = count_claims(self.claims, self.unchecked, self.corrected)
+        out["not_grounded"] = len(self.ungrounded)
+        out["not_restated"] = len(self.unrestated)
+        return out
 
     def claims_text(self) -> str:
-        """:func:`describe_claims` of this report."""
-        return describe_claims(self.claims, self.unchecked, self.corrected)
+        """:func:`describe_claims` of this report, then the inputs not found in their sources and the checks that
+        do not restate their claim, when there are any."""
+        text = describe_claims(self.claims, self.unchecked, self.corrected)
+        if self.ungrounded:
+            text += "; inputs not found in their sources: " + ", ".join(
+                f"{cid} ({', '.join(names)})" for cid, names in self.ungrounded.items())
+        if self.unrestated:
+            n = len(self.unrestated)
+            text += (f"; {n} {'check does' if n == 1 else 'checks do'} not restate {'its' if n == 1 else 'their'} "
+                     f"claim ({', '.join(self.unrestated)})")
+        return text
 
     def claims_need_attention(self) -> bool:
         """True when a claim is falsified, in error, or corrected: what the top of a report must show."""
@@ -120,5 +136,7 @@ class VerifyReport:
             "record_status": self.record_status,
             "corrected_claims": dict(self.corrected),
             "artifacts": [a.to_json() for a in self.artifacts],
+            "grounding": {"not_grounded": {cid: list(names) for cid, names in self.ungrounded.items()},
+                          "not_restated": list(self.unrestated)},
             "findings": [f.to_json() for f in self.findings],
         }
