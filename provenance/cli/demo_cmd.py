@@ -54,13 +54,15 @@ class _Demo:
     env: dict[str, str]
     summary: list[tuple[str, str]] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    outputs: list[tuple[str, str]] = field(default_factory=list)
     state: dict[str, str] = field(default_factory=dict)
 
     def run(self, title: str, args: Sequence[str], *, ok: Sequence[int] = (0,), lines: int = 40) -> _Run:
         """Run one ``provenance`` command as a user would and show at most ``lines`` lines of what it printed."""
         argv = [sys.executable, "-m", "provenance", *args]
         shown = " ".join(shlex.quote(a) for a in ["provenance", *args])
-        console.rule(f"[bold]{title}")
+        console.rule(style="dim")
+        console.print(title, style="bold", markup=False, highlight=False)
         console.print(f"$ {shown}", style="cyan", markup=False, highlight=False)
         start = time.perf_counter()
         proc = subprocess.run(argv, cwd=self.workdir, env=self.env, capture_output=True, text=True, timeout=600)
@@ -88,6 +90,10 @@ class _Demo:
 
     def note(self, what: str, result: str) -> None:
         self.summary.append((what, result))
+
+    def made(self, path: str, what: str) -> None:
+        """Record a file or directory the demo made (under the work directory), for the closing list."""
+        self.outputs.append((path, what))
 
     def skip(self, what: str, why: str) -> None:
         """Say plainly that a step was skipped and why (a missing tool, never a failure)."""
@@ -121,6 +127,8 @@ def _ingest(d: _Demo) -> None:
         ["ingest", d.rel(examples / "rag-benchmark-paper.txt"), "--checks", d.rel(examples / "rag-benchmark.checks.json"),
          "-o", "manifest.json"],
     )
+    d.made("records/", "the three sample records as paper-manifest-v1.1 manifests")
+    d.made("manifest.json", "the paper-style record with its arithmetic checks attached")
     d.note("ingest", "3 sample records (pipe tables, HTML text, paper) -> valid paper-manifest-v1.1 manifests")
 
 
@@ -164,6 +172,7 @@ def _sources(d: _Demo) -> None:
 def _lean(d: _Demo) -> None:
     d.run("Emit each check as a core-Lean theorem (a Lake project)", ["lean", "emit", "manifest.json", "-o", "lean-project"])
     run = d.run("Type-check the theorems with an axiom audit", ["lean", "check", "lean-project"], ok=(0, 3))
+    d.made("lean-project/", "the checks as core-Lean theorems (a Lake project)")
     d.note("lean", "theorems emitted; " + ("type-checked by Lean" if run.code == 0 else "Lean not run (no toolchain here)"))
     if run.code != 0:
         d.skip("type-checking the theorems in Lean", "no Lean toolchain on PATH: install it with elan "
@@ -182,80 +191,111 @@ def _keys(d: _Demo) -> None:
               ["trust", "add-key", "trust-root.json", "--role", role, "--public-key", f"keys/{role}.key.pub",
                "--sign-with", "keys/root.key"])
     d.run("Verify the trust root's chain of versions", ["trust", "verify", "trust-root.json"])
+    d.made("keys/", "the demo's encrypted keys (root, attestor, corrector, log; passphrase in the demo's source)")
+    d.made("trust-root.json", "the trust root, version 4 (trust-root-v1.json: its first version, for the rollback step)")
     d.note("keys", "root, attestor, corrector and log keys; trust root at version 4")
 
 
-def _bundle_deposit_verify(d: _Demo, version: int, manifest: str, extra: Sequence[str]) -> None:
+ARTIFACT = "results.csv"
+"""The name the demo's bundles carry their artifact under (``data/artifacts/results.csv``)."""
+ARTIFACT_DESCRIPTION = "The exact-match results table that claims c3 to c5 quote (extractive baseline, fusion-in-decoder)"
+
+
+def _bundle_deposit_verify(d: _Demo, version: int, build: Sequence[str], title: str) -> dict[str, Any]:
+    """Build, sign and zip bundle ``version`` with ``build``'s arguments, deposit its zip, fetch the archived copy
+    back and verify it offline; return the verify report (JSON)."""
     out = f"bundle-v{version}"
     repro = ["--repro", d.rel(d.inputs / "repro")] if d.state.get("sandbox") == "sealed" else []
+    include = ["--include", f"{ARTIFACT}={d.rel(d.inputs / 'rag-benchmark-results.csv')}",
+               "--include-description", f"{ARTIFACT}={ARTIFACT_DESCRIPTION}"]
     built = d.run(
-        f"Build and sign bundle version {version} (BagIt + RO-Crate + DSSE attestation)",
-        ["bundle", "build", manifest, *repro, "--key", "keys/attestor.key",
-         "--trust", "trust-root.json", "-o", out, "--zip", *extra, "--json"],
+        title,
+        ["bundle", "build", *build, *repro, *include, "--key", "keys/attestor.key", "--trust", "trust-root.json",
+         "-o", out, "--zip", "--json"],
         lines=JSON_EXCERPT_LINES,
     ).json()
-    console.print(f"bundle id {built['bundle_id']}: {built['files']} files, claims {built['claims']}", markup=False)
+    claims = ", ".join(f"{claim} {status}" for claim, status in built["claims"].items())
+    console.print(f"bundle id {built['bundle_id']}: {built['files']} files, record {built['record_id']}; {claims}",
+                  markup=False)
     d.state[f"bundle_id_v{version}"] = built["bundle_id"]
+    d.made(f"{out}/", f"bundle version {version}: a BagIt bag (RO-Crate, DSSE attestation, artifact data/artifacts/{ARTIFACT})")
+    d.made(f"{out}.zip", f"its deterministic zip, md5 {built['zip_md5']}")
     deposited = d.run(
-        f"Deposit bundle version {version} to the embedded local archive",
-        ["deposit", out, "--archive-dir", "archive", "--trust", "trust-root.json", "--json"],
+        f"Deposit {out}.zip to the embedded local archive"
+        + (" (a new version of the same concept DOI)" if version > 1 else " (it is verified first, then published)"),
+        ["deposit", f"{out}.zip", "--archive-dir", "archive", "--trust", "trust-root.json", "--json"],
         lines=JSON_EXCERPT_LINES,
     ).json()
+    zip_md5 = next((f.get("md5") for f in deposited.get("files", []) if str(f.get("key", "")).endswith(".zip")), None)
     console.print(f"[bold]deposited: DOI {deposited['doi']}[/bold] (concept DOI {deposited.get('concept_doi')}, "
-                  f"{deposited.get('status')}, {len(deposited.get('files', []))} files, md5s checked)")
+                  f"{deposited.get('phase')}); the archive holds the built zip itself: md5 {zip_md5}"
+                  + (" = the md5 bundle build printed" if zip_md5 == built["zip_md5"] else
+                     f", NOT the md5 bundle build printed ({built['zip_md5']})"))
     d.state[f"doi_v{version}"] = deposited["doi"]
     d.state[f"id_v{version}"] = str(deposited.get("deposition_id", deposited.get("id")))
     d.note(f"deposit v{version}", f"{deposited['doi']} (concept {deposited.get('concept_doi')}) bundle {built['bundle_id']}")
     fetched = f"fetched-v{version}.zip"
     d.run("Fetch the archived copy back, as an auditor would",
           ["archive", "fetch", d.state[f"id_v{version}"], "-o", fetched, "--archive-dir", "archive"])
-    d.run(f"Verify the archived copy offline (version {version})", ["verify", fetched, "--trust", "trust-root.json"])
-    report = d.run("The same verification as JSON", ["verify", fetched, "--trust", "trust-root.json", "--json"],
-                   lines=JSON_EXCERPT_LINES).json()
-    statuses = [f.get("status") for f in report.get("findings", [])]
-    counts = ", ".join(f"{statuses.count(s)} {s}" for s in ("ok", "fail", "skip"))
-    d.note(f"verify v{version}", f"{'VERIFIED' if report.get('ok') else 'FAILED'} (archived copy, offline): {counts}")
+    d.made(fetched, f"the archived copy of version {version} ({deposited['doi']}), fetched back")
+    d.run(f"Verify the archived copy offline (version {version}): hashes, signatures, claims, artifact"
+          + (", corrections" if version > 1 else ""), ["verify", fetched, "--trust", "trust-root.json"])
+    report: dict[str, Any] = d.run("The same verification as JSON",
+                                   ["verify", fetched, "--trust", "trust-root.json", "--json"],
+                                   lines=JSON_EXCERPT_LINES).json()
+    summary = report.get("summary", {})
+    artifacts = ", ".join(str(a.get("name", a)) if isinstance(a, dict) else str(a) for a in report.get("artifacts", []))
+    d.note(f"verify v{version}", f"{'VERIFIED' if report.get('ok') else 'FAILED'} (archived copy, offline): "
+           f"{summary.get('ok', 0)} ok, {summary.get('fail', 0)} failed, {summary.get('skip', 0)} skipped; "
+           f"artifacts carried: {artifacts or 'none'}; "
+           + (f"record status {report['record_status']}" if report.get("record_status") else "no correction"))
+    return report
 
 
 def _first_version(d: _Demo) -> None:
-    _bundle_deposit_verify(d, 1, "manifest.json", [])
+    _bundle_deposit_verify(d, 1, ["manifest.json"],
+                           "Build and sign bundle version 1 (BagIt + RO-Crate + DSSE attestation) carrying the "
+                           f"record's results table as an artifact ({ARTIFACT})")
 
 
 def _correct(d: _Demo) -> None:
+    log = "bundle-v1.corrections.jsonl"
     d.run(
-        "The editor appends a signed correction for claim c5",
-        ["correct", "append", "corrections.jsonl", "--type", "correction", "--claim", "c5",
+        "The editor appends a signed correction for claim c5 to the log of bundle version 1 (kept beside it)",
+        ["correct", "append", "bundle-v1", "--type", "correction", "--claim", "c5",
          "--reason", "The gain from 100 passages is 0.7 points (52.1 - 51.4), not 1.8.",
-         "--what-changed", "Claim c5 now states 0.7 points.", "--manifest", "manifest.json",
+         "--what-changed", "Claim c5 now states 0.7 points.",
          "--doi", d.state["doi_v1"], "--before", "c5:expected=1.8", "--after", "c5:expected=0.7",
          "--key", "keys/corrector.key", "--log-key", "keys/log.key", "--trust", "trust-root.json"],
     )
+    d.made(log, "the correction log of the record (signed entries, hash chain), and its signed .checkpoint")
     d.run("Verify the correction log: chain, signatures, Merkle root, checkpoint",
-          ["correct", "verify", "corrections.jsonl", "--trust", "trust-root.json"])
-    d.run("Show the history and the current status of each claim",
-          ["correct", "show", "corrections.jsonl", "--trust", "trust-root.json"])
-    d.run("Prove that entry 0 is in the log", ["correct", "prove", "corrections.jsonl", "0", "-o", "proof-0.json"])
+          ["correct", "verify", log, "--trust", "trust-root.json"])
+    d.run("Show the history and the current status of each claim", ["correct", "show", log, "--trust", "trust-root.json"])
+    d.run("Prove that entry 0 is in the log", ["correct", "prove", log, "0", "-o", "proof-0.json"])
+    d.made("proof-0.json", "an inclusion proof of correction entry 0")
     d.run("Check that proof as an auditor", ["correct", "verify-proof", "proof-0.json", "--trust", "trust-root.json"])
-    manifest = json.loads((d.workdir / "manifest.json").read_text(encoding="utf-8"))
-    for claim in manifest["claims"]:
-        if claim["id"] == "c5":
-            claim["text"] = claim["text"].replace("adds 1.8 points", "adds 0.7 points")
-            claim["check"]["expected"] = "0.7"
-    record = manifest.get("correction_record") or {}
-    record.update({"status": "CORRECTED", "count": 1, "manifest_contract": "paper-manifest-v1.1",
-                   "correction_contract": "correction-record-v1"})
-    manifest["correction_record"] = record
-    (d.workdir / "manifest-v2.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    console.rule("[bold]The editor writes the corrected manifest (manifest-v2.json: c5 states 0.7)")
-    d.note("correction", "signed entry 0 for claim c5 in corrections.jsonl, checkpoint signed by the log key")
+    d.note("correction", f"signed entry 0 for claim c5 in {log} (beside bundle-v1), checkpoint signed by the log key")
 
 
 def _second_version(d: _Demo) -> None:
-    _bundle_deposit_verify(
-        d, 2, "manifest-v2.json", ["--corrections", "corrections.jsonl", "--supersedes", d.state["bundle_id_v1"]]
+    corrected = d.inputs / "corrected"
+    d.run(
+        "Ingest the corrected record (c5 now states 0.7); ingest derives a new record id, the build keeps the first",
+        ["ingest", d.rel(corrected / "rag-benchmark-paper.txt"), "--checks",
+         d.rel(corrected / "rag-benchmark.checks.json"), "-o", "manifest-v2.json"],
     )
+    d.made("manifest-v2.json", "the corrected record's manifest")
+    report = _bundle_deposit_verify(
+        d, 2, ["manifest-v2.json", "--supersedes", "bundle-v1"],
+        "Build version 2 superseding bundle-v1: same record id, its correction log carried",
+    )
+    if report.get("record_status") != "CORRECTED":
+        raise CheckFailed("the archived version 2 does not show the record as CORRECTED",
+                          remedy="see the verify output above")
     d.run("Write the auditor's report page", ["report", "fetched-v2.zip", "-o", "report.html", "--trust", "trust-root.json"])
-    d.run("List the local archive", ["archive", "list", "--archive-dir", "archive"])
+    d.made("report.html", "the auditor's report page of version 2 (one self-contained HTML file)")
+    d.run("List the local archive: two versions under one concept DOI", ["archive", "list", "--archive-dir", "archive"])
     d.note("report", f"{d.workdir.name}/report.html")
 
 
@@ -271,6 +311,7 @@ def _hostile(d: _Demo) -> None:
           ["trust", "verify", "trust-root-v1.json"], ok=(1,))
     d.run("... and a device (/dev/zero) where a JSON document should be: refused without reading (exit 2)",
           ["schema", "validate", "/dev/zero"], ok=(2,))
+    d.made("tampered-v1/", "a copy of bundle-v1 with its manifest edited (verify FAILED it)")
     d.note("hostile input", "an edited bundle FAILED, a rolled-back trust root and a device file were refused")
 
 
@@ -299,6 +340,12 @@ def demo_command(workdir: Path) -> int:
         console.print(f"[bold]{what}[/bold]: {result}")
     for what, why in demo.skipped:
         console.print(f"[yellow]skipped[/yellow]: {what} ({why})")
+    demo.made("archive/", "the embedded local archive (SQLite index, deposited files, deposit journals)")
+    demo.made("trust-state.json", "the demo's own trust state (your ~/.local/state is untouched)")
+    console.rule(f"[bold]What it made, in {workdir}/")
+    for path, what in demo.outputs:
+        if (demo.workdir / path).exists():
+            console.print(f"  {path:<32} {what}", markup=False)
     console.print(f"[green]demo complete[/green]: everything it made is in {workdir}/")
     return 0
 

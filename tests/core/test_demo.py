@@ -52,6 +52,15 @@ def test_demo_runs_from_an_installed_wheel_without_bubblewrap(repo_dir: Path, tm
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert "demo complete" in proc.stdout
     assert "skipped: sealed repro runs" in proc.stdout and "bubblewrap is not installed" in proc.stdout
-    assert "Build and sign bundle version 2" in proc.stdout
+    # issue 15 item 3: version 2 by exactly the documented path, no hand-edited manifest
+    for step in ("$ provenance correct append bundle-v1 ", "examples/corrected/rag-benchmark-paper.txt --checks ",
+                 "--supersedes bundle-v1 ", "$ provenance deposit bundle-v2.zip "):
+        assert step in proc.stdout, step
+    assert "record status CORRECTED" in proc.stdout and "(a new version of the same concept DOI)" in proc.stdout
+    assert not (elsewhere / "out" / "corrections.jsonl").exists()
+    # issue 14 item 1: the bundles carry an artifact of their own; verify lists it
+    assert "--include results.csv=" in proc.stdout and "artifact 'results.csv'" in proc.stdout
+    assert "= the md5 bundle build printed" in proc.stdout  # the deposited zip is the built one (issue 14 item 3)
+    assert "What it made, in out/" in proc.stdout and "bundle-v2.zip" in proc.stdout.split("What it made")[1]
     assert '"bundle_id"' in proc.stdout  # the "... as JSON" steps show an excerpt (issue 15 item 10)
     assert (elsewhere / "out" / "trust-state.json").is_file()  # the demo keeps its own trust state

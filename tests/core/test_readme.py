@@ -9,6 +9,7 @@ the README itself announces; every other line must exit 0. Blocks fenced
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -46,6 +47,10 @@ def test_the_readme_has_runnable_blocks_for_every_user() -> None:
                    "provenance deposit", "provenance verify", "provenance report", "provenance correct append",
                    "_PROVENANCE_COMPLETE=bash_source provenance"):
         assert any(c.startswith(needed) for c in commands), needed
+    # the documented paths of issue 14 item 1 (artifacts) and issue 15 item 3 (the corrected version)
+    for needed in ("--include results.csv", "correct append bundle ", "--supersedes bundle ", "deposit bundle-v2.zip",
+                   "verify bundle-v2.zip"):
+        assert any(needed in c for c in commands), needed
 
 
 def test_continuations_and_exit_notes_are_read() -> None:
@@ -58,6 +63,9 @@ def test_every_readme_command_runs_as_written(tmp_path: Path) -> None:
     examples = REPO / "examples"
     shutil.copy(examples / "rag-benchmark-paper.txt", tmp_path / "record.txt")
     shutil.copy(examples / "rag-benchmark.checks.json", tmp_path / "checks.json")
+    shutil.copy(examples / "rag-benchmark-results.csv", tmp_path / "results.csv")
+    shutil.copy(examples / "corrected" / "rag-benchmark-paper.txt", tmp_path / "record-v2.txt")
+    shutil.copy(examples / "corrected" / "rag-benchmark.checks.json", tmp_path / "checks-v2.json")
     bin_dir = Path(sys.executable).parent
     assert (bin_dir / "provenance").is_file(), "the console script is installed beside this Python"
     env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
@@ -71,3 +79,10 @@ def test_every_readme_command_runs_as_written(tmp_path: Path) -> None:
         assert proc.returncode == expected, f"$ {line}\nexit {proc.returncode}\n{proc.stdout[-2000:]}{proc.stderr[-2000:]}"
     assert (tmp_path / "report.html").is_file() and (tmp_path / "proof.json").is_file()
     assert "_provenance_completion" in (tmp_path / "provenance-complete.bash").read_text()
+    assert (tmp_path / "bundle.corrections.jsonl").is_file()
+    corrected = subprocess.run(["provenance", "verify", "bundle-v2.zip", "--trust", "trust-root.json", "--json"],
+                               cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+    report = json.loads(corrected.stdout)
+    assert report["record_status"] == "CORRECTED" and report["record_id"] == json.loads(
+        (tmp_path / "manifest.json").read_text())["record_id"]
+    assert [a["name"] for a in report["artifacts"]] == ["results.csv"]
