@@ -66,8 +66,12 @@ def test_grounding_in_a_hostile_pdf_is_a_not_found_record() -> None:
 
 
 def test_a_page_too_slow_to_extract_is_stopped_at_the_time_budget() -> None:
-    operations = zlib.compress(b"BT /F1 11 Tf " + b"(a) Tj " * 300_000 + b"ET")
-    data = pdf_of_streams([operations] * 3)
+    # Each page stays under pypdf's per-stream token budget (2,000,000 units; 150,000 text operations
+    # are well inside it), so no parser limit refuses the file first: only the clock can stop it. On a
+    # 2026 laptop one page takes about 1.8 s, twenty pages about 36 s, far over the 2 s budget even on
+    # a machine ten times faster (regression: a fast CI machine hit the token limit before the clock).
+    operations = zlib.compress(b"BT /F1 11 Tf " + b"(a) Tj " * 150_000 + b"ET")
+    data = pdf_of_streams([operations] * 20)
     start = time.monotonic()
     with pytest.raises(SourceUnreadable) as caught:
         PdfDocument(data, where="slow.pdf", extractor=IsolatedExtractor(timeout=2.0))
