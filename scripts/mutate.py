@@ -56,9 +56,10 @@ TARGETS: tuple[Target, ...] = (
     Target("provenance.corrections.merkle", ("tests/corrections/test_merkle.py",)),
     Target("provenance.signing.dsse", ("tests/signing/test_dsse.py", "tests/signing/test_vectors.py")),
     Target("provenance.signing.trust", ("tests/signing/test_trust.py",)),
-    Target("provenance.claims.decimal_text", ("tests/claims/test_decimal_text.py",)),
-    Target("provenance.claims.formula", ("tests/claims/test_formula.py",)),
-    Target("provenance.claims.engine", ("tests/claims/test_engine.py",),
+    Target("provenance.claims.decimal_text", ("tests/claims/test_decimal_text.py",
+                                              "tests/claims/test_decimal_text_edges.py")),
+    Target("provenance.claims.formula", ("tests/claims/test_formula.py", "tests/claims/test_value_bounds.py")),
+    Target("provenance.claims.engine", ("tests/claims/test_engine.py", "tests/claims/test_comparison_rule.py"),
            functions=("_bounds", "compare_pair", "compare")),
 )
 

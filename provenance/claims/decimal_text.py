@@ -75,7 +75,8 @@ def parse_decimal_pair(text: object, *, where: str = "value") -> tuple[int, int]
         pair = -int(whole[1:] + frac, 10), POW10[len(frac)]
     else:
         pair = int(whole + frac, 10), POW10[len(frac)]
-    if len(_PAIRS) < _PAIRS_MAX and type(text) is str:  # only exact str keys: a subclass could redefine hashing
+    # only exact str keys: a subclass could redefine hashing
+    if len(_PAIRS) < _PAIRS_MAX and type(text) is str:
         _PAIRS[text] = pair
     return pair
 

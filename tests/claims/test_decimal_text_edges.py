@@ -120,3 +120,17 @@ def test_shortest_rendering_says_whether_it_is_exact() -> None:
     assert dt.render_fraction(Fraction(6, 4)) == "3/2" and dt.render_fraction(Fraction(4, 2)) == "2"
     assert dt.decimal_places("8.20") == 2 and dt.decimal_places("-8") == 0
     assert dt.round_half_away(Fraction(-5, 2), 0) == -3 and dt.render_decimal(Fraction(1, 2), 0) == "1"
+
+
+def test_a_100_character_decimal_is_accepted_and_a_malformed_one_is_called_malformed() -> None:
+    exactly = "9" * 50 + "." + "7" * 49  # 100 characters, parsed nowhere else (no cached answer)
+    assert dt.parse_decimal_pair(exactly) == (int("9" * 50 + "7" * 49), 10**49)
+    with pytest.raises(DecimalFormatError, match="malformed decimal") as info:
+        dt.parse_decimal_pair("8" * 99 + "x")  # 100 characters: the length is fine, the text is not
+    assert "over the limit" not in str(info.value)
+
+
+def test_shortest_renderings_default_to_ten_places() -> None:
+    assert dt.render_shortest(Fraction(1, 3)) == "0.3333333333"
+    assert dt.render_shortest_pair(2, 3) == ("0.6666666667", False)
+    assert dt.render_shortest(Fraction(1, 1024)) == "0.0009765625"
