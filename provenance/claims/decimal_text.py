@@ -9,6 +9,7 @@ so neither is used on raw text), and a bounded length.
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from fractions import Fraction
 from math import gcd
 
@@ -52,8 +53,28 @@ def _reject(text: object, where: str) -> DecimalFormatError:
     return DecimalFormatError(
         f"malformed decimal {shown!r}",
         where=where,
-        remedy='write it as ASCII digits with an optional "-" and "." (e.g. "8.2"), no exponent or separators',
+        remedy=_suggestion(text)
+        or 'write it as ASCII digits with an optional "-" and "." (e.g. "8.2"), no exponent or separators',
     )
+
+
+_EXPONENT = re.compile(r"-?[0-9]+(?:\.[0-9]+)?[eE][-+]?[0-9]{1,3}", re.ASCII)
+_COMMA = re.compile(r"(-?[0-9]+),([0-9]+)", re.ASCII)
+
+
+def _suggestion(text: str) -> str:
+    """A concrete rewrite for the two common slips (an exponent, a decimal comma), else nothing."""
+    if _EXPONENT.fullmatch(text):
+        exact = Fraction(Decimal(text))
+        places = terminating_places(exact.numerator, exact.denominator)
+        plain = render_pair(exact.numerator, exact.denominator, places) if places is not None and places <= 60 else ""
+        if plain and len(plain) <= MAX_DECIMAL_CHARS:
+            return f'write "{plain}" (decimal strings have no exponent)'
+    comma = _COMMA.fullmatch(text)
+    if comma:
+        return (f'write "{comma.group(1)}.{comma.group(2)}" if the comma is a decimal point, or '
+                f'"{comma.group(1)}{comma.group(2)}" if it separates thousands (decimal strings have no separators)')
+    return ""
 
 
 _PAIRS: dict[str, tuple[int, int]] = {}

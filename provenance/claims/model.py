@@ -288,7 +288,9 @@ def parse_check(raw: Any, *, where: str = "check") -> Check:
         else:
             precision = prec
     if raw.get("tolerance") is None and raw.get("precision") is None:
-        problems.append(f"{where}: give a tolerance, a precision, or both")
+        problems.append(f'{where}: no "tolerance" and no "precision": say how close the value must be with '
+                        f'"tolerance": {{"absolute": "0.05"}} or {{"relative": "0.05"}}, or "precision": N (the '
+                        f'number of decimals the claim states), or both')
     context: tuple[str, ...] = ()
     if raw.get("context") is not None:
         found = context_problems(raw["context"], where=f"{where}.context")

@@ -28,8 +28,8 @@ from provenance.claims.engine import check_claims
 from provenance.claims.model import Claim
 from provenance.claims.repro import ReproRun, apply_repro, run_repro
 from provenance.claims.verdict import Verdict
-from provenance.errors import InputError, ToolMissing
-from provenance.lean.runner import INSTALL_HINT, LeanRunner, Toolchain, locate_lean
+from provenance.errors import InputError
+from provenance.lean.runner import LeanRunner, Toolchain, locate_lean, missing_lean
 from provenance.sandbox.runner import Sandbox
 from provenance.sources.grounding import SourceStore
 
@@ -140,7 +140,7 @@ def evaluate(
         toolchain, why = (step.toolchain, "") if step.toolchain is not None else locate_lean()
         if toolchain is None:
             if step.mode == "require":
-                raise ToolMissing(why.removeprefix("Lean not run: ") + " (--lean require)", remedy=INSTALL_HINT)
+                raise missing_lean(why, remedy_suffix=" (--lean require)")
             not_run = {"status": "not_run", "reason": why}
     exact = check_claims(claims, now=now, base_dir=base_dir, lean=not_run, store=sources)
     before_lean = tuple(exact)

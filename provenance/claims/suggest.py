@@ -29,9 +29,12 @@ from provenance.sources.locate import SourceIndex
 MAX_NUMBERS = 40
 """Claims with more numbers than this get only list-based suggestions (pair searches are skipped)."""
 
-_NUMBER = re.compile(
-    r"(?<![A-Za-z0-9_.])(-?[0-9]+(?:\.[0-9]+)?)(?![0-9.]*[A-Za-z_])(?!\.[0-9])(\s*%|\s*percent\b)?", re.ASCII
+_NUMBER = re.compile(  # not glued to a word: "L2", "top-1", "XLM-R2" name things, they state no value
+    r"(?<![A-Za-z0-9_.])(?<![A-Za-z0-9_]-)(-?[0-9]+(?:\.[0-9]+)?)(?![0-9.]*[A-Za-z_])(?!\.[0-9])(\s*%|\s*percent\b)?",
+    re.ASCII,
 )
+_COUNTED = re.compile(r"\s+(?!(?:points?|pts|pp|percent|percentage)\b)[A-Za-z]", re.ASCII)
+"""What follows a whole number that counts things ("3 seeds", "9 tasks") rather than states a measured value."""
 _LIST_SEP = re.compile(r"^\s*(,\s*(and\s+|or\s+)?|\s+and\s+|\s+or\s+|\s*/\s*|\s*;\s*)$", re.ASCII)
 _UNIT = re.compile(r"^\s*(points?|pts|pp|percentage points|%)?\s*$", re.ASCII)
 _MEAN_WORDS = re.compile(r"\b(average|averages|averaged|averaging|mean|on average)\b", re.IGNORECASE)
@@ -126,11 +129,16 @@ def _snippet(text: str, start: int, end: int) -> str:
     return ("..." if lo else "") + text[lo:hi].strip() + ("..." if hi < len(text) else "")
 
 
+def _is_count(text: str, number: Number) -> bool:
+    return "." not in number.text and not number.percent and _COUNTED.match(text, number.end) is not None
+
+
 def _aggregate(claim: Claim, text: str, numbers: list[Number], lists: list[list[Number]], kind: str) -> list[Suggestion]:
     words = _MEAN_WORDS if kind == "mean" else _TOTAL_WORDS
     out: list[Suggestion] = []
+    values = [n for n in numbers if not _is_count(text, n)]
     for word in words.finditer(text):
-        target = _nearest(numbers, word.start(), set())
+        target = _nearest(values, word.start(), set())
         if target is None:
             break
         for run in lists:
@@ -250,6 +258,8 @@ def suggest_for_claim(claim: Claim) -> list[Suggestion]:
         found += _differences(claim, numbers) + _percent_changes(claim, numbers)
     if not any(s.kind in ("difference", "mean", "sum") for s in found):
         found += _change_skeletons(claim, text)
+    if any(s.complete for s in found):  # the stated numbers are explained: skeletons would only mislead
+        found = [s for s in found if s.complete]
     unique: dict[str, Suggestion] = {}
     for suggestion in found:
         key = repr(sorted(suggestion.check.items(), key=lambda kv: kv[0]))

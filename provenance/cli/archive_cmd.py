@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import click
-from rich.table import Table
 
 from archive.local_archive import LocalArchive, default_archive_dir
+from provenance.cli.archive_options import archive_dir_option
+from provenance.cli.columns import aligned, markup_safe, pairs
 from provenance.cli.options import environment, json_option
 from provenance.cli.output import console, print_json
 
-_ARCHIVE_DIR = click.option("--archive-dir", type=click.Path(file_okay=False),
-                            help="The local archive directory (default: under the user's data directory).")
+_ARCHIVE_DIR = archive_dir_option()
 
 
 def _open(archive_dir: str | None) -> LocalArchive:
@@ -31,11 +31,9 @@ def list_cmd(archive_dir: str | None, as_json: bool) -> int:
     if as_json:
         print_json(items)
         return 0
-    table = Table("id", "state", "DOI", "concept DOI", "version", "title")
-    for it in items:
-        table.add_row(it["id"], it["state"], it["doi"] or "-", it["concept_doi"] or "-", it["version"] or "-",
-                      (it["title"] or "")[:60])
-    console.print(table)
+    rows = [[str(it["id"]), str(it["state"]), it["doi"] or "-", it["concept_doi"] or "-", it["version"] or "-",
+             (it["title"] or "")[:60]] for it in items]
+    console.print(markup_safe(aligned(("id", "state", "DOI", "concept DOI", "version", "title"), rows)))
     return 0
 
 
@@ -49,14 +47,11 @@ def show_cmd(ref: str, archive_dir: str | None, as_json: bool) -> int:
     if as_json:
         print_json(info)
         return 0
-    table = Table(show_header=False, box=None)
-    for key in ("id", "state", "doi", "concept_doi", "version", "title", "published", "record_url"):
-        if info.get(key):
-            table.add_row(key, str(info[key]))
-    table.add_row("versions", ", ".join(info["versions"]) or "-")
-    for f in info["files"]:
-        table.add_row("file", f"{f['key']}  {f['size']} bytes  sha256 {f['sha256']}")
-    console.print(table)
+    items = [(key, str(info[key])) for key in ("id", "state", "doi", "concept_doi", "version", "title", "published",
+                                                "record_url") if info.get(key)]
+    items.append(("versions", ", ".join(info["versions"]) or "-"))
+    items += [("file", f"{f['key']}  {f['size']} bytes  sha256 {f['sha256']}") for f in info["files"]]
+    console.print(markup_safe(pairs(items)))
     return 0
 
 

@@ -15,6 +15,7 @@ from provenance.claims.suggest import suggest, with_sources
 from provenance.cli.options import json_option, run_clock
 from provenance.cli.output import console, err_console, print_json
 from provenance.cli.verdicts_view import exit_code_for, grounding_summary, verdict_table
+from provenance.cli.wording import counted
 from provenance.sources.locate import locate, source_files
 
 
@@ -46,6 +47,35 @@ def check_command(
 ) -> int:
     """Check every claim of FILE (a paper manifest or {"claims": [...]}) that has a check.
 
+    A check (claim-check-v1) computes a formula over named inputs, exactly (fractions, never floats),
+    and compares it with the value the claim states:
+
+    \b
+      {"formula": "difference(b, a)", "inputs": {"a": "51.4", "b": "52.1"},
+       "expected": "0.7", "precision": 1}
+
+    \b
+    inputs     decimal strings ("8.2", "-0.05": ASCII digits, optional "-" and ".",
+               no exponent, no separators); an input may cite its source:
+               {"value": "8.2", "source": {"file", "sha256", "locator"}}
+    expected   the value the claim states, a decimal string
+    precision  N: the claim states N decimals; it holds when |value - expected|
+               <= 5 x 10^-(N+1) (7.57 to 2 decimals: within 0.005), inclusive
+    tolerance  {"absolute": "0.05"}: |value - expected| <= 0.05, or
+               {"relative": "0.05"}: |value - expected| <= 0.05 x |expected|
+               (give a tolerance, a precision, or both: every bound must hold)
+
+    \b
+    The formula language (our own parser, never eval):
+      decimal literals (2, 0.5), input names, + - * / with the usual precedence,
+      parentheses, unary minus, and the functions
+      mean(a, b, ...)  sum(a, b, ...)  min(a, b, ...)  max(a, b, ...)  abs(x)
+      difference(a, b) = a - b      ratio(a, b) = a / b
+      percent_change(old, new) = 100 x (new - old) / old
+      A bare aggregate name ("mean", "sum", "min", "max") applies to all inputs in order.
+      Division by zero, unknown names and values of more than 1000 digits are
+      error verdicts naming the claim.
+
     Exit 0 when all are verified, 1 when any is falsified, inconclusive or in error, 2 for unusable input.
     """
     claims = load_claims_file(file)
@@ -58,7 +88,7 @@ def check_command(
         unchecked = sum(1 for c in claims if c.check is None)
         console.print(f"No claim in {file} has a check ({unchecked} without); try `provenance claims suggest {file}`.")
     else:
-        console.print(verdict_table(verdicts, f"{file}: {len(verdicts)} checks"))
+        console.print(verdict_table(verdicts, f"{file}: {counted(len(verdicts), 'check')}"))
         counts: dict[str, int] = {}
         for v in verdicts:
             counts[v.status] = counts.get(v.status, 0) + 1
@@ -67,7 +97,7 @@ def check_command(
         if found := grounding_summary(verdicts):
             line += f"; {found}"
         if unchecked:
-            line += f"; {unchecked} claims without a check (`provenance claims suggest {file}` proposes some)"
+            line += f"; {counted(unchecked, 'claim')} without a check (`provenance claims suggest {file}` proposes some)"
         console.print(line)
     return exit_code_for(verdicts)
 

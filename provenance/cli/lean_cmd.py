@@ -15,7 +15,7 @@ from provenance.cli.output import console, err_console, print_json
 from provenance.lean.emit import emit_project
 from provenance.lean.pipeline import check_project, load_project
 from provenance.lean.reader import read_file
-from provenance.lean.runner import INSTALL_HINT, locate_lean
+from provenance.lean.runner import locate_lean, missing_lean
 
 
 @click.group("lean")
@@ -102,8 +102,7 @@ def check_command(directory: Path, jobs: int, timeout: float, as_json: bool) -> 
     load_project(directory)  # bad input is exit 2 even where Lean is missing
     toolchain, why = locate_lean()
     if toolchain is None:
-        err_console.print(f"error: {why.removeprefix('Lean not run: ')}; Lean not run; {INSTALL_HINT}")
-        return 3
+        raise missing_lean(why)
     if as_json:
         result = check_project(directory, toolchain=toolchain, jobs=jobs, timeout=timeout)
     else:

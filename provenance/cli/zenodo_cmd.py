@@ -38,8 +38,14 @@ def standin_cmd(host: str, port: int, data_dir: str | None, tokens: tuple[str, .
                 rate_limit: int, search_lag: float, as_json: bool) -> int:
     """Serve the Zenodo legacy deposit API on loopback until interrupted.
 
-    Deposit to it with `ZENODO_ACCESS_TOKEN=... provenance deposit BUNDLE --to http://127.0.0.1:PORT`.
-    Faults are injected through POST /_control/faults (see archive/zenodo/standin.py).
+    Deposit to it with `ZENODO_ACCESS_TOKEN=... provenance deposit BUNDLE --trust TRUST_ROOT --to
+    http://127.0.0.1:PORT`. Rehearse Zenodo's failures by POSTing fault rules to /_control/faults
+    (GET /_control/state shows what the server holds and which faults fired):
+
+    \b
+    {"rules": [{"method": "PUT", "path_regex": "/files/", "nth": 1,
+                "action": {"type": "reset_after_bytes", "n": 1000}}]}
+    action types: status, delay, rate_limit, reset_after_bytes, succeed_then_status, corrupt_checksum
     """
     if host not in LOOPBACK:
         raise InputError(f"--host {host} is not a loopback address", where="--host",
@@ -72,7 +78,8 @@ def standin_cmd(host: str, port: int, data_dir: str | None, tokens: tuple[str, .
         console.print(f"Zenodo stand-in on {server.base_url}/api (state in {directory})")
         if generated:
             console.print(f"token (both deposit scopes): {generated}")
-        console.print(f"deposit with: ZENODO_ACCESS_TOKEN=... provenance deposit BUNDLE --to {server.base_url}")
+        console.print(f"deposit with: ZENODO_ACCESS_TOKEN=... provenance deposit BUNDLE --trust TRUST_ROOT "
+                      f"--to {server.base_url}")
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -23,6 +23,7 @@ from archive.zenodo.vocabulary import (
     check_publishable,
     normalise_license,
 )
+from provenance.deposit.licence import NOT_STATED
 from provenance.errors import InputError
 
 ORCID_URL_RE = re.compile(r"^(?:https?://orcid\.org/)?(\d{4}-\d{4}-\d{4}-\d{3}[\dX])$")
@@ -50,7 +51,7 @@ class DepositOptions:
     version: str = "1"
     previous_doi: str | None = None
     communities: Sequence[str] = ()
-    license: str = "cc-by-4.0"
+    license: str = NOT_STATED
     upload_type: str = "dataset"
     publication_type: str | None = None
     checkpoint: str | None = None

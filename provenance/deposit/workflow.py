@@ -27,22 +27,27 @@ from typing import Any
 
 from archive.atomic import atomic_write_bytes
 from archive.depositor import Depositor, Registry, Repository, previous_version, target_key
-from archive.errors import ArchiveInputError
+from archive.errors import ArchiveInputError, RepositoryUnreachable
 from archive.hashing import hash_file
 from archive.journal import FileRegistry, Journal, JournalFile, exclusive, find_journals
 from archive.local_archive import LocalArchive, default_archive_dir
 from archive.zenodo.client import ZenodoClient, normalise_base_url
 from archive.zenodo.repository import ZenodoRepository
 from archive.zipdet import write_deterministic_zip
-from provenance.bundle.layout import ATTESTATION
+from provenance.bundle.layout import ATTESTATION, CORRECTIONS_CHECKPOINT, CORRECTIONS_LOG, CRATE, MANIFEST
 from provenance.bundle.read import BundleInfo, info_of_valid_bag, read_valid_bundle
 from provenance.clock import utc_now
 from provenance.deposit.config import NAMED_SERVERS, NEW_FORM, TOKEN_ENV, config_file, data_dir, token_for
+from provenance.deposit.licence import deposit_licence
 from provenance.deposit.metadata import DepositOptions, build_metadata, bundle_hex, marker_keyword
-from provenance.errors import CheckFailed, InputError
+from provenance.errors import CheckFailed, InputError, ProvenanceError
 from provenance.signing.trust import TrustRoot
 
 CRASH_ENV = "PROVENANCE_DEPOSIT_CRASH_AT"
+
+
+class NotReached(ProvenanceError):
+    """A deposit step's request never reached the repository (refused, unreachable): nothing was done there."""
 ProgressFn = Callable[[str, int, int], None]
 
 
@@ -67,9 +72,13 @@ def upload_key(record_id: str, bundle_id: str) -> str:
 
 
 def read_bundle(path: str | os.PathLike[str]) -> BundleInfo:
-    """Validate the bag (every finding) and read its identity, manifest and carried log: the one bundle reader."""
-    info, _ = read_valid_bundle(path)
+    """Validate the bag (every finding) and read its identity, manifest, crate and carried log (the one bundle reader)."""
+    info, _ = read_valid_bundle(path, keep=_kept)
     return info
+
+
+def _kept(name: str) -> bool:
+    return not name.startswith("data/") or name in (MANIFEST, CRATE, CORRECTIONS_LOG, CORRECTIONS_CHECKPOINT)
 
 
 NO_VERIFY_NOTE = "not verified before deposit (--no-verify: a rehearsal)"
@@ -180,7 +189,7 @@ def deposit_bundle(
     journal_dir: str | os.PathLike[str] | None = None,
     publish: bool | None = None,
     communities: Sequence[str] = (),
-    license: str = "cc-by-4.0",
+    license: str | None = None,
     env: Mapping[str, str],
     progress: ProgressFn | None = None,
     today: str | None = None,
@@ -218,7 +227,7 @@ def deposit_bundle(
 
 def _deposit_locked(info: BundleInfo, repo: Repository, registry: Registry,
                     described: Mapping[str, Any], jdir: Path, journal_path: Path, key: str, do_publish: bool, *,
-                    publish: bool | None, communities: Sequence[str], license: str,
+                    publish: bool | None, communities: Sequence[str], license: str | None,
                     progress: ProgressFn | None, today: str | None,
                     hook: Callable[[str], None] | None, verification: Mapping[str, Any]) -> dict[str, Any]:
     """The deposit proper, run while holding the journal's lock."""
@@ -226,8 +235,8 @@ def _deposit_locked(info: BundleInfo, repo: Repository, registry: Registry,
         journal = Journal.load(journal_path)
         if journal.phase == "published":
             return {**journal.summary(), "status": "already-deposited"}
-        summary = Depositor(repo, journal, registry=registry, progress=progress,
-                            hook=hook).run(publish=publish)
+        summary = _reaching(journal_path, described.get("url"), lambda: Depositor(
+            repo, journal, registry=registry, progress=progress, hook=hook).run(publish=publish))
         return {**summary, "status": "resumed-" + summary["phase"]}
 
     for other in find_journals(jdir):
@@ -251,7 +260,7 @@ def _deposit_locked(info: BundleInfo, repo: Repository, registry: Registry,
         version=version,
         previous_doi=str(previous["doi"]) if previous and previous.get("doi") else None,
         communities=tuple(communities),
-        license=license,
+        license=deposit_licence(info.member(CRATE), license, where=f"{info.path}: {CRATE}"),
         checkpoint=checkpoint.line() if (checkpoint := info.checkpoint()) is not None else None,
         correction=info.latest_correction(),
         artifacts=tuple(a.to_json() for a in info.artifacts()),
@@ -282,7 +291,8 @@ def _deposit_locked(info: BundleInfo, repo: Repository, registry: Registry,
         metadata=metadata, publish=do_publish, marker=marker_keyword(info.bundle_id), previous=previous,
         extra={"bundle_path": str(info.path.resolve()), "version": version, "verification": dict(verification)},
     )
-    summary = Depositor(repo, journal, registry=registry, progress=progress, hook=hook).run()
+    summary = _reaching(journal_path, described.get("url"), lambda: Depositor(
+        repo, journal, registry=registry, progress=progress, hook=hook).run())
     return {**summary, "status": summary["phase"]}
 
 
@@ -294,28 +304,45 @@ def journal_dirs(env: Mapping[str, str], archive_dir: str | os.PathLike[str] | N
     return dirs
 
 
-def unfinished_journals(dirs: Sequence[Path]) -> list[Journal]:
+def open_journals(dirs: Sequence[Path]) -> list[Journal]:
+    """Journals with something left to do: unfinished, or a draft waiting to be published (``draft_ready``)."""
     found: dict[Path, Journal] = {}
     for d in dirs:
         for j in find_journals(d):
-            if not j.finished:
+            if not j.finished or j.phase == "draft_ready":
                 found[j.path.resolve()] = j
     return list(found.values())
 
 
 def _pick(journal: str | os.PathLike[str] | None, env: Mapping[str, str],
-          archive_dir: str | os.PathLike[str] | None, journal_dir: str | os.PathLike[str] | None) -> Journal:
+          archive_dir: str | os.PathLike[str] | None, journal_dir: str | os.PathLike[str] | None, *,
+          command: str) -> Journal:
     if journal is not None:
         return Journal.load(journal)
-    pending = unfinished_journals(journal_dirs(env, archive_dir, journal_dir))
+    dirs = journal_dirs(env, archive_dir, journal_dir)
+    pending = open_journals(dirs)
     if not pending:
-        raise InputError("no unfinished deposit journal found", where="resume",
-                         remedy="give the journal path, or --archive-dir/--journal-dir where it lives")
+        raise InputError("no deposit journal with work left (unfinished, or a draft waiting to be published)",
+                         where=command, remedy="give the journal path, or --archive-dir/--journal-dir where it "
+                                               f"lives (searched: {', '.join(str(d) for d in dirs)})")
     if len(pending) > 1:
-        listed = ", ".join(str(j.path) for j in pending)
-        raise InputError(f"{len(pending)} unfinished deposits: {listed}", where="resume",
-                         remedy="name the journal")
+        listed = ", ".join(f"{j.path} ({j.phase})" for j in pending)
+        raise InputError(f"{len(pending)} deposits with work left: {listed}", where=command,
+                         remedy=f"name the journal: `provenance deposit {command} JOURNAL`")
     return pending[0]
+
+
+def _reaching(journal: Path, url: str | None, step: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """Run a step that talks to the repository; a request that never reached it says what to do next."""
+    try:
+        return step()
+    except RepositoryUnreachable as exc:
+        raise NotReached(
+            f"{url or 'the repository'} was not reached, so nothing was done there: {exc.message}",
+            where=str(journal),
+            remedy=f"if the URL is wrong, drop this attempt with `provenance deposit discard {journal}` and deposit "
+                   f"again with the right --to; if it is right, `provenance deposit resume {journal}` once it answers",
+        ) from None
 
 
 def list_journals(*, env: Mapping[str, str], archive_dir: str | os.PathLike[str] | None = None,
@@ -339,7 +366,7 @@ def discard_deposit(
 ) -> dict[str, Any]:
     """Abandon an unpublished deposit: its draft is discarded and its journal closed."""
     e = dict(env)
-    j = _pick(journal, e, archive_dir, journal_dir)
+    j = _pick(journal, e, archive_dir, journal_dir, command="discard")
     repo, registry, _ = _open(_target_from_journal(j), e, client_kwargs)
     with exclusive(j.path):
         summary = Depositor(repo, j, registry=registry).discard()
@@ -357,13 +384,14 @@ def resume_deposit(
     client_kwargs: Mapping[str, Any] | None = None,
     hook: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
-    """Continue the deposit of ``journal`` (or of the one unfinished journal found) to its end."""
+    """Continue the deposit of ``journal`` (or of the one journal found with work left) to its end."""
     e = dict(env)
-    j = _pick(journal, e, archive_dir, journal_dir)
+    j = _pick(journal, e, archive_dir, journal_dir, command="resume")
     target = _target_from_journal(j)
     repo, registry, _ = _open(target, e, client_kwargs)
     with exclusive(j.path):
         j = Journal.load(j.path)  # re-read under the lock
-        summary = Depositor(repo, j, registry=registry, progress=progress,
-                            hook=hook or crash_hook_from_env(e)).run(publish=publish)
+        locked = j
+        summary = _reaching(j.path, target.url, lambda: Depositor(
+            repo, locked, registry=registry, progress=progress, hook=hook or crash_hook_from_env(e)).run(publish=publish))
     return {**summary, "status": summary["phase"]}

@@ -33,7 +33,7 @@ from typing import Any, Literal
 
 from provenance.claims.model import parse_check
 from provenance.claims.verdict import Artifact, Verdict
-from provenance.errors import InputError, ProvenanceError, ToolMissing
+from provenance.errors import InputError, ProvenanceError
 from provenance.jsonio import load_json_file
 from provenance.lean import grammar
 from provenance.lean.emit import (
@@ -50,7 +50,6 @@ from provenance.lean.emit import (
 from provenance.lean.encoding import encode
 from provenance.lean.messages import TheoremRange, TheoremResult, judge
 from provenance.lean.runner import (
-    INSTALL_HINT,
     NO_LEAN,
     LeanRequest,
     LeanRunner,
@@ -59,6 +58,7 @@ from provenance.lean.runner import (
     Toolchain,
     bubblewrap_sandbox,
     locate_lean,
+    missing_lean,
     run_many,
 )
 
@@ -271,7 +271,7 @@ def check_project(
     if toolchain is None:
         toolchain, why = locate_lean()
         if toolchain is None:
-            raise ToolMissing(why.removeprefix("Lean not run: "), remedy=INSTALL_HINT)
+            raise missing_lean(why)
     if runner is None:
         runner, sandboxed = make_runner(toolchain)
     by_file: dict[str, list[MapTheorem]] = {}
@@ -351,7 +351,7 @@ def apply_lean(
         toolchain, why = locate_lean()
     if toolchain is None:
         if mode == "require":
-            raise ToolMissing(why.removeprefix("Lean not run: ") + " (--lean require)", remedy=INSTALL_HINT)
+            raise missing_lean(why, remedy_suffix=" (--lean require)")
         return [_not_run(v, why) for v in verdicts]
     with tempfile.TemporaryDirectory(prefix="provenance-lean-", dir=workdir) as tmp:
         target = project_dir if project_dir is not None else Path(tmp) / "lean"

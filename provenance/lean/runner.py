@@ -30,7 +30,9 @@ from provenance.errors import ProvenanceError, ToolMissing
 from provenance.lean.messages import RunFacts
 from provenance.sandbox.runner import Bind, BubblewrapSandbox, Sandbox, SandboxRequest
 
-NO_LEAN = "Lean not run: lean not found on PATH (install with elan)"
+NOT_RUN = "Lean not run: "
+_ELAN = " (install with elan)"
+NO_LEAN = f"{NOT_RUN}lean not found on PATH{_ELAN}"
 INSTALL_HINT = "install Lean 4 with elan (https://github.com/leanprover/elan), then make sure `lean` is on PATH"
 _VERSION = re.compile(r"version (?P<v>[0-9]+\.[0-9]+\.[0-9]+(?:-[0-9A-Za-z.]+)?)", re.ASCII)
 MAX_OUTPUT = 64 * 1024 * 1024
@@ -110,6 +112,12 @@ def locate_lean(path: str | None = None) -> tuple[Toolchain | None, str]:
         return None, (f"Lean not run: lean {version} is older than {MIN_VERSION[0]}.{MIN_VERSION[1]} "
                       "(the templates and lean --json need it); run `elan default leanprover/lean4:stable`")
     return Toolchain(real, prefix, version, line), ""
+
+
+def missing_lean(why: str, *, remedy_suffix: str = "") -> ToolMissing:
+    """The error (exit 3) for a toolchain :func:`locate_lean` could not give, saying why once and how to install once."""
+    reason = why.removeprefix(NOT_RUN).removesuffix(_ELAN)
+    return ToolMissing(f"{reason}{remedy_suffix}; Lean not run", remedy=INSTALL_HINT)
 
 
 def _broken(exe: str, option: str, detail: str) -> str:

@@ -128,3 +128,20 @@ def test_source_date_epoch_makes_output_reproducible(seed_claims_path: Path) -> 
     bad = subprocess.run([*PROVENANCE, "claims", "check", str(seed_claims_path)], capture_output=True, text=True,
                          cwd=REPO, env=env, timeout=120, check=False)
     assert bad.returncode == 2 and "SOURCE_DATE_EPOCH" in bad.stderr
+
+
+def test_claims_check_help_documents_the_formula_language() -> None:
+    """Issue 15.4: the formula language is in `claims check --help`, every function and the value bound."""
+    from provenance.claims.formula import FUNCTIONS, MAX_VALUE_DIGITS
+
+    text = subprocess.run([sys.executable, "-m", "provenance", "claims", "check", "--help"], capture_output=True,
+                          text=True, timeout=60, env={**os.environ, "COLUMNS": "120"}).stdout
+    for name in FUNCTIONS:
+        assert f"{name}(" in text, name
+    for word in ("precision", "tolerance", '"absolute"', '"relative"', "5 x 10^-(N+1)", "unary minus",
+                 f"{MAX_VALUE_DIGITS} digits", "never eval"):
+        assert word in text, word
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    for name in FUNCTIONS:
+        assert f"{name}(" in readme, name
+    assert f"{MAX_VALUE_DIGITS} digits" in readme

@@ -61,3 +61,30 @@ def test_regression_number_followed_by_letters_is_not_cut_short() -> None:
     # "3.2x" once matched as "3" because the look-ahead let the regex backtrack into the decimals
     assert [n.text for n in find_numbers("3.2x faster, 8.2. And v1.1, 4.5% and 7 percent")] == ["8.2", "4.5", "7"]
     assert suggest_for_claim(Claim("c1", "improves 2.5x", None)) == []
+
+
+def test_numbers_glued_to_a_word_by_a_hyphen_are_names_not_values() -> None:
+    """Issue 15.10: "top-1" was read as the stated value 1."""
+    from provenance.claims.suggest import find_numbers
+
+    assert [n.text for n in find_numbers("top-1 accuracy of XLM-R2 rises by 1.8 (-0.5 on L2)")] == ["1.8", "-0.5"]
+
+
+def test_a_difference_claim_gets_its_difference_not_a_mean_skeleton() -> None:
+    """Issue 15.10: "on average ... rises by 1.8 (73.0 vs 71.2)" got a mean of the stated "1" beside the difference."""
+    from provenance.claims.model import load_claims
+    from provenance.claims.suggest import suggest
+
+    texts = ["On average, top-1 accuracy rises by 1.8 points (73.0 vs 71.2).",
+             "Averaged over 3 seeds, accuracy is 80.5 against 78.0, a difference of 2.5 points."]
+    found = suggest(load_claims({"claims": [{"id": f"c{i}", "text": t} for i, t in enumerate(texts)]}))
+    assert [(s.claim_id, s.kind, s.check["expected"], s.complete) for s in found] == [
+        ("c0", "difference", "1.8", True), ("c1", "difference", "2.5", True)]
+
+
+def test_a_count_is_not_the_stated_average() -> None:
+    from provenance.claims.model import load_claims
+    from provenance.claims.suggest import suggest
+
+    (only,) = suggest(load_claims({"claims": [{"id": "c1", "text": "Averaged over 3 seeds the gain is 4.2 points."}]}))
+    assert only.kind == "mean" and only.check["expected"] == "4.2" and not only.complete

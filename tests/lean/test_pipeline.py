@@ -254,6 +254,16 @@ def test_cli_check_exit_3_without_lean(tmp_path: Path) -> None:
     result = _cli("lean", "check", str(project), env=_env_without_lean(tmp_path))
     assert result.returncode == 3
     assert "lean not found on PATH" in result.stderr and "elan" in result.stderr
+    assert result.stderr.count("elan") == 2 and result.stderr.count("install") == 1  # the hint once (and its URL)
+    assert result.stderr.count("\n") == 1
+
+
+def test_require_without_lean_names_the_install_hint_once(tmp_path: Path) -> None:
+    claims = tmp_path / "claims.json"
+    claims.write_text(json.dumps(load_json_file(SEED)), encoding="utf-8")
+    result = _cli("claims", "check", str(claims), "--lean", "require", env=_env_without_lean(tmp_path))
+    assert result.returncode == 3 and "(--lean require)" in result.stderr
+    assert result.stderr.count("install") == 1
 
 
 def test_cli_check_exit_2_on_bad_input(tmp_path: Path) -> None:
