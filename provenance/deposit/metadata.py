@@ -127,8 +127,9 @@ def _description(manifest: Mapping[str, Any], options: DepositOptions) -> str:
         bits = [f"<p><strong>{html.escape(str(corr.get('type', 'correction')).replace('_', ' ').capitalize())}"
                 f" (correction record {html.escape(str(corr.get('seq', '?')))}):</strong>"]
         for label, key in (("What was wrong", "what_was_wrong"), ("What changed", "what_changed")):
-            if isinstance(corr.get(key), str) and corr[key].strip():
-                bits.append(f" {label}: {html.escape(corr[key].strip())}.")
+            said = _said(corr.get(key))
+            if said:
+                bits.append(f" {label}: {html.escape('; '.join(said))}.")
         if isinstance(why.get("text"), str):
             bits.append(f" Reason ({html.escape(str(why.get('category', '')))}): {html.escape(why['text'])}.")
         parts.append("".join(bits) + "</p>")
@@ -144,6 +145,17 @@ def _description(manifest: Mapping[str, Any], options: DepositOptions) -> str:
     if options.previous_doi:
         parts.append(f"<p>New version of {html.escape(options.previous_doi)}.</p>")
     return "\n".join(parts)
+
+
+def _said(value: Any) -> list[str]:
+    """The plain words of a correction field: a string, or a list of strings or of ``{"summary": ...}`` objects."""
+    items = value if isinstance(value, list) else [value]
+    out = []
+    for item in items:
+        text = item.get("summary") if isinstance(item, Mapping) else item
+        if isinstance(text, str) and text.strip():
+            out.append(text.strip().rstrip("."))
+    return out
 
 
 def build_metadata(manifest: Mapping[str, Any], options: DepositOptions) -> dict[str, Any]:

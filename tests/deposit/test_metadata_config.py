@@ -144,3 +144,16 @@ def test_config_errors_name_the_file_and_the_form(tmp_path: Path) -> None:
         with pytest.raises(InputError, match="zenodo.json") as info:
             token_for(PROD, env=_config(tmp_path, doc))
         assert info.value.exit_code == 2
+
+
+def test_the_description_says_what_a_real_correction_record_changed() -> None:
+    """A correction record carries what_changed as [{"summary": ...}]; the deposit said nothing of it."""
+    correction = {"contract": "correction-record-v1", "seq": 0, "type": "correction",
+                  "what_was_wrong": "Claim c5 stated 1.8 points.",
+                  "what_changed": [{"summary": "Claim c5 now states 0.7 points."}, {"summary": "The abstract too"}],
+                  "reason": {"category": "honest_error", "text": "52.1 - 51.4 is 0.7"}}
+    md = build_metadata(manifest(), options(correction=correction))
+    text = md["description"]
+    assert "What was wrong: Claim c5 stated 1.8 points." in text
+    assert "What changed: Claim c5 now states 0.7 points; The abstract too." in text
+    assert "Reason (honest_error): 52.1 - 51.4 is 0.7." in text
