@@ -24,6 +24,7 @@ from typing import Any
 
 from archive.atomic import atomic_write_bytes
 from archive.errors import ArchiveError, ArchiveInputError
+from archive.jsontext import JSONTextError, loads
 
 JOURNAL_CONTRACT = "deposit-journal-v1"
 REGISTRY_CONTRACT = "deposit-registry-v1"
@@ -48,9 +49,9 @@ def _read_json(path: Path, what: str) -> dict[str, Any]:
     except OSError as exc:
         raise JournalError(f"{path}: cannot read the {what}: {exc.strerror}", remedy="check permissions") from None
     try:
-        data = json.loads(raw)
-    except ValueError as exc:
-        raise JournalError(f"{path}: the {what} is not valid JSON ({exc})",
+        data = loads(raw, what=f"the {what}")
+    except JSONTextError as exc:
+        raise JournalError(f"{path}: {exc.message}",
                            remedy="restore it from a backup; it is written atomically so this means outside damage") from None
     if not isinstance(data, dict):
         raise JournalError(f"{path}: the {what} is not a JSON object", remedy="give a deposit journal")

@@ -35,6 +35,7 @@ from archive.atomic import atomic_writer, fsync_dir
 from archive.depositor import Progress, RemoteDeposit, StoredFile
 from archive.errors import ArchiveError, ArchiveInputError
 from archive.journal import utc_now
+from archive.jsontext import loads
 from archive.zenodo.vocabulary import check_file_key, check_publishable, check_shapes
 
 DOI_PREFIX = "10.5072"
@@ -164,7 +165,7 @@ class LocalArchive:
             record_url=self._dir(row["id"]).as_uri() if published else None,
             upload_target=None,
             files=tuple(StoredFile(f["key"], int(f["size"]), f["md5"], f["file_id"]) for f in files),
-            metadata=json.loads(row["metadata"]),
+            metadata=loads(row["metadata"], what="a stored entry of the local archive"),
         )
 
     @staticmethod
@@ -173,7 +174,7 @@ class LocalArchive:
         if problems:
             raise ArchiveInputError("metadata refused: " + "; ".join(f"{f}: {m}" for f, m in problems),
                                     remedy="fix those fields")
-        return json.loads(json.dumps(dict(metadata)))  # type: ignore[no-any-return]
+        return loads(json.dumps(dict(metadata)), what="the metadata")  # type: ignore[no-any-return]
 
     @staticmethod
     def _require_draft(row: sqlite3.Row) -> None:
@@ -200,7 +201,7 @@ class LocalArchive:
     def find_draft_by_marker(self, marker: str) -> RemoteDeposit | None:
         with self._read() as db:
             for row in db.execute("SELECT * FROM deposits WHERE state = 'draft' ORDER BY id").fetchall():
-                keywords = json.loads(row["metadata"]).get("keywords") or []
+                keywords = loads(row["metadata"], what="a stored entry of the local archive").get("keywords") or []
                 if marker in keywords:
                     return self._remote(db, row)
         return None
@@ -218,7 +219,7 @@ class LocalArchive:
                 return self._remote(db, draft)
             latest = db.execute("SELECT * FROM deposits WHERE concept_id = ? AND state = 'published' "
                                 "ORDER BY id DESC", (base["concept_id"],)).fetchone()
-            metadata = json.loads(latest["metadata"])
+            metadata = loads(latest["metadata"], what="a stored entry of the local archive")
             metadata.pop("version", None)
             metadata.pop("doi", None)
             new_id = self._next_id(db)
@@ -342,13 +343,13 @@ class LocalArchive:
         with self._read() as db:
             row = db.execute("SELECT entry FROM registry WHERE target = ? AND record_id = ?",
                              (target, record_id)).fetchone()
-        return None if row is None else dict(json.loads(row["entry"]))
+        return None if row is None else dict(loads(row["entry"], what="a stored entry of the local archive"))
 
     def record(self, target: str, record_id: str, version: Mapping[str, Any]) -> None:
         with self._tx() as db:
             row = db.execute("SELECT entry FROM registry WHERE target = ? AND record_id = ?",
                              (target, record_id)).fetchone()
-            entry: dict[str, Any] = json.loads(row["entry"]) if row else {"target": target, "record_id": record_id, "versions": []}
+            entry: dict[str, Any] = loads(row["entry"], what="a stored entry of the local archive") if row else {"target": target, "record_id": record_id, "versions": []}
             versions = [v for v in entry.get("versions", []) if v.get("deposition_id") != version.get("deposition_id")]
             versions.append(dict(version))
             entry.update({k: version.get(k) for k in ("deposition_id", "doi", "concept_id", "concept_doi",
@@ -404,7 +405,7 @@ class LocalArchive:
         with self._read() as db:
             row = self._row(db, dep_id)
             out = self._summary(db, row)
-            out["metadata"] = json.loads(row["metadata"])
+            out["metadata"] = loads(row["metadata"], what="a stored entry of the local archive")
             out["files"] = [dict(f) for f in db.execute(
                 "SELECT key, size, md5, sha256 FROM files WHERE deposit_id = ? ORDER BY key", (row["id"],)).fetchall()]
         return out

@@ -38,18 +38,24 @@ def _too_large(p: Path, size: str, max_bytes: int, what: str) -> InputError:
                       remedy=f"give {what} itself, not a data file")
 
 
-def open_regular_file(path: str | os.PathLike[str], *, what: str) -> BinaryIO:
-    """``path`` opened for reading in binary, if it is a regular file (a ``what``, e.g. "a file to sign").
+def open_regular_fd(path: str | os.PathLike[str], *, what: str, flags: int = os.O_RDONLY, mode: int = 0o644) -> int:
+    """A descriptor of ``path`` opened with ``flags``, if it is a regular file (a ``what``, e.g. "a log").
 
-    For readers that stream a file of any size (hashing); the caller closes it.
-    :class:`InputError` when it is missing, unreadable or not a regular file (a
-    FIFO is refused without waiting for a writer; a device is refused unopened).
+    For readers and writers that work on descriptors (locking, appending); the
+    caller closes it. With ``os.O_CREAT`` in ``flags`` a missing file is created
+    (with ``mode``). :class:`InputError` when it is missing, unreadable or not a
+    regular file (a FIFO is refused without waiting for a writer; a device is
+    refused unopened).
     """
     p = Path(path)
     try:
-        _refuse_special(p, os.stat(p).st_mode, what)  # before open: opening some devices has effects
+        try:
+            _refuse_special(p, os.stat(p).st_mode, what)  # before open: opening some devices has effects
+        except FileNotFoundError:
+            if not flags & os.O_CREAT:
+                raise
         # O_NONBLOCK: opening a FIFO swapped in after the check must not wait for a writer.
-        fd = os.open(p, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+        fd = os.open(p, flags | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0), mode)
     except FileNotFoundError:
         raise InputError("no such file", where=str(p), remedy="check the path") from None
     except IsADirectoryError:
@@ -64,7 +70,16 @@ def open_regular_file(path: str | os.PathLike[str], *, what: str) -> BinaryIO:
     except BaseException:
         os.close(fd)
         raise
-    return os.fdopen(fd, "rb")
+    return fd
+
+
+def open_regular_file(path: str | os.PathLike[str], *, what: str) -> BinaryIO:
+    """``path`` opened for reading in binary, if it is a regular file (a ``what``, e.g. "a file to sign").
+
+    For readers that stream a file of any size (hashing); the caller closes it.
+    :class:`InputError` as for :func:`open_regular_fd`.
+    """
+    return os.fdopen(open_regular_fd(path, what=what), "rb")
 
 
 def read_input_bytes(path: str | os.PathLike[str], *, max_bytes: int, what: str) -> bytes:

@@ -33,6 +33,7 @@ import inspect
 import os
 import signal
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -40,9 +41,10 @@ from pathlib import Path
 from types import FunctionType, ModuleType
 from typing import Any
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[1]
 EQUIVALENT_FILE = Path(__file__).with_name("mutate-equivalent.txt")
-TIMEOUT_SECONDS = 120
 
 
 @dataclass(frozen=True)
@@ -255,31 +257,122 @@ def apply(mutant: Mutant, module: ModuleType) -> None:
         old_function, new_function = old_function.__func__, new_function.__func__
     assert isinstance(old_function, FunctionType) and isinstance(new_function, FunctionType), mutant.qualname
     old_function.__code__ = new_function.__code__
+    # defaults are evaluated once, at definition: a mutated default lives on the function, not in its code
+    old_function.__defaults__ = new_function.__defaults__
+    old_function.__kwdefaults__ = new_function.__kwdefaults__
 
 
-def run_tests(tests: tuple[str, ...]) -> int:
-    import pytest
+def _use_mutation_profile() -> None:
+    """Hypothesis deterministic and forgetful: no example database, so no mutant's failure leaks into another run."""
+    from hypothesis import settings
 
-    return int(pytest.main(["-x", "-q", "--no-header", "-p", "no:cacheprovider", "-p", "no:randomly",
-                            *[str(REPO / t) for t in tests]]))
+    try:
+        parent = settings.get_profile("provenance")
+    except Exception:  # no project profile: Hypothesis' default
+        parent = settings.get_profile("default")
+    settings.register_profile("mutate", parent=parent, derandomize=True, database=None, deadline=None)
+    settings.load_profile("mutate")
 
 
-def try_mutant(mutant: Mutant, target: Target) -> str:
-    """``killed``, ``survived`` or ``timeout``/``error``, from a forked child that applies and tests it."""
-    pid = os.fork()
-    if pid == 0:  # child
-        code = 3
+def _tracer(filename: str, lines: set[int]) -> Any:
+    """A ``sys.settrace`` function recording the lines of ``filename`` that run."""
+
+    def local(frame: Any, event: str, arg: Any) -> Any:
+        if event == "line":
+            lines.add(frame.f_lineno)
+        return local
+
+    def global_(frame: Any, event: str, arg: Any) -> Any:
+        if frame.f_code.co_filename == filename:
+            lines.add(frame.f_lineno)
+            return local
+        return None
+
+    return global_
+
+
+def _run_item(item: Any, nextitem: Any) -> bool:
+    """Run one collected test (fixtures set up and torn down as pytest does); True if it passes."""
+    from _pytest.runner import runtestprotocol
+
+    return not any(report.failed for report in runtestprotocol(item, nextitem=nextitem, log=False))
+
+
+def _run_items(items: list[Any]) -> bool:
+    """Run these collected tests in order, stopping at the first failure; True if all pass."""
+    return all(_run_item(item, items[i + 1] if i + 1 < len(items) else None) for i, item in enumerate(items))
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """What the unmutated tests of one target do: the lines each test executes, and its time."""
+
+    items: dict[str, Any]
+    lines: dict[str, set[int]]
+    seconds: dict[str, float]
+
+    def tests_for(self, line_span: range | None) -> list[Any]:
+        """The tests that execute the mutated lines (every test for module-level data), fastest first."""
+        if line_span is None:
+            chosen = list(self.lines)
+        else:
+            chosen = [t for t, lines in self.lines.items() if any(n in lines for n in line_span)]
+        return [self.items[t] for t in sorted(chosen, key=lambda t: self.seconds[t])]
+
+
+def _baseline(items: list[Any], filename: str) -> Baseline | None:
+    """Run every test once, unmutated, recording lines; None when one fails."""
+    lines: dict[str, set[int]] = {}
+    seconds: dict[str, float] = {}
+    for i, item in enumerate(items):
+        executed: set[int] = set()
+        tracer = _tracer(filename, executed)
+        start = time.perf_counter()
+        threading.settrace(tracer)
+        sys.settrace(tracer)
         try:
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, 1)
-            os.dup2(devnull, 2)
-            signal.alarm(TIMEOUT_SECONDS)
-            apply(mutant, importlib.import_module(mutant.module))
-            code = 0 if run_tests(target.tests) == 0 else 1
-        except BaseException:  # a mutant that breaks the import is killed
-            code = 1
-        os._exit(code)
-    _, status = os.waitpid(pid, 0)
+            ok = _run_item(item, items[i + 1] if i + 1 < len(items) else None)
+        finally:
+            sys.settrace(None)
+            threading.settrace(None)  # type: ignore[arg-type]
+        if not ok:
+            print(f"  unmutated test fails: {item.nodeid}", file=sys.stderr)
+            return None
+        lines[item.nodeid] = executed
+        seconds[item.nodeid] = time.perf_counter() - start
+    return Baseline({item.nodeid: item for item in items}, lines, seconds)
+
+
+def _line_span(mutant: Mutant) -> range | None:
+    """The source lines a mutant changes; None for module-level data (read by any test)."""
+    if mutant.qualname == "<module>":
+        return None
+    tree = ast.parse(_module_path(mutant.module).read_text(encoding="utf-8"))
+    node = next(n for i, n in enumerate(ast.walk(tree)) if i == mutant.node_index)
+    for function in ast.walk(tree):  # a default argument acts wherever its function is called
+        if isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)) and any(
+                node is d for d in (*function.args.defaults, *function.args.kw_defaults)):
+            node = function
+            break
+    return range(node.lineno, (getattr(node, "end_lineno", None) or node.lineno) + 1)
+
+
+def _child(mutant: Mutant, items: list[Any], timeout: int) -> None:
+    """In a forked child: apply the mutant, run the tests, exit 0 (survived) or 1 (killed)."""
+    code = 3
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 1)
+        os.dup2(devnull, 2)
+        signal.alarm(timeout)
+        apply(mutant, importlib.import_module(mutant.module))
+        code = 0 if _run_items(items) else 1
+    except BaseException:  # a mutant that breaks the import or the run is killed
+        code = 1
+    os._exit(code)
+
+
+def _outcome(status: int) -> str:
     if os.WIFSIGNALED(status):
         return "timeout" if os.WTERMSIG(status) == signal.SIGALRM else "killed"
     return {0: "survived", 1: "killed"}.get(os.WEXITSTATUS(status), "error")
@@ -296,56 +389,154 @@ def load_equivalent() -> dict[str, str]:
     return out
 
 
+@dataclass
+class Tally:
+    module: str
+    total: int = 0
+    equivalent: int = 0
+    killed: int = 0
+    timeouts: int = 0
+    errors: int = 0
+    uncovered: int = 0
+    survivors: list[Mutant] | None = None
+    seconds: float = 0.0
+
+    @property
+    def scored(self) -> int:
+        return self.total - self.equivalent
+
+    @property
+    def score(self) -> float:
+        # a timeout is a kill (the mutant hangs the tests); an unreached mutant is a survivor no test executes
+        return 100.0 * (self.killed + self.timeouts + self.errors) / self.scored if self.scored else 100.0
+
+
+@dataclass(frozen=True)
+class Options:
+    jobs: int
+    timeout_factor: float
+    show: bool
+
+
+def run_mutants(target: Target, base: Baseline, equivalent: dict[str, str], options: Options) -> Tally:
+    """Every mutant of one target, ``options.jobs`` forked children at a time."""
+    mutants = mutants_of(target)
+    tally = Tally(target.module, total=len(mutants))
+    survivors: list[Mutant] = []
+    queue: list[tuple[Mutant, list[Any], int]] = []
+    for mutant in mutants:
+        if mutant.key in equivalent:
+            tally.equivalent += 1
+            continue
+        items = base.tests_for(_line_span(mutant))
+        if not items:
+            tally.uncovered += 1
+            survivors.append(mutant)
+            if options.show:
+                print(f"  NOT REACHED line {mutant.line}: {mutant.key}", flush=True)
+            continue
+        seconds = sum(base.seconds[item.nodeid] for item in items)
+        queue.append((mutant, items, int(20 + options.timeout_factor * seconds)))
+    running: dict[int, Mutant] = {}
+    queue.reverse()
+    while queue or running:
+        while queue and len(running) < options.jobs:
+            mutant, items, timeout = queue.pop()
+            pid = os.fork()
+            if pid == 0:
+                _child(mutant, items, timeout)
+            running[pid] = mutant
+        pid, status = os.waitpid(-1, 0)
+        mutant = running.pop(pid)
+        outcome = _outcome(status)
+        if outcome == "survived":
+            survivors.append(mutant)
+            if options.show:
+                print(f"  SURVIVED line {mutant.line}: {mutant.key}", flush=True)
+        elif outcome == "timeout":
+            tally.timeouts += 1
+        elif outcome == "error":
+            tally.errors += 1
+        else:
+            tally.killed += 1
+    tally.survivors = sorted(survivors, key=lambda m: m.line)
+    return tally
+
+
+class _MutationSession:
+    """A pytest plugin that replaces the test loop: one unmutated run with line recording, then the mutants."""
+
+    def __init__(self, target: Target, equivalent: dict[str, str], options: Options) -> None:
+        self.target = target
+        self.equivalent = equivalent
+        self.options = options
+        self.tally: Tally | None = None
+        self.failed_unmutated = False
+
+    def pytest_configure(self, config: Any) -> None:
+        _use_mutation_profile()
+
+    def pytest_runtestloop(self, session: Any) -> bool:
+        module = importlib.import_module(self.target.module)
+        base = _baseline(list(session.items), str(Path(module.__file__ or "").resolve()))
+        if base is None:
+            self.failed_unmutated = True
+            return True
+        print(f"{self.target.module}: {len(base.items)} tests in {sum(base.seconds.values()):.1f} s unmutated",
+              flush=True)
+        self.tally = run_mutants(self.target, base, self.equivalent, self.options)
+        return True
+
+
+def run_target(target: Target, equivalent: dict[str, str], options: Options) -> Tally | None:
+    """Collect the target's tests once (in this process) and run its mutants; None when they fail unmutated."""
+    session = _MutationSession(target, equivalent, options)
+    pytest.main(["-qq", "--no-header", "-p", "no:cacheprovider", "-p", "no:randomly", "-p", "no:xdist",
+                 *[str(REPO / t) for t in target.tests]], plugins=[session])
+    return None if session.failed_unmutated else session.tally
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("modules", nargs="*", help="module names or suffixes (default: every target)")
     parser.add_argument("--list", action="store_true", help="only list the mutants")
     parser.add_argument("--show-survivors", action="store_true", help="print each surviving mutant's key")
+    parser.add_argument("--jobs", type=int, default=2, help="mutants tested at once (default 2)")
+    parser.add_argument("--timeout-factor", type=float, default=10.0,
+                        help="a mutant times out after 20 s + this many times its tests' unmutated time")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(REPO))
     os.chdir(REPO)
     targets = [t for t in TARGETS if not args.modules or any(t.module.endswith(m) for m in args.modules)]
     equivalent = load_equivalent()
-    rows = []
+    options = Options(max(1, args.jobs), args.timeout_factor, args.show_survivors)
+    tallies: list[Tally] = []
     exit_code = 0
     for target in targets:
         importlib.import_module(target.module)
-        mutants = mutants_of(target)
         if args.list:
-            for m in mutants:
+            for m in mutants_of(target):
                 print(m.key)
             continue
         start = time.perf_counter()
-        if run_tests(target.tests) != 0:
+        tally = run_target(target, equivalent, options)
+        if tally is None:
             print(f"{target.module}: the tests fail without any mutant; fix them first", file=sys.stderr)
             return 2
-        survivors: list[Mutant] = []
-        killed = skipped = 0
-        for mutant in mutants:
-            if mutant.key in equivalent:
-                skipped += 1
-                continue
-            outcome = try_mutant(mutant, target)
-            if outcome == "survived":
-                survivors.append(mutant)
-            else:
-                killed += 1
-        scored = len(mutants) - skipped
-        score = 100.0 * killed / scored if scored else 100.0
-        rows.append((target.module, len(mutants), skipped, killed, len(survivors), score,
-                     time.perf_counter() - start))
-        print(f"{target.module}: {killed}/{scored} killed ({score:.1f}%), {len(survivors)} survived, "
-              f"{skipped} equivalent", flush=True)
-        if args.show_survivors:
-            for m in survivors:
-                print(f"  SURVIVED line {m.line}: {m.key}")
-        if score < 90.0:
+        tally.seconds = time.perf_counter() - start
+        tallies.append(tally)
+        print(f"{target.module}: {tally.killed + tally.timeouts + tally.errors}/{tally.scored} killed "
+              f"({tally.score:.1f}%), {len(tally.survivors or [])} survived ({tally.uncovered} not reached by "
+              f"any test), {tally.timeouts} timeouts, {tally.equivalent} equivalent", flush=True)
+        if tally.score < 90.0:
             exit_code = 1
-    if rows:
+    if tallies:
         print()
-        print(f"{'module':36} {'mutants':>8} {'equiv':>6} {'killed':>7} {'survived':>9} {'score':>7} {'time':>7}")
-        for module, total, skipped, killed, survived, score, seconds in rows:
-            print(f"{module:36} {total:8} {skipped:6} {killed:7} {survived:9} {score:6.1f}% {seconds:6.0f}s")
+        print(f"{'module':34} {'mutants':>7} {'equiv':>5} {'killed':>6} {'timeout':>7} {'survived':>8} "
+              f"{'unreached':>9} {'score':>7} {'time':>6}")
+        for t in tallies:
+            print(f"{t.module:34} {t.total:7} {t.equivalent:5} {t.killed + t.errors:6} {t.timeouts:7} "
+                  f"{len(t.survivors or []):8} {t.uncovered:9} {t.score:6.1f}% {t.seconds:5.0f}s")
     return exit_code
 
 

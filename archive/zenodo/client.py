@@ -33,6 +33,7 @@ import httpx
 
 from archive import __version__
 from archive.depositor import StoredFile
+from archive.jsontext import JSONTextError, loads
 from archive.zenodo.errors import (
     ZenodoAuthError,
     ZenodoChecksumMismatch,
@@ -308,8 +309,8 @@ class ZenodoClient:
     def _error(self, response: httpx.Response, operation: str) -> ZenodoError:
         body: Any = None
         try:
-            body = response.json()
-        except ValueError:
+            body = loads(response.content, what="the error body")
+        except JSONTextError:
             body = None
         status = response.status_code
         message = ""
@@ -401,11 +402,18 @@ class ZenodoClient:
     @staticmethod
     def _json(response: httpx.Response, operation: str) -> Any:
         try:
-            return response.json()
-        except ValueError:
-            raise ZenodoServerError(
-                f"HTTP {response.status_code} with a body that is not JSON", operation=operation
-            ) from None
+            return loads(response.content, what="the body")
+        except JSONTextError as exc:
+            raise ZenodoServerError(f"HTTP {response.status_code}: {exc.message}", operation=operation) from None
+
+    @classmethod
+    def _deposition(cls, response: httpx.Response, operation: str) -> Deposition:
+        """The body as a deposition: a JSON object with an integer ``id``, else :class:`ZenodoServerError`."""
+        data = cls._json(response, operation)
+        if not isinstance(data, Mapping) or type(data.get("id")) is not int:
+            raise ZenodoServerError(f"HTTP {response.status_code}: the body is not a deposition (no integer id)",
+                                    operation=operation)
+        return Deposition(data)
 
     # -- depositions ------------------------------------------------------------
 
@@ -433,7 +441,7 @@ class ZenodoClient:
             batch = self._json(response, "list depositions")
             if not isinstance(batch, list):
                 raise ZenodoServerError("list depositions did not return an array", operation="list depositions")
-            found.extend(Deposition(item) for item in batch if isinstance(item, Mapping) and "id" in item)
+            found.extend(Deposition(item) for item in batch if isinstance(item, Mapping) and type(item.get("id")) is int)
             if len(batch) < min(size, 100):
                 break
         return found
@@ -442,14 +450,14 @@ class ZenodoClient:
         """The open draft if any, else the published record."""
         op = f"get deposition {deposition_id}"
         response = self._send("GET", f"/deposit/depositions/{deposition_id}", operation=op, idempotent=True)
-        return Deposition(self._json(response, op))
+        return self._deposition(response, op)
 
     def create_deposition(self, metadata: Mapping[str, Any] | None = None) -> Deposition:
         """POST a new draft. Not retried (no idempotency key): reconcile by marker after a failure."""
         body = {"metadata": dict(metadata)} if metadata else {}
         response = self._send("POST", "/deposit/depositions", operation="create deposition", idempotent=False,
                               expect=(201,), json_body=body)
-        return Deposition(self._json(response, "create deposition"))
+        return self._deposition(response, "create deposition")
 
     def update_metadata(self, deposition_id: int, metadata: Mapping[str, Any]) -> Deposition:
         """PUT the complete metadata, read it back, and raise if the server did not keep it."""
@@ -571,7 +579,7 @@ class ZenodoClient:
                 response = self._send("POST", f"/deposit/depositions/{deposition_id}/actions/publish",
                                       operation=op, idempotent=False, expect=(202, 200),
                                       timeout=self._publish_timeout)
-                return Deposition(self._json(response, op))
+                return self._deposition(response, op)
             except (ZenodoTransportError, ZenodoServerError, ZenodoNotFound) as exc:
                 current = self.get_deposition(deposition_id)
                 if current.submitted:
@@ -599,7 +607,7 @@ class ZenodoClient:
         op = f"edit {deposition_id}"
         response = self._send("POST", f"/deposit/depositions/{deposition_id}/actions/edit", operation=op,
                               idempotent=True, expect=(201, 200))
-        return Deposition(self._json(response, op))
+        return self._deposition(response, op)
 
     def discard(self, deposition_id: int) -> None:
         """Drop the open draft (204). After an ambiguous failure, a 404 on read-back means it is gone."""
@@ -631,13 +639,13 @@ class ZenodoClient:
             if draft is None:
                 raise
             return draft
-        dep = Deposition(self._json(response, op))
+        dep = self._deposition(response, op)
         if dep.id == published_id or dep.submitted:
             # documented behaviour: the original comes back; follow latest_draft
             link = dep.links.get("latest_draft")
             if isinstance(link, str):
                 response = self._send("GET", link, operation=op, idempotent=True)
-                dep = Deposition(self._json(response, op))
+                dep = self._deposition(response, op)
         if dep.bucket_url is None:
             dep = self.get_deposition(dep.id)
         return dep

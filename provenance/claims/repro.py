@@ -28,6 +28,7 @@ from provenance.claims.model import Claim
 from provenance.claims.verdict import Artifact, Scope, Status, Verdict
 from provenance.clock import rfc3339
 from provenance.errors import InputError
+from provenance.inputfile import open_regular_file
 from provenance.jsonio import canonical_sha256, loads_strict
 from provenance.sandbox.runner import Bind, Sandbox, SandboxRequest, SandboxResult
 
@@ -37,8 +38,9 @@ DATA_DIR = "/data"
 
 
 def file_sha256(path: Path) -> str:
+    """Lowercase hex sha256 of a regular file (a FIFO or a device is an InputError, never read)."""
     h = hashlib.sha256()
-    with path.open("rb") as fh:
+    with open_regular_file(path, what="a repro script or data file") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()

@@ -23,7 +23,7 @@ from provenance.corrections.proofs import consistency_document, proof_document, 
 from provenance.corrections.record import CLAIM_STATUSES, COPE_CATEGORIES, CORRECTION_TYPES
 from provenance.corrections.report import LogReport
 from provenance.corrections.status import StatusView
-from provenance.corrections.store import checkpoint_path, open_log
+from provenance.corrections.store import checkpoint_path, open_log, read_checkpoint_file
 from provenance.corrections.verify import verify_log, verify_log_blocks
 from provenance.errors import InputError
 from provenance.jsonio import load_json_file, write_json
@@ -241,8 +241,9 @@ def verify_cmd(target: Path, trust: TrustRoot | None, since: Path | None, checkp
     checked and the result says so.
     """
     with _open(target) as log:
-        checkpoint = checkpoint_file.read_bytes() if checkpoint_file is not None else log.checkpoint
-        older = since.read_bytes() if since else (state.read_bytes() if state is not None and state.exists() else log.anchor)
+        checkpoint = read_checkpoint_file(checkpoint_file) if checkpoint_file is not None else log.checkpoint
+        older = read_checkpoint_file(since) if since else (
+            read_checkpoint_file(state) if state is not None and state.exists() else log.anchor)
         log.require(evidence=checkpoint if checkpoint is not None else older)
         report = verify_log_blocks(log.blocks(), checkpoint, trust=trust, since_checkpoint=older, origin=origin,
                                    workers=workers, history=as_json)
@@ -318,7 +319,7 @@ def prove_cmd(target: Path, seq: int | None, from_checkpoint: Path | None, out: 
     checkpoint, label = log.checkpoint, log.label
     report = verify_log(entries, checkpoint, trust=None, history=False)
     if from_checkpoint is not None:
-        doc = consistency_document(report, from_checkpoint.read_bytes(), checkpoint)
+        doc = consistency_document(report, read_checkpoint_file(from_checkpoint), checkpoint)
         what = f"consistency proof {doc['size1']} -> {doc['size2']}"
     else:
         assert seq is not None
@@ -348,7 +349,7 @@ def verify_proof_cmd(proof_path: Path, trust: TrustRoot | None, since: Path | No
         raise InputError("not a proof", where=str(proof_path), remedy="give a file made by `provenance correct prove`")
     entry = doc.get("entry")
     check = verify_proof_document(doc, trust=trust, entry_line=entry.encode("utf-8") if isinstance(entry, str) else None,
-                                  trusted_old_checkpoint=since.read_bytes() if since else None)
+                                  trusted_old_checkpoint=read_checkpoint_file(since) if since else None)
     if as_json:
         print_json({"ok": True, "kind": check.kind, "origin": check.origin, "seq": check.seq,
                     "old_size": check.old_size, "tree_size": check.tree_size,

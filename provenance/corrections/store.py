@@ -19,7 +19,6 @@ import fcntl
 import hashlib
 import os
 import re
-import stat
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,6 +47,7 @@ from provenance.corrections.record import (
 )
 from provenance.corrections.status import claim_statuses
 from provenance.errors import InputError
+from provenance.inputfile import open_regular_fd, read_input_bytes
 from provenance.jsonio import canonical_bytes, loads_strict
 from provenance.signing.dsse import sign_envelope
 from provenance.signing.keys import PublicKey, SigningKey
@@ -57,6 +57,8 @@ __all__ = ["AppendResult", "LogFiles", "LogStream", "append_correction", "checkp
            "read_log"]
 
 CHECKPOINT_SUFFIX = ".checkpoint"
+MAX_CHECKPOINT_BYTES = 1024 * 1024
+"""A signed note of a few hundred bytes per signature: anything larger is not a checkpoint."""
 
 
 def checkpoint_path(log_path: str | os.PathLike[str]) -> Path:
@@ -97,24 +99,21 @@ def read_log(path: str | os.PathLike[str]) -> LogFiles:
 
 
 def _open_for_reading(p: Path) -> int:
-    """A read-only descriptor of the log file; one-line errors for a missing path or a directory."""
-    try:
-        fd = os.open(p, os.O_RDONLY | os.O_CLOEXEC)
-    except FileNotFoundError:
-        raise LogInputError("no such correction log", where=str(p), remedy="check the path (the first `correct append` creates it)") from None
-    except IsADirectoryError:
-        raise LogInputError("is a directory, not a correction log", where=str(p), remedy="give the .jsonl log file") from None
-    if stat.S_ISDIR(os.fstat(fd).st_mode):
-        os.close(fd)
-        raise LogInputError("is a directory, not a correction log", where=str(p), remedy="give the .jsonl log file")
-    return fd
+    """A read-only descriptor of the log file; one-line errors for a missing path or anything not a regular file."""
+    if not os.path.lexists(p):
+        raise LogInputError("no such correction log", where=str(p), remedy="check the path (the first `correct append` creates it)")
+    return open_regular_fd(p, what="a correction log (.jsonl)")
+
+
+def read_checkpoint_file(path: str | os.PathLike[str]) -> bytes:
+    """The bytes of a checkpoint file: a regular file of at most :data:`MAX_CHECKPOINT_BYTES` (else InputError)."""
+    return read_input_bytes(path, max_bytes=MAX_CHECKPOINT_BYTES, what="a checkpoint (signed note)")
 
 
 def _read_checkpoint(log: Path) -> bytes | None:
-    try:
-        return checkpoint_path(log).read_bytes()
-    except FileNotFoundError:
-        return None
+    """The checkpoint beside ``log``, or None when there is none."""
+    cp_file = checkpoint_path(log)
+    return read_checkpoint_file(cp_file) if os.path.lexists(cp_file) else None
 
 
 class LogStream:
@@ -272,7 +271,7 @@ def _locked(path: Path) -> Iterator[int]:
     """Open ``path`` for appending (creating it) and hold an exclusive flock until the block ends."""
     if not path.parent.is_dir():
         raise LogInputError("directory does not exist", where=str(path.parent), remedy="create it first")
-    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o644)
+    fd = open_regular_fd(path, what="a correction log (.jsonl)", flags=os.O_RDWR | os.O_CREAT | os.O_APPEND)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         yield fd
@@ -390,8 +389,7 @@ def _snapshot(fd: int, path: Path, seed: tuple[bytes, bytes] | None) -> _Snapsho
     data = _read_fd(fd)
     if not data and seed is not None and seed[0]:
         return _Snapshot(seed[0], seed[1], True)
-    cp_file = checkpoint_path(path)
-    return _Snapshot(data, cp_file.read_bytes() if cp_file.exists() else None, False)
+    return _Snapshot(data, _read_checkpoint(path), False)
 
 
 def _write_entry(fd: int, path: Path, snap: _Snapshot, torn: int, line: bytes, created: bool) -> None:

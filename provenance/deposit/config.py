@@ -22,7 +22,6 @@ server, is refused with the new form named. A token is held in
 from __future__ import annotations
 
 import ipaddress
-import json
 import os
 import pwd
 import re
@@ -35,11 +34,14 @@ from urllib.parse import urlsplit
 from archive.errors import ArchiveInputError
 from archive.zenodo.client import PRODUCTION_URL, SANDBOX_URL, normalise_base_url
 from provenance.errors import InputError
+from provenance.inputfile import read_input_bytes
+from provenance.jsonio import loads_strict
 
 TOKEN_ENV = "ZENODO_ACCESS_TOKEN"
 NAMED_SERVERS: Mapping[str, str] = {"zenodo": PRODUCTION_URL, "zenodo-sandbox": SANDBOX_URL}
 """The target names a config key may use, and the server each stands for."""
 _HEADER_SAFE = re.compile(r"[\x21-\x7e]+")
+MAX_TOKEN_FILE_BYTES = 64 * 1024
 NEW_FORM = '{"tokens": {"zenodo": "<token>"}} (a key per server: zenodo, zenodo-sandbox or a base URL)'
 
 
@@ -143,10 +145,12 @@ def token_for(url: str, *, env: Mapping[str, str], path: Path | None = None) -> 
             where=str(p),
             remedy=f"run `chmod 600 {p}`",
         )
+    raw = read_input_bytes(p, max_bytes=MAX_TOKEN_FILE_BYTES, what="a token file")
     try:
-        data = json.loads(p.read_bytes())
-    except (OSError, ValueError):
-        raise InputError("the token file is not readable JSON", where=str(p), remedy=f"write {NEW_FORM}") from None
+        data = loads_strict(raw, source=str(p))
+    except InputError as exc:
+        raise InputError(f"the token file is not readable JSON ({exc.message})", where=str(p),
+                         remedy=f"write {NEW_FORM}") from None
     if not isinstance(data, dict):
         raise InputError("the token file is not a JSON object", where=str(p), remedy=f"write {NEW_FORM}")
     if "token" in data:

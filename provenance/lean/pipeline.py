@@ -34,6 +34,7 @@ from typing import Any, Literal
 from provenance.claims.model import parse_check
 from provenance.claims.verdict import Artifact, Verdict
 from provenance.errors import InputError, ProvenanceError
+from provenance.inputfile import read_input_bytes
 from provenance.jsonio import load_json_file
 from provenance.lean import grammar
 from provenance.lean.emit import (
@@ -63,6 +64,8 @@ from provenance.lean.runner import (
 )
 
 Mode = Literal["auto", "off", "require"]
+MAX_CLAIM_FILE_BYTES = 64 * 1024 * 1024
+"""A generated claim file is a few KB per theorem: far larger is not one of ours."""
 _TOOLCHAIN_LINE = re.compile(r"leanprover/lean4:v[0-9]+\.[0-9]+\.[0-9]+(?:-rc[0-9]+)?\n", re.ASCII)
 
 
@@ -176,10 +179,12 @@ def load_project(root: Path) -> Project:
         if not isinstance(names, list) or not names:
             raise _bad(f"files.{rel}.theorems must be a non-empty list", where)
         path = root / rel
+        if not path.exists():
+            raise _bad("listed in claims-map.json but missing", str(path))
         try:
-            data = path.read_bytes()
-        except OSError:
-            raise _bad("listed in claims-map.json but missing", str(path)) from None
+            data = read_input_bytes(path, max_bytes=MAX_CLAIM_FILE_BYTES, what="a generated Lean claim file")
+        except InputError as exc:
+            raise _bad(exc.message, str(path)) from None
         digest = hashlib.sha256(data).hexdigest()
         if info.get("sha256") != digest:
             raise _bad("sha256 differs from claims-map.json (the file was changed)", str(path))

@@ -261,3 +261,23 @@ def test_a_misaligned_subtree_is_refused() -> None:
     aligned = merkle.CompactTree(HASHES[:2])
     aligned.append_subtree(merkle.root(HASHES[2:4]), 1)
     assert aligned.size == 4 and aligned.root() == merkle.root(HASHES, 4)
+
+
+# ---- mutants that survived `make mutate` (scripts/mutate.py) in merkle.py, each killed here
+
+
+def test_a_proof_of_the_wrong_length_says_how_many_hashes_the_sizes_need() -> None:
+    """The counts in the message are the ones the shape needs (a proof with both inner and border hashes)."""
+    inclusion = merkle.inclusion_proof(HASHES, 4, 7)
+    assert len(inclusion) == 3
+    with pytest.raises(ProofError, match=r"inclusion proof has 2 hashes, a tree of size 7 needs 3;"):
+        merkle.root_from_inclusion_proof(4, 7, HASHES[4], inclusion[:2])
+    consistency = merkle.consistency_proof(HASHES, 5, 7)
+    assert len(consistency) == 4
+    with pytest.raises(ProofError, match=r"consistency proof has 5 hashes, 5->7 needs 4;"):
+        merkle.verify_consistency(5, 7, [*consistency, HASHES[0]], merkle.root(HASHES, 5), merkle.root(HASHES, 7))
+
+
+def test_a_misaligned_subtree_says_how_many_leaves_it_holds() -> None:
+    with pytest.raises(ProofError, match=r"a subtree of 2 leaves cannot follow 3 leaves"):
+        merkle.CompactTree(HASHES[:3]).append_subtree(merkle.root(HASHES[:2]), 1)

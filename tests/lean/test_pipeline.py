@@ -401,3 +401,19 @@ def test_verdict_on_other_inputs_gets_no_theorem() -> None:
     items, skipped = items_from(claims, changed)
     assert "c1" not in {i.claim_id for i in items}
     assert any(s.claim_id == "c1" and "other input values" in s.reason for s in skipped)
+
+
+@pytest.mark.parametrize("special", ["fifo", "device"])
+def test_a_claim_file_that_is_a_fifo_or_device_is_refused_at_once(tmp_path: Path, special: str) -> None:
+    """Issue 13 item 4: `lean check` read a FIFO claim file with read_bytes() (it waited forever; /dev/zero without end)."""
+    project = _project(tmp_path)
+    claim_file = project / "Claims" / "C0001.lean"
+    claim_file.unlink()
+    if special == "fifo":
+        os.mkfifo(claim_file)
+    else:
+        claim_file.symlink_to("/dev/zero")
+    result = subprocess.run([sys.executable, "-m", "provenance", "lean", "check", str(project)], capture_output=True,
+                            text=True, cwd=REPO, env=_env_without_lean(tmp_path), timeout=30, stdin=subprocess.DEVNULL)
+    assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr
+    assert "not a regular file" in result.stderr and "C0001.lean" in result.stderr

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from archive.jsontext import JSONTextError, loads
 from archive.zenodo.standin import views
 from archive.zenodo.standin.config import CHUNK, MAX_JSON_BODY
 from archive.zenodo.standin.faults import FaultEffect, after_success, apply_fault, match_fault
@@ -258,8 +259,8 @@ class HandlerBase(BaseHTTPRequestHandler):
         if not raw.strip():
             return {}
         try:
-            return json.loads(raw)
-        except ValueError:
+            return loads(raw, what="the request body")
+        except JSONTextError:
             raise Reply(400, {"status": 400, "message": "The browser (or proxy) sent a request that this server"
                                " could not understand."}) from None
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from archive.atomic import atomic_write_bytes
+from archive.jsontext import loads
 from archive.zenodo.standin.config import StandinConfig
 
 
@@ -32,7 +33,7 @@ class StandinState:
         (data_dir / "buckets").mkdir(parents=True, exist_ok=True)
         self.path = data_dir / "state.json"
         if self.path.exists():
-            saved = json.loads(self.path.read_text("utf-8"))
+            saved = loads(self.path.read_bytes(), what=f"the stand-in state {self.path}")
             self.model: dict[str, Any] = saved["model"]
             self.faults = saved.get("faults", [])
         else:
