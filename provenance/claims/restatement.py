@@ -20,6 +20,8 @@ without text has nothing to restate.
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -30,6 +32,7 @@ from provenance.sources.normalise import normalise
 from provenance.sources.numbers import iter_tokens, magnitude
 
 FINDING = "the check does not restate the claim"
+_ASCII_DIGIT = re.compile(r"[0-9]")
 
 
 @dataclass(frozen=True)
@@ -73,7 +76,15 @@ class Restatement:
 
 def stated_numbers(text: str) -> tuple[str, ...]:
     """The plain forms of the number tokens of ``text`` (normalised), in order, each once."""
+    if text.isascii() and not _ASCII_DIGIT.search(text):
+        return ()  # normalising ASCII adds no digit, and a token needs one
     return tuple(dict.fromkeys(token.plain for token in iter_tokens(normalise(text))))
+
+
+@functools.lru_cache(maxsize=1024)
+def _literals(formula: str) -> tuple[str, ...]:
+    # records repeat the same few formulas
+    return tuple(token.text for token in tokenize(formula) if token.kind == "num")
 
 
 def restatement(
@@ -82,8 +93,9 @@ def restatement(
     """How the numbers stated by ``text`` compare with a check's ``expected``, ``inputs`` (values and
     as-written forms), ``context`` and the decimal literals of its ``formula`` (see the module docstring)."""
     stated = stated_numbers(text)
-    literals = [token.text for token in tokenize(formula) if token.kind == "num"] if formula else []
-    explained = {expected, *inputs, *context, *literals}
+    if not stated:
+        return Restatement((), expected, False, ())
+    explained = {expected, *inputs, *context, *(_literals(formula) if formula else ())}
     explained |= {magnitude(number) for number in explained}
     expected_forms = {expected, magnitude(expected)}
     return Restatement(

@@ -124,3 +124,12 @@ def test_the_finding_is_a_json_record() -> None:
 @pytest.mark.parametrize("text", ["", "no numbers at all"])
 def test_a_text_without_numbers_does_not_state_the_expected_value(text: str) -> None:
     assert restatement(text, expected="1").finding == f"{FINDING}: its expected 1 is not stated in the claim text (which states no numbers)"
+
+
+@settings(max_examples=300)
+@given(st.text(alphabet=st.characters(max_codepoint=127, blacklist_characters="0123456789"), max_size=60))
+def test_the_no_digit_fast_path_agrees_with_tokenising(text: str) -> None:
+    from provenance.sources.normalise import normalise
+    from provenance.sources.numbers import tokens
+
+    assert stated_numbers(text) == () == tuple(t.plain for t in tokens(normalise(text)))
