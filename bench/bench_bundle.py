@@ -11,6 +11,11 @@ Measured in the same run on the same files, interleaved, best of N:
 * the same two figures for one big file, where the reference runs sha256 and
   sha512 side by side on two threads.
 
+and, through the whole CLI a user runs (H3a's rows): ``provenance bundle build --include`` + ``provenance
+verify`` against ``cp -r`` + ``bagit make`` (sha256+sha512, processes=2) + ``bagit validate`` (target >= 1.3x;
+>= 1.0x at 10,000 files of 1 KiB), and ``provenance verify`` against the bare two-thread hash pass (>= 0.9x) or
+``bagit validate`` (>= 1.0x at 10,000 files of 1 KiB).
+
 Usage: bench_bundle.py [--quick | --full]. Default: 256 MiB (500 files and one file),
 --full: 1 GiB (2,000 files and one file), --quick: 48 MiB; every mode adds 10,000 files of 1 KiB. Data lives under /tmp and
 is deleted afterwards. The last line is one JSON object for `make bench`.
@@ -24,6 +29,7 @@ import json
 import logging
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -189,6 +195,104 @@ def run_case(label: str, files: list[Path], work: Path, rounds: int) -> dict[str
     return best
 
 
+# ---------------------------------------------------------------- the whole CLI (H3a): bundle build --include + verify
+
+
+def _cli(*args: str, env: Mapping[str, str]) -> None:
+    proc = subprocess.run([sys.executable, "-m", "provenance", *args], capture_output=True, text=True,
+                          env=dict(env), check=False)
+    if proc.returncode != 0:
+        raise RuntimeError(f"provenance {' '.join(args[:2])} exit {proc.returncode}: {proc.stderr[-1500:]}{proc.stdout[-3000:]}")
+
+
+def _tool(*args: str) -> None:
+    subprocess.run(list(args), check=True, capture_output=True)
+
+
+def _cli_setup(work: Path) -> tuple[Path, Path, Path, dict[str, str]]:
+    """A real signing key, a signed trust root naming it as attestor, and a small manifest (no claims to check)."""
+    from datetime import UTC, datetime, timedelta
+
+    from provenance.signing.keys import save_signing_key
+    from provenance.signing.trust import add_key, init_trust_root, write_trust_document
+
+    now = datetime.now(UTC)
+    root_key = generate_key()
+    doc = init_trust_root([root_key], now=now, expires=now + timedelta(days=30))
+    doc = add_key(doc, "attestor", KEY.public, [root_key], now=now, name="bench")
+    trust = work / "trust-root.json"
+    write_trust_document(trust, doc)
+    key = work / "attestor.key"
+    save_signing_key(KEY, key, None)
+    manifest = work / "manifest.json"
+    env = {**os.environ, "SOURCE_DATE_EPOCH": "1767225600", "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    repo = Path(__file__).resolve().parent.parent
+    # The corrected record: every check holds, so verify exits 0 (a falsified claim would exit 1).
+    _cli("ingest", str(repo / "examples" / "corrected" / "rag-benchmark-paper.txt"), "--checks",
+         str(repo / "examples" / "corrected" / "rag-benchmark.checks.json"), "-o", str(manifest), env=env)
+    return manifest, key, trust, env
+
+
+def cli_case(label: str, source: Path, work: Path, rounds: int) -> dict[str, float]:
+    """Best of ``rounds``: our ``bundle build --include`` and ``verify`` (whole CLI commands), and the peer
+    ``cp -r`` + ``bagit make`` (sha256+sha512, processes=2) + ``bagit validate`` (processes=2), each through
+    its command line; plus the bare two-thread hash pass over the same files."""
+    manifest, key, trust, env = _cli_setup(Path(tempfile.mkdtemp(prefix="cli-setup-", dir=work)))
+    files = sorted(p for p in source.rglob("*") if p.is_file())
+    best = {"build": 1e9, "verify": 1e9, "cp": 1e9, "make": 1e9, "validate": 1e9, "ref": 1e9}
+    for r in range(rounds):
+        bundle = work / f"cli-bundle-{r}"
+        peer = work / f"cli-peer-{r}"
+        best["build"] = min(best["build"], timed(lambda bundle=bundle: _cli(
+            "bundle", "build", str(manifest), "--key", str(key), "--trust", str(trust), "--lean", "off",
+            "--include", f"data={source}", "-o", str(bundle), env=env)))
+        best["verify"] = min(best["verify"], timed(lambda bundle=bundle: _cli(
+            "verify", str(bundle), "--trust", str(trust), "--no-trust-state", "--lean", "off", "--json", env=env)))
+        shutil.rmtree(bundle)
+        best["cp"] = min(best["cp"], timed(lambda peer=peer: _tool("cp", "-r", str(source), str(peer))))
+        best["make"] = min(best["make"], timed(lambda peer=peer: _tool(
+            sys.executable, "-m", "bagit", "--quiet", "--processes", "2", "--sha256", "--sha512", str(peer))))
+        best["validate"] = min(best["validate"], timed(lambda peer=peer: _tool(
+            sys.executable, "-m", "bagit", "--quiet", "--validate", "--processes", "2", str(peer))))
+        shutil.rmtree(peer)
+        best["ref"] = min(best["ref"], timed(lambda: reference_pass(files)))
+    print(f"{label} (whole CLI): ours bundle build --include {best['build']:.2f}s + verify {best['verify']:.2f}s; "
+          f"cp -r {best['cp']:.2f}s + bagit make {best['make']:.2f}s + bagit validate {best['validate']:.2f}s; "
+          f"bare two-thread sha256+sha512 pass {best['ref']:.2f}s")
+    return best
+
+
+def cli_rows(work: Path, total: int, count: int, rounds: int) -> list[dict[str, object]]:
+    """Issue 14's CLI figures: build+verify against cp + bagit, and verify against the bare pass or bagit."""
+    rows: list[dict[str, object]] = []
+
+    def row(figure: str, ours: float, peer: float, target: float) -> None:
+        ratio = peer / ours
+        rows.append({"figure": figure, "ours": round(ours, 3), "peer": round(peer, 3), "ratio": round(ratio, 2),
+                     "target": target, "met": ratio >= target})
+
+    many = make_dataset(work / "cli-many", total, count)
+    m = cli_case(f"{total // MiB} MiB in {count} files", work / "cli-many", work, rounds)
+    row(f"CLI build + verify, {total // MiB} MiB in {count} files given with --include, vs cp -r + bagit make "
+        "(sha256+sha512, processes=2) + bagit validate", m["build"] + m["verify"], m["cp"] + m["make"] + m["validate"],
+        1.3)
+    row(f"CLI verify, {total // MiB} MiB in {count} files, vs bare two-thread sha256+sha512 pass",
+        m["verify"], m["ref"], 0.9)
+    shutil.rmtree(work / "cli-many")
+    del many
+    make_dataset(work / "cli-one", total, 1)
+    o = cli_case(f"one {total // MiB} MiB file", work / "cli-one", work, rounds)
+    row(f"CLI verify, one {total // MiB} MiB file, vs bare two-thread sha256+sha512 pass", o["verify"], o["ref"], 0.9)
+    shutil.rmtree(work / "cli-one")
+    make_small_files(work / "cli-tiny", 10_000, 1024)
+    t = cli_case("10,000 files of 1 KiB", work / "cli-tiny", work, rounds)
+    row("CLI build + verify, 10,000 files of 1 KiB given with --include, vs cp -r + bagit make + bagit validate",
+        t["build"] + t["verify"], t["cp"] + t["make"] + t["validate"], 1.0)
+    row("CLI verify, 10,000 files of 1 KiB, vs bagit validate (processes=2)", t["verify"], t["validate"], 1.0)
+    shutil.rmtree(work / "cli-tiny")
+    return rows
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     size = parser.add_mutually_exclusive_group()
@@ -215,6 +319,8 @@ def main() -> int:
         shutil.rmtree(work / "one")
         tiny = make_small_files(work / "tiny", 10_000, 1024)
         k = run_case("10,000 files of 1 KiB", tiny, work, rounds)
+        shutil.rmtree(work / "tiny")
+        cli = cli_rows(work, total, count, rounds)
     rows.append({"figure": "verify vs bagit validate (processes=2), 10,000 files of 1 KiB",
                  "ours": round(k["ours_verify"], 3), "peer": round(k["peer_validate"], 3),
                  "ratio": round(k["peer_validate"] / k["ours_verify"], 2), "target": 1.0,
@@ -256,6 +362,7 @@ def main() -> int:
         if row["figure"].endswith("10,000 files of 1 KiB") and row["figure"].startswith(
                 ("build+verify vs bagit", "build (no fsync", "verify throughput")):
             row["target"] = row["met"] = None
+    rows.extend(cli)
     for row in rows:
         verdict = "" if row["target"] is None else f" (target {row['target']}x) {'met' if row['met'] else 'NOT met'}"
         print(f"{row['figure']}: {row['ratio']}x{verdict}")

@@ -173,3 +173,21 @@ def test_the_deposit_metadata_lists_the_artifacts(env: Env, carried: Path, tmp_p
     description = json.loads(shown.stdout)["metadata"]["description"]
     assert "Artifacts carried" in description and "paper.pdf (1 file(s)" in description
     assert "The paper as published" in description and "tables (3 file(s)" in description
+
+
+def test_a_bundle_of_10000_included_files_verifies(env: Env, tmp_path: Path) -> None:
+    """Regression: with 10,000 artifact files the attestation (one subject per file) is over 1 MiB, and verify
+    treated it as an unvouched large document, so a bundle we had just built said 'no readable attestation'."""
+    many = tmp_path / "many"
+    many.mkdir()
+    for i in range(10_000):
+        (many / f"f{i:05d}.bin").write_bytes(i.to_bytes(4, "big") * 8)
+    out = tmp_path / "bundle"
+    proc = run(*build_args(env, out, "--include", f"many={many}"))
+    assert proc.returncode == 0, proc.stderr
+    assert (out / "attestation.dsse.json").stat().st_size > 1024 * 1024
+    proc = run("verify", str(out), "--trust", str(env.trust_path), "--json")
+    report = json.loads(proc.stdout)
+    assert not [f for f in report["findings"] if f["status"] in ("fail", "skip") and f["id"].startswith(
+        ("attestation", "unvouched"))], proc.stdout[-3000:]
+    assert [(a["name"], a["files"]) for a in report["artifacts"]] == [("many", 10_000)]
