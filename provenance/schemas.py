@@ -21,6 +21,7 @@ from jsonschema.exceptions import ValidationError
 from referencing import Registry, Resource
 
 from provenance.errors import InputError
+from provenance.schema_accept import Acceptor, compile_acceptor
 
 SCHEMA_BASE_URI = "https://provenance-archive.dev/schemas/"
 """Namespace of our schema ``$id``s: ``SCHEMA_BASE_URI + NAME + ".json"``."""
@@ -143,8 +144,31 @@ def _json_path(error: ValidationError) -> str:
     return path
 
 
+def _full_check(subschema: Mapping[str, Any], base: str) -> Acceptor:
+    """The full validator's answer for ``subschema``, its references resolved from the schema ``base``."""
+    root = next(s for s in _all_schemas().values() if s.get("$id") == base)
+    return validator_for(root).evolve(schema=subschema).is_valid
+
+
+@functools.cache
+def _acceptor(name: str) -> Acceptor:
+    resources = {s["$id"]: s for s in _all_schemas().values() if "$id" in s}
+    return compile_acceptor(load_schema(name), resources=resources, fallback=_full_check, pattern=_compiled)
+
+
+def accepts(document: Any, name: str) -> bool:
+    """True only if ``document`` is valid against schema ``name``: the compiled fast path of :func:`validate`.
+
+    False means "not shown valid" (the full validator then finds the errors, if any).
+    """
+    return _acceptor(name)(document)
+
+
 def validate(document: Any, name: str) -> list[SchemaFinding]:
     """Every error of ``document`` against schema ``name``, sorted by path (empty when valid)."""
+    _validator(name)  # the schema itself is checked once, whichever path answers
+    if accepts(document, name):
+        return []
     errors = _validator(name).iter_errors(document)
     findings = [SchemaFinding(_json_path(e), e.message) for e in errors]
     return sorted(findings, key=lambda f: (f.path, f.message))
