@@ -21,7 +21,6 @@ server, is refused with the new form named. A token is held in
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import pwd
 import re
@@ -32,7 +31,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from archive.errors import ArchiveInputError
-from archive.zenodo.client import PRODUCTION_URL, SANDBOX_URL, normalise_base_url
+from archive.zenodo.client import PRODUCTION_URL, SANDBOX_URL, is_loopback, normalise_base_url
 from provenance.errors import InputError
 from provenance.inputfile import read_input_bytes
 from provenance.jsonio import loads_strict
@@ -79,22 +78,10 @@ def config_file(env: Mapping[str, str]) -> Path:
     return (Path(base) if base else home_dir(env) / ".config") / "provenance" / "zenodo.json"
 
 
-def is_loopback(host: str | None) -> bool:
-    """True for ``localhost`` and loopback IP addresses (127.0.0.0/8, ::1)."""
-    if not host:
-        return False
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def require_safe_transport(url: str, *, where: str = "--to") -> None:
     """:class:`InputError` unless a token may go to ``url``: https, or plain http to a loopback address."""
     parts = urlsplit(url)
-    if parts.scheme == "https" or (parts.scheme == "http" and is_loopback(parts.hostname)):
+    if parts.scheme == "https" or (parts.scheme == "http" and is_loopback(parts.hostname or "")):
         return
     raise InputError(
         f"refusing to send a Zenodo token over plain {parts.scheme} to {parts.hostname or url}",
