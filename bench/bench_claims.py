@@ -9,6 +9,11 @@ absolute tolerances and precisions), then times, in this process:
 * peer: the same arithmetic written directly with ``fractions.Fraction`` (no
   parsing, no verdicts): the floor any exact checker pays.
 
+and, through the whole CLI (issue 14.7): ``provenance claims check FILE --json --lean off`` of the same
+claims written to a file, in a child process (its CPU time and peak RSS from ``wait4``), against the
+in-process engine (``load_claims`` + ``check_claims``, CPU time). Target: the CLI >= 0.8x the engine's
+rate, peak RSS < 300 MB.
+
 Prints human lines, then one JSON line (the ``make bench`` contract).
 """
 
@@ -16,8 +21,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
+import subprocess
 import sys
+import tempfile
 import time
 from datetime import UTC, datetime
 from fractions import Fraction
@@ -30,6 +38,8 @@ from provenance.claims.engine import check_claims
 from provenance.claims.model import load_claims
 
 TARGET = 20_000
+CLI_TARGET = 0.8
+CLI_RSS_MB = 300
 
 
 def dec(rng: random.Random, places: int = 1) -> str:
@@ -103,6 +113,25 @@ def best_of(runs: int, fn: Any) -> tuple[float, Any]:
     return best, result
 
 
+def cli_run(path: Path, n: int) -> tuple[float, float]:
+    """CPU seconds (user + system) and peak RSS (MB) of ``provenance claims check PATH --json --lean off``."""
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent), "SOURCE_DATE_EPOCH": "1767225600"}
+    with tempfile.TemporaryFile() as out:
+        proc = subprocess.Popen([sys.executable, "-m", "provenance", "claims", "check", str(path), "--json",
+                                 "--lean", "off"], stdout=out, stderr=subprocess.PIPE, env=env)
+        _, status, usage = os.wait4(proc.pid, 0)
+        assert proc.stderr is not None
+        err = proc.stderr.read().decode()
+        proc.stderr.close()
+        code = os.waitstatus_to_exitcode(status)
+        if code not in (0, 1):
+            raise RuntimeError(f"claims check exit {code}: {err[-1500:]}")
+        out.seek(0)
+        verdicts = json.load(out)
+    assert len(verdicts) == n, len(verdicts)
+    return usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="10,000 claims, one run")
@@ -131,7 +160,28 @@ def main() -> None:
         "target": f">= {TARGET} checks/s",
         "met": ours_rate >= TARGET,
     }
-    print(json.dumps({"bench": "claims", "rows": [row]}))
+    with tempfile.TemporaryDirectory(prefix="bench-claims-") as tmp:
+        path = Path(tmp) / "claims.json"
+        path.write_text(json.dumps(doc))
+        input_mb = path.stat().st_size / 1e6
+        cli = [cli_run(path, n) for _ in range(runs)]
+    cli_s, cli_rss = min(c[0] for c in cli), max(c[1] for c in cli)
+    cli_ratio = ours_s / cli_s
+    cli_met = cli_ratio >= CLI_TARGET and cli_rss < CLI_RSS_MB
+    print(f"claims check --json (whole CLI, {input_mb:.1f} MB input): "
+          f"{cli_s:.2f} s CPU, {n / cli_s:,.0f} checks/s, peak RSS {cli_rss:.0f} MB; in-process engine {ours_s:.2f} s")
+    print(f"CLI / engine: {cli_ratio:.2f}; target >= {CLI_TARGET} and RSS < {CLI_RSS_MB} MB: "
+          f"{'met' if cli_met else 'NOT met'}")
+    cli_row = {
+        "figure": f"claims check --json, whole CLI ({n} claims) vs the in-process engine",
+        "ours": round(n / cli_s),
+        "peer": round(ours_rate),
+        "ratio": round(cli_ratio, 3),
+        "target": CLI_TARGET,
+        "peak_rss_mb": round(cli_rss),
+        "met": cli_met,
+    }
+    print(json.dumps({"bench": "claims", "rows": [row, cli_row]}))
 
 
 if __name__ == "__main__":

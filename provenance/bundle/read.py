@@ -18,7 +18,7 @@ import base64
 import hashlib
 import os
 import zipfile
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -258,10 +258,12 @@ def _keep_for_deposit(name: str) -> bool:
 
 
 def read_valid_bundle(
-    path: str | os.PathLike[str], *, keep: Callable[[str], bool] = _keep_for_deposit
+    path: str | os.PathLike[str], *, keep: Callable[[str], bool] = _keep_for_deposit,
+    container_algorithms: Sequence[str] = (),
 ) -> tuple[BundleInfo, BagReport]:
     """Validate the whole bag (every digest, every path; findings make an :class:`InputError`),
-    then read its identity and paper manifest from the verified bytes.
+    then read its identity and paper manifest from the verified bytes. ``container_algorithms``:
+    digests of a zip itself, computed beside the validation (``BagReport.container``).
 
     ``members`` of the result hold every file ``keep`` selects (by default the tag files,
     the manifest, the crate and the carried correction log with its checkpoint).
@@ -269,7 +271,7 @@ def read_valid_bundle(
     p = Path(path)
     source = _open_source(p)
     try:
-        report = validate_bag(source, keep=keep)
+        report = validate_bag(source, keep=keep, container_algorithms=container_algorithms)
     except ArchiveError as exc:
         raise InputError(exc.message, where=str(p), remedy=exc.remedy or _REMEDY) from None
     finally:

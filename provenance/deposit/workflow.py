@@ -28,15 +28,15 @@ from typing import Any
 from archive.atomic import atomic_write_bytes
 from archive.depositor import Depositor, Registry, Repository, previous_version, target_key
 from archive.errors import ArchiveInputError, RepositoryUnreachable
-from archive.hashing import hash_file
+from archive.hashing import FileDigests, hash_file
 from archive.journal import FileRegistry, Journal, JournalFile, exclusive, find_journals
 from archive.local_archive import LocalArchive, default_archive_dir
 from archive.zenodo.client import ZenodoClient, normalise_base_url
 from archive.zenodo.repository import ZenodoRepository
-from archive.zipdet import write_deterministic_zip
-from provenance.bundle.layout import ATTESTATION, CORRECTIONS_CHECKPOINT, CORRECTIONS_LOG, CRATE, MANIFEST
+from provenance.bundle.layout import ATTESTATION, CRATE
 from provenance.bundle.read import BundleInfo, info_of_valid_bag, read_valid_bundle
 from provenance.clock import utc_now
+from provenance.deposit.bundlezip import zip_bag_directory
 from provenance.deposit.config import NAMED_SERVERS, NEW_FORM, TOKEN_ENV, config_file, data_dir, token_for
 from provenance.deposit.licence import deposit_licence
 from provenance.deposit.metadata import DepositOptions, build_metadata, bundle_hex, marker_keyword
@@ -71,38 +71,49 @@ def upload_key(record_id: str, bundle_id: str) -> str:
     return f"{sanitise(record_id)}-{bundle_hex(bundle_id)[:12]}.zip"
 
 
+CONTAINER_DIGESTS = ("md5", "sha256")
+"""What the journal records of the zip it uploads (md5 for Zenodo, sha256 for the local archive)."""
+
+
 def read_bundle(path: str | os.PathLike[str]) -> BundleInfo:
     """Validate the bag (every finding) and read its identity, manifest, crate and carried log (the one bundle reader)."""
-    info, _ = read_valid_bundle(path, keep=_kept)
+    info, _ = read_valid_bundle(path)
     return info
-
-
-def _kept(name: str) -> bool:
-    return not name.startswith("data/") or name in (MANIFEST, CRATE, CORRECTIONS_LOG, CORRECTIONS_CHECKPOINT)
 
 
 NO_VERIFY_NOTE = "not verified before deposit (--no-verify: a rehearsal)"
 
 
-def verified_bundle(path: str | os.PathLike[str], trust: TrustRoot | None, *, verify: bool = True
-                    ) -> tuple[BundleInfo, dict[str, Any]]:
-    """The bundle at ``path``, read once, and how it was checked (the journal's ``verification``).
+@dataclass(frozen=True)
+class CheckedBundle:
+    """A bundle read once: who it is, how it was checked (the journal's ``verification``), and, for a zip,
+    the digests of the zip itself (:data:`CONTAINER_DIGESTS`) from that same read."""
+
+    info: BundleInfo
+    verification: dict[str, Any]
+    container: FileDigests | None
+
+
+def verified_bundle(path: str | os.PathLike[str], trust: TrustRoot | None, *, verify: bool = True) -> CheckedBundle:
+    """The bundle at ``path``, read once, and how it was checked.
 
     With ``verify`` (the default), the full offline verification of ``provenance verify``
     against ``trust`` (every digest, the attestation's signature by a trusted attestor key,
     every claim recomputed; Lean is not re-run): a bundle that fails any check raises
     :class:`CheckFailed` and nothing is deposited; without ``trust``, :class:`InputError`.
     Without ``verify`` the bag is still validated; the record says it was not verified.
+    The zip's own digests are computed beside the bag's validation, so the deposit needs no pass of its own.
     """
     if not verify:
-        return read_bundle(path), {"verified": False, "note": NO_VERIFY_NOTE}
+        info, bag = read_valid_bundle(path, container_algorithms=CONTAINER_DIGESTS)
+        return CheckedBundle(info, {"verified": False, "note": NO_VERIFY_NOTE}, bag.container)
     if trust is None:
         raise InputError("deposit verifies the bundle against a trust root before it deposits, and none was given",
                          where="--trust", remedy="give --trust trust-root.json, or --no-verify for a rehearsal "
                                                  "(recorded in the deposit journal)")
     from provenance.bundle.verify import read_bag, verify_read_bag
 
-    bag, kind = read_bag(path)
+    bag, kind = read_bag(path, container_algorithms=CONTAINER_DIGESTS)
     report = verify_read_bag(bag, str(path), kind, trust, lean_mode="off")
     if not report.ok:
         failures = report.failures
@@ -112,13 +123,7 @@ def verified_bundle(path: str | os.PathLike[str], trust: TrustRoot | None, *, ve
                           remedy="run `provenance verify` on it for the full report")
     record = {"verified": True, "trust_root_version": trust.version, "signers": list(report.signers),
               "checks": report.counts()}
-    return info_of_valid_bag(path, bag), record
-
-
-def _directory_epoch(bag: Path) -> int:
-    """The zip timestamp of a bag directory: its newest file's mtime (not before 1980)."""
-    mtimes = [int(p.stat().st_mtime) for p in bag.rglob("*") if p.is_file() and not p.is_symlink()]
-    return max([315532800, *mtimes])
+    return CheckedBundle(info_of_valid_bag(path, bag), record, bag.container)
 
 
 def resolve_target(to: str, archive_dir: str | os.PathLike[str] | None = None,
@@ -209,7 +214,8 @@ def deposit_bundle(
     (publishing on Zenodo is irreversible, so it must be asked for).
     """
     e = dict(env)
-    info, verification = verified_bundle(bundle, trust, verify=verify)
+    checked = verified_bundle(bundle, trust, verify=verify)
+    info, verification = checked.info, checked.verification
     target = resolve_target(to, archive_dir, e)
     repo, registry, default_journals = _open(target, e, client_kwargs)
     jdir = Path(journal_dir) if journal_dir else default_journals
@@ -219,18 +225,19 @@ def deposit_bundle(
     do_publish = (target.kind == "local") if publish is None else publish
 
     with exclusive(journal_path):
-        summary = _deposit_locked(info, repo, registry, described, jdir, journal_path, key, do_publish,
+        summary = _deposit_locked(checked, repo, registry, described, jdir, journal_path, key, do_publish,
                                   publish=publish, communities=communities, license=license, progress=progress,
                                   today=today, hook=hook or crash_hook_from_env(e), verification=verification)
     return {**summary, "verification": verification}
 
 
-def _deposit_locked(info: BundleInfo, repo: Repository, registry: Registry,
+def _deposit_locked(checked: CheckedBundle, repo: Repository, registry: Registry,
                     described: Mapping[str, Any], jdir: Path, journal_path: Path, key: str, do_publish: bool, *,
                     publish: bool | None, communities: Sequence[str], license: str | None,
                     progress: ProgressFn | None, today: str | None,
                     hook: Callable[[str], None] | None, verification: Mapping[str, Any]) -> dict[str, Any]:
     """The deposit proper, run while holding the journal's lock."""
+    info = checked.info
     if journal_path.exists():
         journal = Journal.load(journal_path)
         if journal.phase == "published":
@@ -272,10 +279,10 @@ def _deposit_locked(info: BundleInfo, repo: Repository, registry: Registry,
     files: list[JournalFile] = []
     if info.kind == "zip":
         zip_path = info.path.resolve()
+        digests = checked.container or hash_file(zip_path, CONTAINER_DIGESTS)
     else:
-        zip_path = files_dir / key
-        write_deterministic_zip(info.path, zip_path, epoch=_directory_epoch(info.path), top=key[:-4])
-    digests = hash_file(zip_path, ("md5", "sha256"))
+        zipped = zip_bag_directory(info, files_dir / key)
+        zip_path, digests = zipped.path, FileDigests(zipped.size, {"md5": zipped.md5, "sha256": zipped.sha256})
     files.append(JournalFile(key, str(zip_path), digests.size, digests["md5"], digests["sha256"]))
     attestation = info.member(ATTESTATION)
     if attestation is not None:

@@ -25,7 +25,7 @@ files (checked names, into a private temporary directory) when Lean re-checks th
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import nullcontext
 from pathlib import Path
 
@@ -106,12 +106,14 @@ def verify_bundle(
 
 
 def read_bag(
-    path: str | os.PathLike[str], *, workers: int | None = None, progress: Callable[[int], None] | None = None
+    path: str | os.PathLike[str], *, workers: int | None = None, progress: Callable[[int], None] | None = None,
+    container_algorithms: Sequence[str] = (),
 ) -> tuple[BagReport, str]:
     """Validate the bag (every digest, every path; our strict profile) and keep the documents' verified bytes.
 
     Returns the :class:`BagReport` and ``"directory"`` or ``"zip"``; :class:`InputError`
-    when the path is neither.
+    when the path is neither. ``container_algorithms``: digests of a zip itself, computed beside the
+    validation (``BagReport.container``).
     """
     p = Path(path)
     try:
@@ -119,7 +121,8 @@ def read_bag(
     except ArchiveError as exc:
         raise InputError(exc.message, remedy=exc.remedy or "give a bundle directory or its zip") from None
     try:
-        bag = validate_bag(source, workers=workers, keep=_keep, progress=progress, strict=True)
+        bag = validate_bag(source, workers=workers, keep=_keep, progress=progress, strict=True,
+                           container_algorithms=container_algorithms)
     finally:
         source.close()
     return bag, "directory" if p.is_dir() else "zip"
