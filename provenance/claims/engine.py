@@ -12,7 +12,7 @@ the claim.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from fractions import Fraction
@@ -322,6 +322,20 @@ def check_claim(
     )
 
 
+def iter_check_claims(
+    claims: Iterable[Claim], *, now: datetime, base_dir: Path | None = None, lean: Mapping[str, Any] | None = None,
+    store: SourceStore | None = None,
+) -> Iterator[Verdict]:
+    """The verdicts of :func:`check_claims`, one at a time, for a caller that writes each out and keeps none."""
+    if store is None and base_dir is not None:
+        store = DirectoryStore(base_dir)
+    grounder = Grounder(store) if store is not None else None
+    stamp = rfc3339(now)
+    for claim in claims:
+        if claim.check is not None or claim.check_error is not None:
+            yield check_claim(claim, now=stamp, grounder=grounder, lean=lean)
+
+
 def check_claims(
     claims: Iterable[Claim], *, now: datetime, base_dir: Path | None = None, lean: Mapping[str, Any] | None = None,
     store: SourceStore | None = None,
@@ -332,13 +346,5 @@ def check_claims(
     grounded in the files of ``store`` (a bundle's payload), or else of ``base_dir``; each file is read and
     parsed once per call.
     """
-    if store is None and base_dir is not None:
-        store = DirectoryStore(base_dir)
-    grounder = Grounder(store) if store is not None else None
-    stamp = rfc3339(now)
     with paused_gc():
-        return [
-            check_claim(claim, now=stamp, grounder=grounder, lean=lean)
-            for claim in claims
-            if claim.check is not None or claim.check_error is not None
-        ]
+        return list(iter_check_claims(claims, now=now, base_dir=base_dir, lean=lean, store=store))

@@ -109,7 +109,7 @@ def _percent(fraction_text: str) -> str:
     return f"{percent}%"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Check:
     """A parsed claim check. ``expr`` is the parsed formula; ``raw`` the JSON object as given."""
 
@@ -142,7 +142,7 @@ class Check:
                      context=self.context)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Claim:
     """One claim: ``id``, ``text``, its ``check`` (or ``None``) and, when the check is broken, ``check_error``."""
 

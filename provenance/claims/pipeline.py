@@ -18,31 +18,25 @@ environment and prints nothing; ``now`` is the caller's clock.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any
 
-from provenance.claims.engine import check_claims
+from provenance.claims.engine import check_claims, iter_check_claims
+from provenance.claims.leanmode import LeanMode
+from provenance.claims.leanmode import (
+    parse_lean_mode as parse_lean_mode,  # re-exported: callers import it from here
+)
 from provenance.claims.model import Claim
-from provenance.claims.repro import ReproRun, apply_repro, run_repro
 from provenance.claims.verdict import Verdict
-from provenance.errors import InputError
-from provenance.lean.runner import LeanRunner, Toolchain, locate_lean, missing_lean
-from provenance.sandbox.runner import Sandbox
 from provenance.sources.grounding import SourceStore
 
-LeanMode = Literal["auto", "off", "require"]
-LEAN_MODES: tuple[LeanMode, ...] = ("auto", "off", "require")
-
-
-def parse_lean_mode(text: str) -> LeanMode:
-    """``text`` as a Lean mode; :class:`InputError` for anything but auto, off or require."""
-    for mode in LEAN_MODES:
-        if text == mode:
-            return mode
-    raise InputError(f"unknown Lean mode {text!r}", remedy="use auto, off or require")
+if TYPE_CHECKING:  # Lean's and a repro run's modules are imported only when they are asked for
+    from provenance.claims.repro import ReproRun
+    from provenance.lean.runner import LeanRunner, Toolchain
+    from provenance.sandbox.runner import Sandbox
 
 
 @dataclass(frozen=True)
@@ -114,6 +108,35 @@ def _has_check(claims: Sequence[Claim]) -> bool:
     return any(c.check is not None or c.check_error is not None for c in claims)
 
 
+def _lean_plan(claims: Sequence[Claim], step: LeanStep) -> tuple[Toolchain | None, dict[str, Any] | None]:
+    """The Lean toolchain to prove with (None: Lean does not run) and, when Lean was wanted but is absent,
+    every verdict's ``lean`` record; :class:`ToolMissing` for ``require`` without Lean."""
+    parse_lean_mode(step.mode)
+    if step.mode == "off" or not _has_check(claims):
+        return None, None
+    from provenance.lean.runner import locate_lean, missing_lean
+
+    toolchain, why = (step.toolchain, "") if step.toolchain is not None else locate_lean()
+    if toolchain is not None:
+        return toolchain, None
+    if step.mode == "require":
+        raise missing_lean(why, remedy_suffix=" (--lean require)")
+    return None, {"status": "not_run", "reason": why}
+
+
+def stream_verdicts(
+    claims: Sequence[Claim], *, now: datetime, base_dir: Path | None = None, lean: LeanStep | None = None,
+) -> Iterator[Verdict]:
+    """The verdicts of :func:`evaluate` without repro, in its order. When Lean will not run (nothing after the
+    exact check changes a verdict) they are made one at a time, so a caller that writes each out keeps none."""
+    step = lean or LeanStep("off")
+    toolchain, not_run = _lean_plan(claims, step)
+    if toolchain is None:
+        return iter_check_claims(claims, now=now, base_dir=base_dir, lean=not_run)
+    found = LeanStep(step.mode, step.jobs, step.timeout, toolchain, step.runner)
+    return iter(evaluate(claims, now=now, base_dir=base_dir, lean=found).verdicts)
+
+
 def evaluate(
     claims: Sequence[Claim],
     *,
@@ -133,15 +156,7 @@ def evaluate(
     is a verdict, never an exception.
     """
     step = lean or LeanStep("off")
-    parse_lean_mode(step.mode)
-    toolchain: Toolchain | None = None
-    not_run: dict[str, Any] | None = None
-    if step.mode != "off" and _has_check(claims):
-        toolchain, why = (step.toolchain, "") if step.toolchain is not None else locate_lean()
-        if toolchain is None:
-            if step.mode == "require":
-                raise missing_lean(why, remedy_suffix=" (--lean require)")
-            not_run = {"status": "not_run", "reason": why}
+    toolchain, not_run = _lean_plan(claims, step)
     exact = check_claims(claims, now=now, base_dir=base_dir, lean=not_run, store=sources)
     before_lean = tuple(exact)
     if toolchain is not None and exact:
@@ -151,6 +166,8 @@ def evaluate(
                            runner=step.runner, toolchain=toolchain)
     runs: list[ReproOutcome] = []
     if repro is not None:
+        from provenance.claims.repro import apply_repro, run_repro
+
         for script in repro.scripts:
             if on_script is not None:
                 on_script(script)

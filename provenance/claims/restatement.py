@@ -35,7 +35,7 @@ FINDING = "the check does not restate the claim"
 _ASCII_DIGIT = re.compile(r"[0-9]")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Restatement:
     """The numbers a claim states, and what its check leaves out of them."""
 

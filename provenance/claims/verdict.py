@@ -54,7 +54,7 @@ class Artifact:
         return {"role": self.role, "path": self.path, "sha256": self.sha256}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Verdict:
     """One claim's verdict (verdict-v1). ``extra`` keeps unknown JSON fields for round-trips."""
 

@@ -10,7 +10,7 @@ from rich.markup import escape
 from provenance.bundle.artifacts import includes_from
 from provenance.bundle.build import BuildRequest, build_bundle
 from provenance.bundle.read import open_bundle
-from provenance.claims.pipeline import LEAN_MODES
+from provenance.claims.leanmode import LEAN_MODES
 from provenance.cli.options import (
     json_option,
     key_option,

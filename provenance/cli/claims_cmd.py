@@ -2,26 +2,52 @@
 
 from __future__ import annotations
 
+import gc
 import json
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import click
-from rich.table import Table
 
+from provenance.claims.leanmode import LEAN_MODES, parse_lean_mode
 from provenance.claims.model import load_claims_file
-from provenance.claims.pipeline import LEAN_MODES, LeanStep, evaluate, parse_lean_mode
-from provenance.claims.suggest import suggest, with_sources
+from provenance.claims.pipeline import LeanStep, all_verified, evaluate, stream_verdicts
+from provenance.claims.verdict import Verdict
+from provenance.cli import output
 from provenance.cli.options import json_option, run_clock
-from provenance.cli.output import console, err_console, print_json
+from provenance.cli.output import print_json, print_json_list
 from provenance.cli.verdicts_view import exit_code_for, grounding_summary, verdict_table
 from provenance.cli.wording import counted
-from provenance.sources.locate import locate, source_files
 
 
 @click.group("claims")
 def claims_group() -> None:
     """Check a record's arithmetic claims exactly, or suggest checks for them."""
+
+
+@contextmanager
+def _batch_gc() -> Iterator[None]:
+    """The cyclic collector paused while a large acyclic batch is parsed, checked and printed; what the batch
+    left alive is then frozen (it lives until the command exits), so re-enabling the collector does not make
+    it scan millions of objects once more."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.freeze()
+            gc.enable()
+
+
+def _rows(verdicts: Iterable[Verdict], failed: list[str]) -> Iterator[dict[str, Any]]:
+    """Each verdict's JSON; the ids of those not verified go to ``failed``."""
+    for verdict in verdicts:
+        if not all_verified((verdict,)):
+            failed.append(verdict.claim_id)
+        yield verdict.to_json()
 
 
 @claims_group.command("check")
@@ -78,17 +104,20 @@ def check_command(
 
     Exit 0 when all are verified, 1 when any is falsified, inconclusive or in error, 2 for unusable input.
     """
-    claims = load_claims_file(file)
-    evaluation = evaluate(claims, now=run_clock(), base_dir=base_dir if base_dir is not None else file.parent,
-                          lean=LeanStep(parse_lean_mode(lean_mode), jobs=lean_jobs, timeout=lean_timeout))
-    verdicts = list(evaluation.verdicts)
-    if as_json:
-        print_json([v.to_json() for v in verdicts])
-    elif not verdicts:
+    lean = LeanStep(parse_lean_mode(lean_mode), jobs=lean_jobs, timeout=lean_timeout)
+    base = base_dir if base_dir is not None else file.parent
+    with _batch_gc():
+        claims = load_claims_file(file)
+        if as_json:
+            failed: list[str] = []  # the ids of verdicts not verified: the exit code, with no verdict kept
+            print_json_list(_rows(stream_verdicts(claims, now=run_clock(), base_dir=base, lean=lean), failed))
+            return 0 if not failed else 1
+        verdicts = list(evaluate(claims, now=run_clock(), base_dir=base, lean=lean).verdicts)
+    if not verdicts:
         unchecked = sum(1 for c in claims if c.check is None)
-        console.print(f"No claim in {file} has a check ({unchecked} without); try `provenance claims suggest {file}`.")
+        output.console.print(f"No claim in {file} has a check ({unchecked} without); try `provenance claims suggest {file}`.")
     else:
-        console.print(verdict_table(verdicts, f"{file}: {counted(len(verdicts), 'check')}"))
+        output.console.print(verdict_table(verdicts, f"{file}: {counted(len(verdicts), 'check')}"))
         counts: dict[str, int] = {}
         for v in verdicts:
             counts[v.status] = counts.get(v.status, 0) + 1
@@ -98,7 +127,7 @@ def check_command(
             line += f"; {found}"
         if unchecked:
             line += f"; {counted(unchecked, 'claim')} without a check (`provenance claims suggest {file}` proposes some)"
-        console.print(line)
+        output.console.print(line)
     return exit_code_for(verdicts)
 
 
@@ -115,6 +144,11 @@ def suggest_command(file: Path, more_sources: tuple[Path, ...], sources: tuple[P
     With sources (`--sources SOURCE...`), an input whose value stands at exactly one place in them gets the
     source it could cite (file relative to FILE's directory, sha256, locator), still unconfirmed.
     """
+    from rich.table import Table
+
+    from provenance.claims.suggest import suggest, with_sources
+    from provenance.sources.locate import source_files
+
     claims = load_claims_file(file)
     found = suggest(claims)
     named = (*sources, *more_sources)
@@ -128,7 +162,7 @@ def suggest_command(file: Path, more_sources: tuple[Path, ...], sources: tuple[P
         print_json(doc)
         return 0
     if not found:
-        err_console.print(f"No suggestions: no claim without a check in {file} states usable numbers.")
+        output.err_console.print(f"No suggestions: no claim without a check in {file} states usable numbers.")
         return 0
     table = Table(title=f"{file}: {len(found)} suggested checks (unconfirmed)")
     table.add_column("claim")
@@ -140,8 +174,8 @@ def suggest_command(file: Path, more_sources: tuple[Path, ...], sources: tuple[P
         tol = f"precision {check['precision']}" if "precision" in check else f"tolerance {check.get('tolerance')}"
         inputs = ", ".join(f"{k}={_shown_input(v)}" for k, v in check["inputs"].items()) or "(add inputs)"
         table.add_row(s.claim_id, s.kind, f"{check['formula']} = {check['expected']} [{tol}] with {inputs}", s.basis)
-    console.print(table)
-    console.print("[dim]Suggestions are never verified automatically: confirm each, then add it as the claim's check.[/dim]")
+    output.console.print(table)
+    output.console.print("[dim]Suggestions are never verified automatically: confirm each, then add it as the claim's check.[/dim]")
     return 0
 
 
@@ -162,6 +196,10 @@ def locate_command(sources: tuple[Path, ...], claims_file: Path, as_json: bool) 
     Each place comes with a source to cite ({"file", "sha256", "locator"}, the file relative to the claims file's
     directory); none is a verdict.
     """
+    from rich.table import Table
+
+    from provenance.sources.locate import locate, source_files
+
     located = locate(load_claims_file(claims_file), source_files(sources, claims_file.parent))
     if as_json:
         print_json({"about": "Where input values stand in the sources given, unconfirmed: check each span before citing it.",
@@ -175,8 +213,8 @@ def locate_command(sources: tuple[Path, ...], claims_file: Path, as_json: bool) 
             table.add_row(item.claim_id, item.input, item.value, "0", "-", "")
         for place in item.locations:
             table.add_row(item.claim_id, item.input, item.value, str(item.count), f"{place.file} {json.dumps(place.locator)}", place.span)
-    console.print(table)
-    console.print("[dim]Confirm each span is the value the claim means before citing it as the input's source.[/dim]")
+    output.console.print(table)
+    output.console.print("[dim]Confirm each span is the value the claim means before citing it as the input's source.[/dim]")
     return 0
 
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-
-from rich.markup import escape
-from rich.table import Table
+from typing import TYPE_CHECKING
 
 from provenance.claims.pipeline import all_verified
 from provenance.claims.verdict import Verdict
+
+if TYPE_CHECKING:
+    from rich.table import Table
 
 STATUS_STYLE = {"verified": "green", "falsified": "red", "inconclusive": "yellow", "error": "magenta"}
 
@@ -16,6 +17,9 @@ STATUS_STYLE = {"verified": "green", "falsified": "red", "inconclusive": "yellow
 def verdict_table(verdicts: Sequence[Verdict], title: str) -> Table:
     """One row per verdict: claim, status (coloured), method/scope, reason (with Lean's status when recorded,
     and the finding when the check does not restate its claim)."""
+    from rich.markup import escape
+    from rich.table import Table
+
     table = Table(title=title, show_lines=False)
     table.add_column("claim", no_wrap=True)
     table.add_column("status", no_wrap=True)

@@ -3,22 +3,25 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-from rich.markup import escape
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
 
 from provenance.bundle.verify import VerifyReport, verify_bundle
-from provenance.claims.pipeline import LEAN_MODES
+from provenance.claims.leanmode import LEAN_MODES
+from provenance.cli import output
 from provenance.cli.options import json_option, trust_options
-from provenance.cli.output import console, err_console, print_json
-from provenance.signing.trust import TrustRoot
+
+if TYPE_CHECKING:
+    from provenance.signing.trust import TrustRoot
 
 _MARK = {"ok": "[green]✓[/green]", "fail": "[bold red]✗[/bold red]", "skip": "[yellow]-[/yellow]"}
 
 
 def _facts(report: VerifyReport) -> list[str]:
     """The two facts, kept apart: the bundle's integrity and signatures, and the record's claims."""
+    from rich.markup import escape
+
     c = report.counts()
     integrity = (f"[bold green]VERIFIED[/bold green] ({c['ok']} checks ok, 0 failed, {c['skip']} skipped)" if report.ok
                  else f"[bold red]FAILED[/bold red] ({c['fail']} failed, {c['ok']} ok, {c['skip']} skipped)")
@@ -31,6 +34,9 @@ def _facts(report: VerifyReport) -> list[str]:
 
 def print_checklist(report: VerifyReport) -> None:
     """The checklist for people: the two facts first, one line per finding, the two facts again at the end."""
+    from rich.markup import escape
+
+    console = output.console
     console.print(f"bundle {escape(report.bundle)} ({report.kind})")
     console.print(f"  record {escape(report.record_id or '?')}, bundle id {report.bundle_id or '?'}")
     facts = _facts(report)
@@ -57,16 +63,18 @@ def verify_command(bundle: Path, trust: TrustRoot, lean_mode: str, as_json: bool
     present), repro runs, and the correction log. Exit 0 only if everything holds, 1 if
     anything fails, 2 if the bundle is unreadable, 3 if --lean require finds no Lean.
     """
-    if as_json or not err_console.is_terminal:
+    if as_json or not output.err_console.is_terminal:
         report = verify_bundle(bundle, trust, lean_mode=lean_mode)
     else:
+        from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
+
         columns = (TextColumn("hashing"), BarColumn(), DownloadColumn(), TransferSpeedColumn())
-        with Progress(*columns, console=err_console, transient=True) as bar:
+        with Progress(*columns, console=output.err_console, transient=True) as bar:
             task = bar.add_task("hashing", total=None)
             report = verify_bundle(bundle, trust, lean_mode=lean_mode,
                                    progress=lambda n: bar.advance(task, n))
     if as_json:
-        print_json(report.to_json())
+        output.print_json(report.to_json())
     else:
         print_checklist(report)
     return 0 if report.ok else 1

@@ -53,7 +53,7 @@ from provenance.bundle.verify.documents import check_artifacts, check_crate, che
 from provenance.bundle.verify.findings import Finding, VerifyReport
 from provenance.bundle.verify.lean import check_lean
 from provenance.bundle.verify.signatures import check_attestation, check_source_provenance
-from provenance.claims.pipeline import parse_lean_mode
+from provenance.claims.leanmode import parse_lean_mode
 from provenance.errors import InputError, ToolMissing
 from provenance.signing.trust import TrustRoot
 
