@@ -53,6 +53,33 @@ def _compressible(name: str) -> bool:
     return base.endswith(tuple(TEXT_SUFFIXES)) or "." not in base
 
 
+def member_info(name: str, date_time: tuple[int, int, int, int, int, int], size: int = 0) -> zipfile.ZipInfo:
+    """The :class:`zipfile.ZipInfo` this writer gives the member ``name`` (a directory when it ends
+    in ``/``) of ``size`` bytes, before its data is written. Readers of the strict profile rebuild
+    the headers from it (:mod:`archive.bag.ziplayout`)."""
+    info = zipfile.ZipInfo(name, date_time)
+    info.create_system = 3
+    if name.endswith("/"):
+        info.external_attr = (stat.S_IFDIR | 0o755) << 16 | 0x10
+        info.compress_type = zipfile.ZIP_STORED
+    else:
+        info.external_attr = (stat.S_IFREG | 0o644) << 16
+        info.compress_type = zipfile.ZIP_DEFLATED if _compressible(name) else zipfile.ZIP_STORED
+        info.file_size = size
+    return info
+
+
+def member_order(name: str) -> tuple[bool, str]:
+    """The sort key of the members this writer writes: directories first, each kind by name."""
+    return not name.endswith("/"), name.removesuffix("/")
+
+
+def local_zip64(size: int) -> bool:
+    """Whether a member of ``size`` bytes gets a zip64 local header (forced: :mod:`zipfile` would
+    choose it by this same rule, since deflate may grow the data)."""
+    return size * 1.05 > zipfile.ZIP64_LIMIT
+
+
 def _collect(root: Path) -> tuple[list[str], list[str]]:
     files: list[str] = []
     dirs: list[str] = []
@@ -70,7 +97,7 @@ def _collect(root: Path) -> tuple[list[str], list[str]]:
                 files.append(rel)
             else:
                 raise ArchiveInputError(f"{full}: not a regular file", remedy="remove it")
-    return sorted(files), sorted(dirs)
+    return files, dirs
 
 
 def write_deterministic_zip(
@@ -92,21 +119,15 @@ def write_deterministic_zip(
     date_time = zip_date_time(epoch)
     with atomic_writer(out, 0o644) as raw:
         with zipfile.ZipFile(raw, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=COMPRESS_LEVEL) as zf:
-            for rel in ["", *dirs]:
-                info = zipfile.ZipInfo(f"{top_name}/{rel}/" if rel else f"{top_name}/", date_time)
-                info.create_system = 3
-                info.external_attr = (stat.S_IFDIR | 0o755) << 16 | 0x10
-                info.compress_type = zipfile.ZIP_STORED
-                zf.writestr(info, b"")
-            for rel in files:
-                full = root / rel
+            names = [f"{top_name}/", *(f"{top_name}/{rel}/" for rel in dirs), *(f"{top_name}/{rel}" for rel in files)]
+            for name in sorted(names, key=member_order):
+                if name.endswith("/"):
+                    zf.writestr(member_info(name, date_time), b"")
+                    continue
+                full = root / name.removeprefix(f"{top_name}/")
                 size = full.stat().st_size
-                info = zipfile.ZipInfo(f"{top_name}/{rel}", date_time)
-                info.create_system = 3
-                info.external_attr = (stat.S_IFREG | 0o644) << 16
-                info.compress_type = zipfile.ZIP_DEFLATED if _compressible(rel) else zipfile.ZIP_STORED
-                info.file_size = size
-                with open(full, "rb") as src, zf.open(info, "w", force_zip64=size >= zipfile.ZIP64_LIMIT) as dst:
+                info = member_info(name, date_time, size)
+                with open(full, "rb") as src, zf.open(info, "w", force_zip64=local_zip64(size)) as dst:
                     while chunk := src.read(_COPY_CHUNK):
                         dst.write(chunk)
     digests = hash_file(out, ("sha256", "md5"))

@@ -7,15 +7,22 @@ checks that the file is exactly: the members' local headers, data and data
 descriptors, back to back from offset 0; then the central directory; then the
 zip64 end records if any; then the end record with no comment. Extra fields
 other than zip64's and per-member comments are refused, since they could carry
-bytes nothing signs.
+bytes nothing signs. :func:`writer_problems` goes further, for the strict profile:
+every header field must be exactly what :mod:`archive.zipdet` writes for that
+member (rebuilt from the writer's own :func:`~archive.zipdet.member_info`), so the
+only bytes left free are the member data the bag's manifests sign.
 """
 
 from __future__ import annotations
 
 import struct
+import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import IO
+
+from archive.zipdet import local_zip64, member_info, member_order, zip_date_time
 
 EOCD = struct.Struct("<4s4H2LH")
 EOCD_SIG = b"PK\x05\x06"
@@ -25,7 +32,8 @@ ZIP64_EOCD = struct.Struct("<4sQ2H2L4Q")
 ZIP64_EOCD_SIG = b"PK\x06\x06"
 LOCAL = struct.Struct("<4s5H3L2H")
 LOCAL_SIG = b"PK\x03\x04"
-CENTRAL_FIXED = 46
+CENTRAL = struct.Struct("<4s4B4HL2L5H2L")
+CENTRAL_FIXED = CENTRAL.size
 CENTRAL_SIG = b"PK\x01\x02"
 DESCRIPTOR_SIG = b"PK\x07\x08"
 ZIP64_EXTRA_ID = 0x0001
@@ -205,3 +213,170 @@ def _descriptor_length(handle: IO[bytes], at: int, *, zip64: bool) -> int:
     handle.seek(at)
     signed = handle.read(4) == DESCRIPTOR_SIG
     return (4 if signed else 0) + (20 if zip64 else 12)
+
+
+_LOCAL_FIELDS = ("signature", "version needed", "flags", "method", "time", "date", "CRC-32", "compressed size",
+                 "size", "name length", "extra length")
+_CENTRAL_FIELDS = ("signature", "version made by", "host system", "version needed", "reserved byte", "flags",
+                   "method", "time", "date", "CRC-32", "compressed size", "size", "name length", "extra length",
+                   "comment length", "disk number", "internal attributes", "external attributes", "local header offset")
+_EOCD_FIELDS = ("signature", "disk number", "directory's disk", "entries on this disk", "entries", "directory size",
+                "directory offset", "comment length")
+_MAX32 = 0xFFFFFFFF
+DateTime = tuple[int, int, int, int, int, int]
+
+
+def writer_problems(handle: IO[bytes], end: ZipEnd, start_dir: int) -> list[str]:
+    """Every header byte that differs from what :func:`archive.zipdet.write_deterministic_zip` writes.
+
+    Each central record and local header must equal the one the writer makes for that member's
+    name, size, CRC-32 and offset; all members share one timestamp the writer can make; members
+    come in the writer's order with their parent directories; the end records are the writer's.
+    ``start_dir`` is where the central directory really starts. One line per member at most.
+    """
+    handle.seek(start_dir)
+    directory = handle.read(end.cd_size)
+    shift = start_dir - end.cd_offset  # a prefix moves every recorded offset (reported by layout_problems)
+    problems: list[str] = []
+    stamps: set[DateTime] = set()
+    names: list[str] = []
+    offsets: list[int] = []
+    at = 0
+    while at + CENTRAL.size <= len(directory) and directory[at : at + 4] == CENTRAL_SIG:
+        fields = CENTRAL.unpack_from(directory, at)
+        length = CENTRAL.size + fields[12] + fields[13] + fields[14]
+        record = directory[at : at + length]
+        at += length
+        name, problem, stamp, offset = _member_problem(handle, record, fields, shift, end.file_size)
+        if problem:
+            problems.append(problem)
+        if name is not None:
+            names.append(name)
+            offsets.append(offset)
+        if stamp is not None:
+            stamps.add(stamp)
+    if len(stamps) > 1:
+        problems.append(f"the members have {len(stamps)} different timestamps, where our zip writer gives one to all")
+    if names != sorted(names, key=member_order) or offsets != sorted(offsets):
+        problems.append("the members are not in the order our zip writer writes them")
+    dirs = {n for n in names if n.endswith("/")}
+    orphans = [n for n in names if n.count("/") > (1 if n.endswith("/") else 0)
+               and n.removesuffix("/").rsplit("/", 1)[0] + "/" not in dirs]
+    if orphans:
+        problems.append(f"{orphans[0]}: its directory has no entry of its own, which our zip writer always writes")
+    problems += _end_problems(handle, end, start_dir, len(names))
+    return problems
+
+
+def _member_problem(handle: IO[bytes], record: bytes, fields: tuple[int, ...], shift: int, file_size: int
+                    ) -> tuple[str | None, str | None, DateTime | None, int]:
+    """(name, problem, timestamp, local header offset) of one central record, as :func:`writer_problems` judges it."""
+    flags, time, date, crc, csize, size, name_len = fields[5], fields[7], fields[8], fields[9], fields[10], \
+        fields[11], fields[12]
+    raw_name = record[CENTRAL.size : CENTRAL.size + name_len]
+    try:
+        name = raw_name.decode("utf-8" if flags & 0x800 else "cp437")
+    except UnicodeDecodeError:
+        return None, f"{raw_name!r}: the member name is not UTF-8, as its flags say", None, 0
+    size, csize, offset = _zip64_values(record[CENTRAL.size + name_len : CENTRAL.size + name_len + fields[13]],
+                                        size, csize, fields[18])
+    stamp: DateTime = ((date >> 9) + 1980, (date >> 5) & 0xF, date & 0x1F, time >> 11, (time >> 5) & 0x3F,
+                       (time & 0x1F) * 2)
+    if not _writer_stamp(stamp):
+        return name, f"{name}: its timestamp is not one our zip writer makes", None, offset
+    directory = name.endswith("/")  # the writer writes no bytes for one: CRC-32 and sizes 0
+    info = member_info(name, stamp, 0 if directory else size)
+    info.CRC, info.compress_size = (0, 0) if directory else (crc, csize)
+    info.header_offset = offset
+    try:
+        local_want = info.FileHeader(local_zip64(info.file_size))
+        central_want = _central_record(info)
+    except (zipfile.LargeZipFile, struct.error, OverflowError):
+        return name, f"{name}: its sizes are not ones our zip writer records", stamp, offset
+    if record != central_want:
+        return name, f"{name}: its central directory record differs from our zip writer's " \
+                     f"({_differing(CENTRAL, _CENTRAL_FIELDS, record, central_want)})", stamp, offset
+    where = offset + shift
+    if not 0 <= where <= file_size - len(local_want):
+        return name, f"{name}: no local header where the directory says", stamp, offset
+    handle.seek(where)
+    local = handle.read(len(local_want))
+    if local != local_want:
+        return name, f"{name}: its local header differs from our zip writer's and from its central record " \
+                     f"({_differing(LOCAL, _LOCAL_FIELDS, local, local_want)})", stamp, offset
+    return name, None, stamp, offset
+
+
+def _zip64_values(extra: bytes, size: int, csize: int, offset: int) -> tuple[int, int, int]:
+    """The sizes and offset a central record means, its zip64 extra field read where the 32-bit ones say so."""
+    values = [size, csize, offset]
+    if extra[:2] == ZIP64_EXTRA_ID.to_bytes(2, "little") and len(extra) >= 4:
+        data = extra[4 : 4 + int.from_bytes(extra[2:4], "little")]
+        pos = 0
+        for i, value in enumerate(values):
+            if value == _MAX32 and pos + 8 <= len(data):
+                values[i] = int.from_bytes(data[pos : pos + 8], "little")
+                pos += 8
+    return values[0], values[1], values[2]
+
+
+def _writer_stamp(stamp: DateTime) -> bool:
+    """Whether :func:`archive.zipdet.zip_date_time` makes ``stamp`` from some moment."""
+    try:
+        moment = datetime(*stamp, tzinfo=UTC)
+    except ValueError:
+        return False
+    return zip_date_time(int(moment.timestamp())) == stamp
+
+
+def _central_record(info: zipfile.ZipInfo) -> bytes:
+    """The central directory record :mod:`zipfile` writes for ``info`` (APPNOTE 4.3.12), after its local header."""
+    dt = info.date_time
+    dosdate = (dt[0] - 1980) << 9 | dt[1] << 5 | dt[2]
+    dostime = dt[3] << 11 | dt[4] << 5 | dt[5] // 2
+    extra: list[int] = []
+    size, csize, offset = info.file_size, info.compress_size, info.header_offset
+    if size > zipfile.ZIP64_LIMIT or csize > zipfile.ZIP64_LIMIT:
+        extra += [size, csize]
+        size = csize = _MAX32
+    if offset > zipfile.ZIP64_LIMIT:
+        extra.append(offset)
+        offset = _MAX32
+    extra_data = struct.pack(f"<HH{len(extra)}Q", ZIP64_EXTRA_ID, 8 * len(extra), *extra) if extra else b""
+    minimum = 45 if extra else 0
+    name = info.filename.encode("ascii" if info.filename.isascii() else "utf-8")
+    flags = info.flag_bits | (0 if info.filename.isascii() else 0x800)
+    return CENTRAL.pack(CENTRAL_SIG, max(minimum, info.create_version), info.create_system,
+                        max(minimum, info.extract_version), info.reserved, flags, info.compress_type, dostime,
+                        dosdate, info.CRC, csize, size, len(name), len(extra_data), 0, 0, info.internal_attr,
+                        info.external_attr, offset) + name + extra_data
+
+
+def _end_problems(handle: IO[bytes], end: ZipEnd, start_dir: int, count: int) -> list[str]:
+    """How the end records differ from the ones :mod:`zipfile` writes after ``count`` records at ``start_dir``."""
+    cd_offset, cd_size = end.cd_offset, end.cd_size
+    want = b""
+    if count > 0xFFFF or cd_offset > zipfile.ZIP64_LIMIT or cd_size > zipfile.ZIP64_LIMIT:
+        want = ZIP64_EOCD.pack(ZIP64_EOCD_SIG, 44, 45, 45, 0, 0, count, count, cd_size, cd_offset) + \
+            ZIP64_LOCATOR.pack(ZIP64_LOCATOR_SIG, 0, cd_offset + cd_size, 1)
+    eocd = EOCD.pack(EOCD_SIG, 0, 0, min(count, 0xFFFF), min(count, 0xFFFF), min(cd_size, _MAX32),
+                     min(cd_offset, _MAX32), 0)
+    handle.seek(start_dir + cd_size)
+    found = handle.read(len(want) + len(eocd) + 1)
+    if found == want + eocd:
+        return []
+    if found[: len(want)] == want and len(found) >= len(want) + EOCD.size:
+        fields = _differing(EOCD, _EOCD_FIELDS, found[len(want) : len(want) + EOCD.size], eocd)
+        return [f"the end record differs from our zip writer's ({fields or 'bytes after it'})"]
+    return ["the end records differ from our zip writer's"]
+
+
+def _differing(layout: struct.Struct, names: Sequence[str], found: bytes, want: bytes) -> str:
+    """The names of the fields in which two records differ (their names and extras, past the fixed part)."""
+    if len(found) < layout.size or len(want) < layout.size:
+        return "length"
+    got, expected = layout.unpack_from(found), layout.unpack_from(want)
+    differ = [name for name, a, b in zip(names, got, expected, strict=True) if a != b]
+    if not differ and found[layout.size :] != want[layout.size :]:
+        differ.append("name or extra field")
+    return ", ".join(differ) or "length"

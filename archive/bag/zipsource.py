@@ -29,6 +29,7 @@ from archive.bag.ziplayout import (
     count_records,
     layout_problems,
     read_end,
+    writer_problems,
 )
 from archive.errors import ArchiveInputError
 
@@ -46,7 +47,8 @@ class ZipSource:
         self._limits = limits
         self._infos: dict[str, zipfile.ZipInfo] = {}
         self._entries: list[Entry] = []
-        self._layout: list[str] = []
+        self._layout: list[str] | None = None
+        self._directory: tuple[ZipEnd, int, list[Member]] | None = None
         self._lock = threading.Lock()
         try:
             self._fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
@@ -76,7 +78,7 @@ class ZipSource:
                                         remedy="give a bag directory or its zip") from None
             infos = zf.infolist()
             self._scan(infos)
-            self._layout = layout_problems(handle, end, zf.start_dir, [_member(i) for i in infos])
+            self._directory = (end, zf.start_dir, [_member(i) for i in infos])
 
     def _refusal(self, end: ZipEnd, handle: IO[bytes]) -> str | None:
         """Why the zip is too big to read at all: judged from the end record and a walk of the
@@ -141,6 +143,15 @@ class ZipSource:
         return list(self._entries)
 
     def layout_problems(self) -> list[str]:
+        """Bytes that belong to no member nor the zip structure, then every header field that is not
+        what our zip writer writes (worked out on first call: only the strict profile asks)."""
+        if self._layout is None:
+            self._layout = []
+            if self._directory is not None:
+                end, start_dir, members = self._directory
+                with os.fdopen(os.dup(self._fd), "rb") as handle:
+                    self._layout = layout_problems(handle, end, start_dir, members)
+                    self._layout += writer_problems(handle, end, start_dir)
         return list(self._layout)
 
     def open(self, name: str) -> IO[bytes]:
