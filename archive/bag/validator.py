@@ -145,9 +145,6 @@ class _Validation:
         for e in entries:
             if e.kind != "file":
                 out.add(_ENTRY_CODES.get(e.kind, e.kind), e.name, f"{e.detail}; refused")
-        if self.strict:
-            for problem in self.source.layout_problems():
-                out.add("zip-layout", None, f"{problem}: bytes that nothing signs")
         check_collisions(self.regular, out)
 
         version: str | None = None
@@ -187,6 +184,9 @@ class _Validation:
         computed, kept = self._hash_all(algs, listed)
         self._compare(computed, payload_manifests, tag_manifests)
         blame_manifests(self.blame, out)
+        if self.strict:  # after hashing: reading the members may find bytes the headers did not show
+            for problem in self.source.layout_problems():
+                out.add("zip-layout", None, f"{problem}: bytes that nothing signs")
         return self._report(computed, kept, bag_info, payload_manifests, tag_manifests, version)
 
     def _report(self, computed: Mapping[str, FileDigests], kept: Mapping[str, bytes],

@@ -15,8 +15,9 @@ import stat
 import threading
 import zipfile
 import zlib
+from collections.abc import Callable
 from pathlib import Path
-from typing import IO, cast
+from typing import IO, Any, cast
 
 from archive.bag.entries import Entry
 from archive.bag.limits import DEFAULT_LIMITS, BagLimits
@@ -49,6 +50,7 @@ class ZipSource:
         self._entries: list[Entry] = []
         self._layout: list[str] | None = None
         self._directory: tuple[ZipEnd, int, list[Member]] | None = None
+        self._stream_problems: list[str] = []
         self._lock = threading.Lock()
         try:
             self._fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
@@ -144,7 +146,8 @@ class ZipSource:
 
     def layout_problems(self) -> list[str]:
         """Bytes that belong to no member nor the zip structure, then every header field that is not
-        what our zip writer writes (worked out on first call: only the strict profile asks)."""
+        what our zip writer writes (worked out on first call: only the strict profile asks), then
+        what the members read so far left unaccounted (:class:`MemberStream`)."""
         if self._layout is None:
             self._layout = []
             if self._directory is not None:
@@ -152,7 +155,12 @@ class ZipSource:
                 with os.fdopen(os.dup(self._fd), "rb") as handle:
                     self._layout = layout_problems(handle, end, start_dir, members)
                     self._layout += writer_problems(handle, end, start_dir)
-        return list(self._layout)
+        with self._lock:
+            return self._layout + self._stream_problems
+
+    def _stream_problem(self, problem: str) -> None:
+        with self._lock:
+            self._stream_problems.append(problem)
 
     def open(self, name: str) -> IO[bytes]:
         info = self._infos[name]
@@ -161,7 +169,7 @@ class ZipSource:
             raise zipfile.BadZipFile(f"no local file header for {name}")
         fields = LOCAL.unpack(head)
         start = info.header_offset + LOCAL.size + fields[9] + fields[10]
-        return cast(IO[bytes], MemberStream(self._fd, start, info))
+        return cast(IO[bytes], MemberStream(self._fd, start, info, self._stream_problem))
 
     def close(self) -> None:
         with self._lock:
@@ -184,10 +192,13 @@ class MemberStream(io.RawIOBase):
     """One member's bytes: read with ``pread`` from ``start``, inflated if deflated, checked at the end.
 
     Raises :class:`zipfile.BadZipFile` when the data ends early, inflates past the
-    recorded size, leaves compressed bytes unused, or fails its CRC.
+    recorded size, leaves compressed bytes unused, or fails its CRC. A deflate stream whose
+    last byte has padding bits set (inflate ignores them; zlib writes zeros) is told to
+    ``report``: those bits are bytes nothing signs, which only the strict profile refuses.
     """
 
-    def __init__(self, fd: int, start: int, info: zipfile.ZipInfo) -> None:
+    def __init__(self, fd: int, start: int, info: zipfile.ZipInfo,
+                 report: Callable[[str], None] | None = None) -> None:
         super().__init__()
         self._fd = fd
         self._pos = start
@@ -199,6 +210,11 @@ class MemberStream(io.RawIOBase):
         self._inflate = zlib.decompressobj(-15) if info.compress_type == _DEFLATED else None
         self._pending = b""
         self._done = False
+        self._report = report
+        self._last = b""  # the final compressed byte, fed alone after a snapshot of the inflater
+        self._snapshot: Any = None
+        self._final_byte = 0
+        self._after = bytearray()  # what the inflater gave since the snapshot
 
     def readable(self) -> bool:
         return True
@@ -238,9 +254,12 @@ class MemberStream(io.RawIOBase):
                     raise zipfile.BadZipFile(f"{self._name}: the zip ends inside this member")
                 self._pos += len(chunk)
                 self._raw_left -= len(chunk)
-                self._pending = chunk
+                self._pending, self._last = (chunk[:-1], chunk[-1:]) if self._raw_left == 0 else (chunk, b"")
+            if not self._pending and self._last and not self._inflate.eof:
+                self._snapshot, self._final_byte = self._inflate.copy(), self._last[0]
+                self._pending, self._last = self._last, b""
             if self._inflate.eof:
-                if self._pending or self._inflate.unused_data or self._raw_left:
+                if self._pending or self._last or self._inflate.unused_data or self._raw_left:
                     raise zipfile.BadZipFile(f"{self._name}: bytes follow the end of the compressed data")
                 return 0
             if not self._pending:
@@ -250,6 +269,8 @@ class MemberStream(io.RawIOBase):
             except zlib.error as exc:
                 raise zipfile.BadZipFile(f"{self._name}: bad compressed data ({exc})") from None
             self._pending = self._inflate.unconsumed_tail
+            if self._snapshot is not None:
+                self._after += out
             if out:
                 view[: len(out)] = out
                 return len(out)
@@ -262,3 +283,30 @@ class MemberStream(io.RawIOBase):
             raise zipfile.BadZipFile(f"{self._name}: {self._out_left} bytes short of its recorded size")
         if self._crc != self._crc_want:
             raise zipfile.BadZipFile(f"{self._name}: CRC-32 mismatch")
+        if self._snapshot is not None and self._report is not None and _padding_set(self._snapshot, self._after,
+                                                                                     self._final_byte):
+            self._report(f"{self._name}: its deflate stream ends with padding bits set")
+
+
+def _padding_set(snapshot: Any, after: bytes | bytearray, last: int) -> bool:
+    """Whether the final byte ``last`` of a deflate stream has a padding bit set.
+
+    The padding is the high bits past the last code (the end-of-block code, so flipping a
+    used bit changes what inflates). The lowest ``j`` for which clearing all bits from ``j``
+    up and setting them all both inflate, from the inflater's ``snapshot`` before ``last``,
+    to the same ``after`` and end the stream is where the padding starts.
+    """
+    for used in range(8):
+        low = last & ((1 << used) - 1)
+        if all(_ends_with(snapshot, variant, after) for variant in (low, low | (0xFF & ~((1 << used) - 1)))):
+            return last >> used != 0
+    return False
+
+
+def _ends_with(snapshot: Any, final: int, after: bytes | bytearray) -> bool:
+    inflater = snapshot.copy()
+    try:
+        out = inflater.decompress(bytes([final]), len(after) + 1)
+    except zlib.error:
+        return False
+    return bool(inflater.eof) and not inflater.unused_data and out == after

@@ -12,6 +12,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+from bundle_env import Env, build
 from rawzip import RawEntry, entry, write_zip
 
 from archive.bag import format_bag_info, parse_bag_info
@@ -67,6 +69,13 @@ def run_cli(args: Sequence[str], tmp: Path, *, timeout: float = 300) -> Run:
             note.write(f"{os.environ.get('PYTEST_CURRENT_TEST', '?').split(' ')[0]}\t{proc.returncode}\t"
                        f"{seconds:.2f} s\t{peak / 1024:.0f} MB\n")
     return Run(proc.returncode, proc.stdout, proc.stderr, seconds, peak)
+
+
+def small_bundle_zip(env: Env, tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
+    """A real bundle zip (``name``.zip, top directory ``name``) of the small manifest, without claims."""
+    out = tmp_path_factory.mktemp(name) / name
+    build(env, out, manifest=env.small_manifest, claims=None, make_zip=True)
+    return out.with_name(f"{name}.zip")
 
 
 def members(zip_path: Path) -> list[tuple[str, bytes]]:

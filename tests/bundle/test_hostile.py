@@ -12,8 +12,8 @@ import json
 from pathlib import Path
 
 import pytest
-from bundle_env import Env, build
-from hostile import LIMIT_KIB, LIMIT_SECONDS, Run, members, resigned, run_cli, variant
+from bundle_env import Env
+from hostile import LIMIT_KIB, LIMIT_SECONDS, Run, members, resigned, run_cli, small_bundle_zip, variant
 from rawzip import entry, write_zip, zeros_entry
 
 from provenance.jsonio import pretty_bytes
@@ -30,9 +30,7 @@ class Base:
 
 @pytest.fixture(scope="module")
 def base(env: Env, tmp_path_factory: pytest.TempPathFactory) -> Base:
-    out = tmp_path_factory.mktemp("hostile") / "b"
-    build(env, out, manifest=env.small_manifest, claims=None, make_zip=True)
-    zip_path = out.with_name("b.zip")
+    zip_path = small_bundle_zip(env, tmp_path_factory, "b")
     return Base(zip_path, members(zip_path), env.trust_path)
 
 

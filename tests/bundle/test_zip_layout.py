@@ -8,7 +8,10 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from bundle_env import Env, build
+from bundle_env import Env
+from hostile import small_bundle_zip
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from archive.bag import PayloadItem, validate_bag, write_bag
 from archive.zipdet import write_deterministic_zip
@@ -18,9 +21,7 @@ from provenance.errors import InputError
 
 @pytest.fixture(scope="module")
 def bundle_zip(env: Env, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("ziplayout") / "m"
-    build(env, out, manifest=env.small_manifest, claims=None, make_zip=True)
-    return out.with_name("m.zip")
+    return small_bundle_zip(env, tmp_path_factory, "m")
 
 
 def header_positions(data: bytes) -> list[int]:
@@ -97,3 +98,36 @@ def test_members_out_of_our_writer_s_order_fail_strict(tmp_path: Path) -> None:
     report = validate_bag(tmp_path / "other.zip", strict=True)
     assert validate_bag(tmp_path / "other.zip").ok
     assert any("order" in f.message for f in report.findings if f.code == "zip-layout"), report.findings
+
+
+def test_a_deflate_stream_with_padding_bits_set_never_verifies(env: Env, bundle_zip: Path, tmp_path: Path) -> None:
+    data = bundle_zip.read_bytes()
+    cache = VerifyCache()
+    with zipfile.ZipFile(bundle_zip) as zf:
+        deflated = [i for i in zf.infolist() if i.compress_type == zipfile.ZIP_DEFLATED]
+    assert len(deflated) > 10
+    verified: list[tuple[str, int]] = []
+    target = tmp_path / "t.zip"
+    for info in deflated:
+        name_len, extra_len = struct.unpack_from("<2H", data, info.header_offset + 26)
+        last = info.header_offset + 30 + name_len + extra_len + info.compress_size - 1
+        for bit in range(8):  # the padding bits (inflate ignores them) and the used ones
+            flipped = bytearray(data)
+            flipped[last] ^= 1 << bit
+            target.write_bytes(bytes(flipped))
+            if verify_bundle(target, env.trust, lean_mode="off", cache=cache).ok:
+                verified.append((info.filename, bit))
+    assert verified == []
+
+
+@settings(max_examples=60, derandomize=True, database=None, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(contents=st.lists(st.one_of(st.binary(max_size=300), st.text("ab\n", max_size=3000).map(str.encode),
+                                   st.integers(0, 5000).map(lambda n: b"\0" * n)), min_size=1, max_size=4))
+def test_our_writer_s_deflate_streams_never_count_as_padded(tmp_path_factory: pytest.TempPathFactory,
+                                                            contents: list[bytes]) -> None:
+    tmp = tmp_path_factory.mktemp("padding")
+    items = [PayloadItem(f"f{i}.txt", data=data) for i, data in enumerate(contents)]
+    write_bag(tmp / "bag", items, bag_info=[("External-Identifier", "rec-1")], epoch=1_700_000_000)
+    path = write_deterministic_zip(tmp / "bag", tmp / "bag.zip", epoch=1_700_000_000).path
+    assert validate_bag(path, strict=True).findings == ()
