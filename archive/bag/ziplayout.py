@@ -231,7 +231,8 @@ def writer_problems(handle: IO[bytes], end: ZipEnd, start_dir: int) -> list[str]
 
     Each central record and local header must equal the one the writer makes for that member's
     name, size, CRC-32 and offset; all members share one timestamp the writer can make; members
-    come in the writer's order with their parent directories; the end records are the writer's.
+    come once each, in the writer's order, with their parent directories and no directory without
+    a file under it (a bag we sign has none); the end records are the writer's.
     ``start_dir`` is where the central directory really starts. One line per member at most.
     """
     handle.seek(start_dir)
@@ -259,11 +260,17 @@ def writer_problems(handle: IO[bytes], end: ZipEnd, start_dir: int) -> list[str]
         problems.append(f"the members have {len(stamps)} different timestamps, where our zip writer gives one to all")
     if names != sorted(names, key=member_order) or offsets != sorted(offsets):
         problems.append("the members are not in the order our zip writer writes them")
+    if len(set(names)) != len(names):
+        problems.append("a member is listed twice, which our zip writer never does")
     dirs = {n for n in names if n.endswith("/")}
     orphans = [n for n in names if n.count("/") > (1 if n.endswith("/") else 0)
                and n.removesuffix("/").rsplit("/", 1)[0] + "/" not in dirs]
     if orphans:
         problems.append(f"{orphans[0]}: its directory has no entry of its own, which our zip writer always writes")
+    above_files = {n[: i + 1] for n in names if not n.endswith("/") for i, c in enumerate(n) if c == "/"}
+    empty = sorted(dirs - above_files)
+    if empty:
+        problems.append(f"{empty[0]}: a directory entry with no file under it, which nothing signs")
     problems += _end_problems(handle, end, start_dir, len(names))
     return problems
 

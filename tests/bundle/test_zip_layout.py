@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from archive.bag import PayloadItem, validate_bag, write_bag
-from archive.zipdet import write_deterministic_zip
+from archive.zipdet import member_info, write_deterministic_zip
 from provenance.bundle.verify import VerifyCache, verify_bundle
 from provenance.errors import InputError
 
@@ -70,9 +70,27 @@ def _bag(tmp: Path, names: list[str]) -> Path:
 
 def test_our_writer_s_zip_of_unicode_names_nested_and_stored_members_passes_strict(tmp_path: Path) -> None:
     bag = _bag(tmp_path, ["ünïcode/ß.txt", "a/b/c.bin", "a-b/d", "a/e.dat", "plain.json"])
-    (bag / "data" / "empty").mkdir()
     path = write_deterministic_zip(bag, tmp_path / "bag.zip", epoch=1_800_000_001).path
     assert validate_bag(path, strict=True).findings == ()
+
+
+@pytest.mark.filterwarnings("ignore:Duplicate name:UserWarning")
+def test_a_duplicate_or_empty_directory_entry_fails_strict(tmp_path: Path) -> None:
+    bag = _bag(tmp_path, ["x.txt"])
+    (bag / "data" / "empty").mkdir()  # our writer zips it; nothing signs it
+    empty = write_deterministic_zip(bag, tmp_path / "empty.zip", epoch=1_700_000_000).path
+    assert validate_bag(empty).ok
+    assert any("no file under it" in f.message for f in validate_bag(empty, strict=True).findings)
+    (bag / "data" / "empty").rmdir()
+    ours = write_deterministic_zip(bag, tmp_path / "bag.zip", epoch=1_700_000_000).path
+    with zipfile.ZipFile(ours) as src, zipfile.ZipFile(tmp_path / "twice.zip", "w") as out:
+        top = src.infolist()[0]
+        out.writestr(member_info(top.filename, top.date_time), b"")  # the top directory, twice
+        for info in src.infolist():
+            out.writestr(info, src.read(info))
+    assert validate_bag(tmp_path / "twice.zip").ok
+    report = validate_bag(tmp_path / "twice.zip", strict=True)
+    assert any("listed twice" in f.message for f in report.findings), report.findings
 
 
 @pytest.mark.parametrize(("field", "offset"), [("version made by", 4), ("external attributes", 38), ("time", 12)])
