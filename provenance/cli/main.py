@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import importlib
 import sys
-import traceback
 from collections.abc import Sequence
 
 import click
@@ -123,6 +122,8 @@ def cli(verbose: bool) -> None:
 
 def _fail(message: str, code: int, exc: BaseException | None = None) -> None:
     if exc is not None and (_verbose or "--verbose" in sys.argv):
+        import traceback  # only here: it costs start-up time every run would pay
+
         traceback.print_exception(exc, file=sys.stderr)
     click.echo(f"error: {message}", err=True)
     sys.exit(code)
