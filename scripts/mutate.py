@@ -30,11 +30,13 @@ import ast
 import copy
 import importlib
 import inspect
+import json
 import os
 import signal
 import sys
 import threading
 import time
+import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,10 +59,11 @@ class Target:
 TARGETS: tuple[Target, ...] = (
     Target("provenance.corrections.merkle", ("tests/corrections/test_merkle.py",)),
     Target("provenance.signing.dsse", ("tests/signing/test_dsse.py", "tests/signing/test_vectors.py")),
-    Target("provenance.signing.trust", ("tests/signing/test_trust.py",)),
+    Target("provenance.signing.trust", ("tests/signing/test_trust.py", "tests/signing/test_trust_edges.py")),
     Target("provenance.claims.decimal_text", ("tests/claims/test_decimal_text.py",
                                               "tests/claims/test_decimal_text_edges.py")),
-    Target("provenance.claims.formula", ("tests/claims/test_formula.py", "tests/claims/test_value_bounds.py")),
+    Target("provenance.claims.formula", ("tests/claims/test_formula.py", "tests/claims/test_formula_edges.py",
+                                         "tests/claims/test_value_bounds.py")),
     Target("provenance.claims.engine", ("tests/claims/test_engine.py", "tests/claims/test_comparison_rule.py"),
            functions=("_bounds", "compare_pair", "compare")),
 )
@@ -321,26 +324,56 @@ class Baseline:
 
 
 def _baseline(items: list[Any], filename: str) -> Baseline | None:
-    """Run every test once, unmutated, recording lines; None when one fails."""
-    lines: dict[str, set[int]] = {}
+    """Run every test once, unmutated, recording lines; None when one fails.
+
+    The run happens in a forked child, so this process stays as the imports left
+    it: a cache the tests fill (``parse_decimal_pair``'s) would otherwise answer
+    for the mutated code in every later child.
+    """
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(read_end)
+        _baseline_child(items, filename, write_end)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as pipe:
+        data = pipe.read()
+    _, status = os.waitpid(pid, 0)
+    if not os.WIFEXITED(status) or os.WEXITSTATUS(status) != 0:
+        return None
+    recorded = json.loads(data)
+    lines = {nodeid: set(found) for nodeid, found in recorded["lines"].items()}
+    return Baseline({item.nodeid: item for item in items}, lines, recorded["seconds"])
+
+
+def _baseline_child(items: list[Any], filename: str, write_end: int) -> None:
+    lines: dict[str, list[int]] = {}
     seconds: dict[str, float] = {}
-    for i, item in enumerate(items):
-        executed: set[int] = set()
-        tracer = _tracer(filename, executed)
-        start = time.perf_counter()
-        threading.settrace(tracer)
-        sys.settrace(tracer)
-        try:
-            ok = _run_item(item, items[i + 1] if i + 1 < len(items) else None)
-        finally:
-            sys.settrace(None)
-            threading.settrace(None)  # type: ignore[arg-type]
-        if not ok:
-            print(f"  unmutated test fails: {item.nodeid}", file=sys.stderr)
-            return None
-        lines[item.nodeid] = executed
-        seconds[item.nodeid] = time.perf_counter() - start
-    return Baseline({item.nodeid: item for item in items}, lines, seconds)
+    code = 1
+    try:
+        for i, item in enumerate(items):
+            executed: set[int] = set()
+            tracer = _tracer(filename, executed)
+            start = time.perf_counter()
+            threading.settrace(tracer)
+            sys.settrace(tracer)
+            try:
+                ok = _run_item(item, items[i + 1] if i + 1 < len(items) else None)
+            finally:
+                sys.settrace(None)
+                threading.settrace(None)  # type: ignore[arg-type]
+            if not ok:
+                print(f"  unmutated test fails: {item.nodeid}", file=sys.stderr, flush=True)
+                break
+            lines[item.nodeid] = sorted(executed)
+            seconds[item.nodeid] = time.perf_counter() - start
+        else:
+            with os.fdopen(write_end, "wb") as pipe:
+                pipe.write(json.dumps({"lines": lines, "seconds": seconds}).encode())
+            code = 0
+    except BaseException:
+        traceback.print_exc()
+    os._exit(code)
 
 
 def _line_span(mutant: Mutant) -> range | None:

@@ -134,3 +134,36 @@ def test_shortest_renderings_default_to_ten_places() -> None:
     assert dt.render_shortest(Fraction(1, 3)) == "0.3333333333"
     assert dt.render_shortest_pair(2, 3) == ("0.6666666667", False)
     assert dt.render_shortest(Fraction(1, 1024)) == "0.0009765625"
+
+
+def _remedy(text: str) -> str | None:
+    with pytest.raises(DecimalFormatError) as caught:
+        dt.parse_decimal_pair(text)
+    return caught.value.remedy
+
+
+GENERIC_REMEDY = 'write it as ASCII digits with an optional "-" and "." (e.g. "8.2"), no exponent or separators'
+
+
+@pytest.mark.parametrize("text, plain", [
+    ("1e-3", "0.001"), ("1.5E2", "150"), ("-2.5e+1", "-25"), ("1e-60", "0." + "0" * 59 + "1"),
+    ("1e99", "1" + "0" * 99),
+])
+def test_an_exponent_is_answered_with_its_plain_decimal(text: str, plain: str) -> None:
+    assert _remedy(text) == f'write "{plain}" (decimal strings have no exponent)'
+
+
+@pytest.mark.parametrize("text", ["1e-61", "1e100", "1e-999"])
+def test_an_exponent_whose_plain_decimal_is_too_long_gets_the_general_remedy(text: str) -> None:
+    # 61 places, or 101 characters, is past what the reader accepts: no rewrite is offered
+    assert _remedy(text) == GENERIC_REMEDY
+
+
+def test_a_decimal_comma_is_answered_with_both_readings() -> None:
+    assert _remedy("-3,25") == ('write "-3.25" if the comma is a decimal point, or "-325" if it separates '
+                                "thousands (decimal strings have no separators)")
+
+
+@pytest.mark.parametrize("text", ["8.2.1", "1,2,3", "+1", "1e", "١٢"])
+def test_other_malformed_decimals_get_the_general_remedy(text: str) -> None:
+    assert _remedy(text) == GENERIC_REMEDY
