@@ -230,3 +230,14 @@ def test_depth_is_measured_down_the_right_operand_too() -> None:
     assert parse_formula("a + " + "*".join(["a"] * 127), ["a"]) is not None
     with pytest.raises(FormulaTooComplex, match="depth 129 and 257 nodes"):
         parse_formula("a + " + "*".join(["a"] * 128), ["a"])
+
+
+@pytest.mark.parametrize("text, message", [
+    ("percent_change(z, a)", "division by zero in percent_change(z, a): z is 0"),
+    ("ratio(a, z)", "division by zero in ratio(a, z): z is 0"),
+    ("a / z", "division by zero in a / z (z is 0)"),
+])
+def test_division_by_zero_names_the_input_that_is_zero(text: str, message: str) -> None:
+    with pytest.raises(fm.DivisionByZero) as caught:
+        evaluate(parse_formula(text, ["a", "z"]), {"a": Fraction(2), "z": Fraction(0)})
+    assert str(caught.value).split("; ")[0] == f"formula: {message}"
