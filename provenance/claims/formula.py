@@ -447,7 +447,7 @@ def _binop(expr: BinOp, values: Mapping[str, Pair], where: str) -> Pair:
         return (a[0] - b[0], a[1]) if a[1] == b[1] else (a[0] * b[1] - b[0] * a[1], a[1] * b[1])
     if op == "*":
         return a[0] * b[0], a[1] * b[1]
-    return _div_pair(a, b, lambda: f"{to_text(expr.left)} / {to_text(expr.right)} ({to_text(expr.right)} is 0)", where)
+    return _div_pair(a, b, lambda: f"{to_text(expr)} ({to_text(expr.right)} is 0)", where)
 
 
 def _call(expr: Call, values: Mapping[str, Pair], where: str) -> Pair:

@@ -236,6 +236,8 @@ def test_depth_is_measured_down_the_right_operand_too() -> None:
     ("percent_change(z, a)", "division by zero in percent_change(z, a): z is 0"),
     ("ratio(a, z)", "division by zero in ratio(a, z): z is 0"),
     ("a / z", "division by zero in a / z (z is 0)"),
+    # regression: the divisor was printed without its brackets ("a / z * a (z * a is 0)")
+    ("a / (z * a)", "division by zero in a / (z * a) (z * a is 0)"),
 ])
 def test_division_by_zero_names_the_input_that_is_zero(text: str, message: str) -> None:
     with pytest.raises(fm.DivisionByZero) as caught:
