@@ -307,12 +307,21 @@ def _hostile(d: _Demo) -> None:
     manifest.write_bytes(manifest.read_bytes() + b" ")  # one byte more than was signed
     d.run("An auditor is handed a copy whose manifest was edited: verify names the file (exit 1)",
           ["verify", d.rel(tampered), "--trust", "trust-root.json"], ok=(1,), lines=8)
+    flipped = d.workdir / "flipped-v1.zip"
+    data = bytearray((d.workdir / "bundle-v1.zip").read_bytes())
+    data[10] ^= 0x01  # the first local header's modification time: a byte no digest and no signature covers
+    flipped.write_bytes(bytes(data))
+    d.run("... and a copy of bundle-v1.zip with one bit of a zip header's timestamp flipped: every byte must be the "
+          "zip writer's or signed, so verify FAILED it (exit 1)",
+          ["verify", d.rel(flipped), "--trust", "trust-root.json"], ok=(1,), lines=8)
     d.run("... and an old trust root (version 1, before the attestor was trusted): refused as a rollback (exit 1)",
           ["trust", "verify", "trust-root-v1.json"], ok=(1,))
     d.run("... and a device (/dev/zero) where a JSON document should be: refused without reading (exit 2)",
           ["schema", "validate", "/dev/zero"], ok=(2,))
     d.made("tampered-v1/", "a copy of bundle-v1 with its manifest edited (verify FAILED it)")
-    d.note("hostile input", "an edited bundle FAILED, a rolled-back trust root and a device file were refused")
+    d.made("flipped-v1.zip", "bundle-v1.zip with one header bit flipped (verify FAILED it)")
+    d.note("hostile input", "an edited bundle and a zip with one unsigned header bit flipped FAILED; a rolled-back "
+           "trust root and a device file were refused")
 
 
 STEPS: tuple[Step, ...] = (_ingest, _claims, _sources, _lean, _keys, _first_version, _correct, _second_version, _hostile)

@@ -64,3 +64,6 @@ def test_demo_runs_from_an_installed_wheel_without_bubblewrap(repo_dir: Path, tm
     assert "What it made, in out/" in proc.stdout and "bundle-v2.zip" in proc.stdout.split("What it made")[1]
     assert '"bundle_id"' in proc.stdout  # the "... as JSON" steps show an excerpt (issue 15 item 10)
     assert (elsewhere / "out" / "trust-state.json").is_file()  # the demo keeps its own trust state
+    # issue 13 item 11: one unsigned zip header bit flipped is FAILED, not VERIFIED
+    hostile = proc.stdout.split("one bit of a zip header's timestamp flipped")[1]
+    assert "flipped-v1.zip" in hostile and "(exit 1, " in hostile.split("old trust root")[0]
