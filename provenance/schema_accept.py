@@ -86,6 +86,8 @@ class _Compiler:
             return lambda v: True
         if not isinstance(schema, Mapping):  # False, or not a schema: never accepted here
             return lambda v: False
+        if isinstance(schema.get("$id"), str):  # a (nested) resource: its references resolve against its own id
+            base = urljoin(base, schema["$id"])
         checks: list[Acceptor] = []
         for keyword, value in schema.items():
             if keyword in _ANNOTATIONS:
