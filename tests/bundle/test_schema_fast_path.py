@@ -108,3 +108,11 @@ def test_a_float_where_an_integer_belongs_goes_to_the_full_validator(documents: 
                     assert not accepts(mutant, name), (name, path)
                     tried += 1
     assert tried > 0
+
+
+def test_a_subschema_under_a_base_we_do_not_ship_is_never_accepted() -> None:
+    """Regression guard: a nested $id names a base with no shipped schema; the fallback must answer 'not shown
+    valid' (the full validator then judges), not raise StopIteration."""
+    from provenance.schemas import _full_check
+
+    assert _full_check({"oneOf": [{"type": "string"}]}, "https://example.invalid/nested.json")("x") is False
