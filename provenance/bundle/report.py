@@ -33,6 +33,7 @@ from provenance.bundle.verify import VerifyReport, read_bag, verify_read_bag
 from provenance.bundle.verify.findings import count_claims, describe_claims
 from provenance.errors import InputError
 from provenance.jsonio import loads_strict
+from provenance.signing.dsse import has_envelope_shape
 from provenance.signing.trust import TrustRoot
 
 FORMATS = ("html", "md")
@@ -159,7 +160,8 @@ def load_report_data(path: str | os.PathLike[str], trust: TrustRoot | None = Non
         ok = None
         if verification is not None:
             ok = not any(f.file == name and f.id.endswith("signature") for f in verification.failures)
-        use = _key_use(name, _doc(contents, name), ok, trust)
+        envelope = _doc(contents, name) if has_envelope_shape(contents.get(name, b"")) else None
+        use = _key_use(name, envelope, ok, trust)
         if use is not None:
             signatures.append(use)
     runs_doc = _doc(contents, REPRO_RUNS) or {}

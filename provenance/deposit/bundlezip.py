@@ -15,7 +15,7 @@ from provenance.bundle.read import BundleInfo
 from provenance.clock import parse_time
 from provenance.errors import InputError
 from provenance.jsonio import loads_strict
-from provenance.signing.dsse import parse_envelope
+from provenance.signing.dsse import has_envelope_shape, parse_envelope
 from provenance.signing.intoto import parse_statement
 
 _ZIP_EPOCH_MIN = 315532800  # 1980-01-01T00:00:00Z, the first moment a zip can hold
@@ -37,7 +37,7 @@ def bundle_epoch(info: BundleInfo) -> int:
 
 
 def _built_at(attestation: bytes | None) -> str | None:
-    if attestation is None:
+    if attestation is None or not has_envelope_shape(attestation):
         return None
     try:
         envelope = parse_envelope(loads_strict(attestation, source=ATTESTATION), where=ATTESTATION)

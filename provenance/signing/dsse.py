@@ -30,6 +30,18 @@ from provenance.signing.errors import (
 from provenance.signing.keys import PublicKey, SigningKey, signature_is_canonical
 
 MAX_SIGNATURES = 64
+MAX_ENVELOPE_ITEMS = 16 * MAX_SIGNATURES
+"""JSON items (counted by ``,``, ``{`` and ``[``) an envelope's text may hold: its payload and signatures
+are base64 strings, which contain none, so a real envelope of any payload size has a few per signature."""
+
+
+def has_envelope_shape(data: bytes) -> bool:
+    """False for bytes that cannot be one DSSE envelope because they hold too many JSON items.
+
+    Judged on the raw bytes, before parsing: a few kilobytes of zip can inflate to tens of
+    megabytes of ``0,0,0,...`` that would become millions of Python objects.
+    """
+    return data.count(b",") + data.count(b"{") + data.count(b"[") <= MAX_ENVELOPE_ITEMS
 
 
 def pae(payload_type: str, payload: bytes) -> bytes:

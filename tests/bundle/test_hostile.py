@@ -13,7 +13,17 @@ from pathlib import Path
 
 import pytest
 from bundle_env import Env
-from hostile import LIMIT_KIB, LIMIT_SECONDS, Run, members, resigned, run_cli, small_bundle_zip, variant
+from hostile import (
+    LIMIT_KIB,
+    LIMIT_SECONDS,
+    Run,
+    manifest_lines,
+    members,
+    resigned,
+    run_cli,
+    small_bundle_zip,
+    variant,
+)
 from rawzip import entry, write_zip, zeros_entry
 
 from provenance.jsonio import pretty_bytes
@@ -117,6 +127,30 @@ def test_200000_claims_behind_a_failed_signature_are_not_all_re_evaluated(
     assert ("attestation.signature", "attestation.dsse.json") in failing(report)
 
 
+def attestation_bomb(env: Env, base: Base, out: Path) -> Path:
+    """A valid, correctly listed bag whose attestation inflates to 15 MiB of ``{},`` (five million JSON
+    objects if parsed) from a zip of a few tens of KB."""
+    files = {n.removeprefix("b/"): d for n, d in resigned(base.members, {}, env.attestor)}
+    files["attestation.dsse.json"] = (b'{"payloadType":"application/vnd.in-toto+json","payload":"","signatures":['
+                                      + b"{}," * (5 * MiB) + b"{}]}")
+    tags = [(n, d) for n, d in files.items() if not n.startswith(("data/", "tagmanifest-")) and not n.endswith("/")]
+    files["tagmanifest-sha256.txt"] = manifest_lines(tags, "sha256")
+    files["tagmanifest-sha512.txt"] = manifest_lines(tags, "sha512")
+    bundle = write_zip(out, [entry("b/" + n, d) for n, d in sorted(files.items())])
+    assert bundle.stat().st_size < MiB
+    return bundle
+
+
+def test_an_attestation_that_expands_to_millions_of_json_items_is_judged_in_bounds(
+    env: Env, base: Base, tmp_path: Path
+) -> None:
+    """Regression: the attestation is read even when it is over the unvouched-document limit (a bundle of
+    10,000 files has a 1.7 MB one), so an attestation that inflates to millions of tiny JSON items must be
+    refused by its shape, not parsed into millions of Python objects (it took 428 MB)."""
+    report = judged(base, attestation_bomb(env, base, tmp_path / "h.zip"), tmp_path)
+    assert ("attestation.signature", "attestation.dsse.json") in failing(report)
+
+
 # ---------------------------------------------------------------- items 10 and 11
 
 
@@ -181,12 +215,14 @@ def test_a_json_integer_longer_than_pythons_limit_is_a_finding_not_a_crash(base:
 # ---------------------------------------------------------------- the report page on hostile bundles
 
 
-@pytest.mark.parametrize("which", ["huge-integer", "unsigned-claims"])
+@pytest.mark.parametrize("which", ["huge-integer", "unsigned-claims", "attestation-bomb"])
 def test_the_report_of_a_hostile_bundle_is_written_in_bounds(env: Env, base: Base, tmp_path: Path, which: str) -> None:
     members = dict(base.members)
     if which == "huge-integer":
         raw = members["b/data/verdicts.json"].replace(b'"contract"', b'"huge": ' + b"9" * 5000 + b', "contract"', 1)
         bundle = variant(base.members, tmp_path / "h.zip", replace={"b/data/verdicts.json": raw})
+    elif which == "attestation-bomb":
+        bundle = attestation_bomb(env, base, tmp_path / "h.zip")
     else:
         manifest = json.loads(members["b/data/manifest.json"])
         manifest["claims"] = [{**manifest["claims"][0], "id": f"c{i}"} for i in range(200_000)]

@@ -417,3 +417,21 @@ def test_duplicates_without_hints_are_named_as_duplicates() -> None:
     envelope["signatures"] = [{"keyid": "", "sig": envelope["signatures"][0]["sig"]} for _ in range(2)]
     with pytest.raises(DuplicateSignatures):
         verify_envelope(envelope, trusted(1, 2), 2)
+
+
+def test_an_envelope_with_the_most_signatures_and_a_large_payload_has_envelope_shape() -> None:
+    from provenance.jsonio import pretty_bytes
+    from provenance.signing.dsse import MAX_SIGNATURES, has_envelope_shape
+    from provenance.signing.keys import generate_key
+
+    payload = b'{"subject": [' + b'{"name": "f", "digest": {"sha256": "00"}},' * 20_000 + b"{}]}"
+    envelope = sign_envelope(payload, "application/vnd.in-toto+json", [generate_key() for _ in range(MAX_SIGNATURES)])
+    assert has_envelope_shape(pretty_bytes(envelope))
+
+
+def test_bytes_holding_more_json_items_than_an_envelope_can_have_are_not_one() -> None:
+    from provenance.signing.dsse import MAX_ENVELOPE_ITEMS, has_envelope_shape
+
+    assert has_envelope_shape(b"[" + b"0," * (MAX_ENVELOPE_ITEMS - 1) + b"0]")
+    assert not has_envelope_shape(b"[" + b"0," * MAX_ENVELOPE_ITEMS + b"0]")
+    assert not has_envelope_shape(b'{"signatures": [' + b"{}," * MAX_ENVELOPE_ITEMS + b"{}]}")

@@ -3,10 +3,11 @@
 Work on bytes no valid signature vouches for is bounded: a document larger
 than :data:`UNVOUCHED_BYTES` whose digest is not one the attestation signed
 (or when the attestation does not verify at all) is not parsed or
-re-checked; one ``skip`` line says why. The attestation itself is exempt: it is
-what vouches, its signature is checked before its payload is used, and the bag
-reader bounds it (``keep_each``); one subject per payload file makes it pass
-1 MiB near 5,000 files. Findings are capped per kind and
+re-checked; one ``skip`` line says why. The attestation itself is exempt while it
+has the shape of one DSSE envelope (:func:`~provenance.signing.dsse.has_envelope_shape`):
+it is what vouches, its signature is checked before its payload is used, the bag
+reader bounds its bytes (``keep_each``), and one subject per payload file makes it
+pass 1 MiB near 5,000 files. Findings are capped per kind and
 status (:data:`FINDINGS_PER_KIND`), with one line counting the rest.
 """
 
@@ -21,6 +22,7 @@ from provenance.bundle.verify.cache import NO_CACHE, VerifyCache
 from provenance.bundle.verify.findings import Finding, Status
 from provenance.errors import InputError
 from provenance.jsonio import loads_strict
+from provenance.signing.dsse import has_envelope_shape
 
 UNVOUCHED_BYTES = 1024 * 1024
 """Documents up to this size are checked even when no valid signature vouches for them."""
@@ -86,7 +88,9 @@ class Checklist:
     def too_costly(self, name: str) -> bool:
         """True (with one ``skip`` line) for a large file no valid signature vouches for: it is not checked."""
         digests = self.bag.files.get(name)
-        if digests is None or digests.size <= UNVOUCHED_BYTES or name == ATTESTATION or self.vouched(name):
+        if digests is None or digests.size <= UNVOUCHED_BYTES or self.vouched(name):
+            return False
+        if name == ATTESTATION and has_envelope_shape(self.bag.contents.get(name, b"")):
             return False
         if name not in self._skipped:
             self._skipped.add(name)
