@@ -271,7 +271,7 @@ def cli_rows(work: Path, total: int, count: int, rounds: int) -> list[dict[str, 
         rows.append({"figure": figure, "ours": round(ours, 3), "peer": round(peer, 3), "ratio": round(ratio, 2),
                      "target": target, "met": ratio >= target})
 
-    many = make_dataset(work / "cli-many", total, count)
+    make_dataset(work / "cli-many", total, count)
     m = cli_case(f"{total // MiB} MiB in {count} files", work / "cli-many", work, rounds)
     row(f"CLI build + verify, {total // MiB} MiB in {count} files given with --include, vs cp -r + bagit make "
         "(sha256+sha512, processes=2) + bagit validate", m["build"] + m["verify"], m["cp"] + m["make"] + m["validate"],
@@ -279,7 +279,6 @@ def cli_rows(work: Path, total: int, count: int, rounds: int) -> list[dict[str, 
     row(f"CLI verify, {total // MiB} MiB in {count} files, vs bare two-thread sha256+sha512 pass",
         m["verify"], m["ref"], 0.9)
     shutil.rmtree(work / "cli-many")
-    del many
     make_dataset(work / "cli-one", total, 1)
     o = cli_case(f"one {total // MiB} MiB file", work / "cli-one", work, rounds)
     row(f"CLI verify, one {total // MiB} MiB file, vs bare two-thread sha256+sha512 pass", o["verify"], o["ref"], 0.9)
