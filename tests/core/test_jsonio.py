@@ -153,3 +153,59 @@ def test_property_every_integer_is_read_exactly_or_refused_cleanly(value: int) -
     else:
         with pytest.raises(InputError, match="out of range"):
             loads_strict(text)
+
+
+# ---- issue 14 item 7: the strict reader's own cost (a regex scan of the whole text cost 0.15 s per 18 MB)
+
+_DIGIT_TEXT = st.text(alphabet=st.sampled_from("0123456789 \"a٠١٢۳\U0001d7ce\ud800é"), max_size=60)
+
+
+@settings(max_examples=500, deadline=None)
+@given(_DIGIT_TEXT)
+def test_property_long_digit_run_prefilter_agrees_with_the_ascii_digit_pattern(text: str) -> None:
+    """The byte-level prefilter finds exactly the runs of 16 ASCII digits the regex ``[0-9]{16}`` finds."""
+    import re
+
+    from provenance.jsonio import _has_long_digit_run
+
+    expected = re.search("[0-9]{16}", text) is not None
+    assert _has_long_digit_run(text.encode("utf-8", "surrogatepass")) is expected
+
+
+_DUP_KEYS = st.sampled_from(["a", "b", "é", "\u212b", "\u00c5"])
+_PAIRS: st.SearchStrategy[Any] = st.recursive(
+    st.integers(-3, 3) | st.text(max_size=3),
+    lambda inner: st.lists(st.tuples(_DUP_KEYS, inner), max_size=4) | st.lists(inner, max_size=3),
+    max_leaves=12,
+)
+
+
+def _render(node: Any) -> str:
+    """JSON text of a tree whose objects are lists of (key, value) pairs, duplicates kept."""
+    if isinstance(node, list) and all(isinstance(item, tuple) for item in node) and node:
+        return "{" + ",".join(json.dumps(k) + ":" + _render(v) for k, v in node) + "}"
+    if isinstance(node, list):
+        return "[" + ",".join(_render(item) for item in node) + "]"
+    return json.dumps(node)
+
+
+def _has_duplicate(node: Any) -> bool:
+    if isinstance(node, list) and node and all(isinstance(item, tuple) for item in node):
+        keys = [k for k, _ in node]
+        return len(set(keys)) != len(keys) or any(_has_duplicate(v) for _, v in node)
+    if isinstance(node, list):
+        return any(_has_duplicate(item) for item in node)
+    return False
+
+
+@settings(max_examples=500, deadline=None)
+@given(_PAIRS)
+def test_property_a_duplicate_key_anywhere_is_refused_and_nothing_else_is(tree: Any) -> None:
+    text = _render(tree)
+    if _has_duplicate(tree):
+        with pytest.raises(InputError, match="duplicate key"):
+            loads_strict(text)
+        with pytest.raises(InputError, match="duplicate key"):
+            loads_strict(text.encode())
+    else:
+        assert loads_strict(text) == json.loads(text) == loads_strict(text.encode())
