@@ -1,4 +1,5 @@
-"""Run every benchmark in bench/ and print one table: figure, ours, peer, ratio, target, met.
+"""Run every benchmark in bench/ and print one table: figure, ours, peer, ratio, target, met and, where a
+benchmark measured one, the ceiling this machine allows for that ratio.
 
 Each ``bench/bench_*.py`` prints readable lines and, as its last line, one JSON
 object ``{"bench": NAME, "rows": [{"figure", "ours", "peer", "ratio", "target", "met"}]}``.
@@ -73,7 +74,7 @@ def main() -> int:
             continue
         for row in result.get("rows", []):
             rows.append({"bench": result.get("bench", script.stem), **row})
-    header = ["bench", "figure", "ours", "peer", "ratio", "target", "met"]
+    header = ["bench", "figure", "ours", "peer", "ratio", "target", "met", "ceiling"]
     table = [header] + [[_cell(r.get(h)) for h in header] for r in rows]
     widths = [max(len(line[i]) for line in table) for i in range(len(header))]
     print()
