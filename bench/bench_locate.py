@@ -10,7 +10,7 @@ Generates (default; --quick: 20 pages, 2 MB, 200 checks):
 
 Then times CPU seconds (this process and its children), best of N:
 
-* ours, locate: ``provenance.sources.locate.locate`` (the PDF text is extracted
+* ours, locate: ``provenance.claims.locate.locate`` (the PDF text is extracted
   by the bounded child process, every page normalised and tokenised, a
   unique quote built for each occurrence; the CSV parsed and every cell
   matched), against the peer on the same file: pypdf's bare
@@ -41,9 +41,9 @@ sys.path.insert(0, str(REPO / "scripts"))
 
 import make_source_pdf  # noqa: E402
 
+from provenance.claims.locate import SourceIndex, locate  # noqa: E402
 from provenance.claims.model import Claim, load_claims  # noqa: E402
 from provenance.sources.grounding import Grounder, MemoryStore  # noqa: E402
-from provenance.sources.locate import SourceIndex, locate  # noqa: E402
 from provenance.sources.locator import parse_locator  # noqa: E402
 
 

@@ -30,12 +30,12 @@ from provenance.claims.decimal_text import (
 )
 from provenance.claims.errors import ClaimError
 from provenance.claims.formula import Pair, evaluate_pair
-from provenance.claims.gcpause import paused_gc
 from provenance.claims.model import Check, Claim, Tolerance
 from provenance.claims.restatement import restatement_of
 from provenance.claims.verdict import Artifact, Computed, Method, Scope, Status, Verdict
 from provenance.clock import rfc3339
 from provenance.errors import InputError
+from provenance.gcpause import paused_gc
 from provenance.sources.errors import SourceError
 from provenance.sources.grounding import Grounder, Grounding, SourceStore
 from provenance.sources.store import DirectoryStore

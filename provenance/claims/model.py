@@ -29,9 +29,9 @@ from provenance.claims.decimal_text import (
 )
 from provenance.claims.errors import CheckFormatError, ClaimError
 from provenance.claims.formula import Expr, parse_formula
-from provenance.claims.gcpause import paused_gc
 from provenance.contracts import CLAIM_CHECK
 from provenance.errors import InputError
+from provenance.gcpause import paused_gc
 from provenance.sources.errors import LocatorError
 from provenance.sources.locator import Locator, locator_json, parse_locator
 from provenance.sources.numbers import as_written_problem

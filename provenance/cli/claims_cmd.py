@@ -146,8 +146,8 @@ def suggest_command(file: Path, more_sources: tuple[Path, ...], sources: tuple[P
     """
     from rich.table import Table
 
+    from provenance.claims.locate import source_files
     from provenance.claims.suggest import suggest, with_sources
-    from provenance.sources.locate import source_files
 
     claims = load_claims_file(file)
     found = suggest(claims)
@@ -198,7 +198,7 @@ def locate_command(sources: tuple[Path, ...], claims_file: Path, as_json: bool) 
     """
     from rich.table import Table
 
-    from provenance.sources.locate import locate, source_files
+    from provenance.claims.locate import locate, source_files
 
     located = locate(load_claims_file(claims_file), source_files(sources, claims_file.parent))
     if as_json:

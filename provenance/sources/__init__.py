@@ -2,6 +2,7 @@
 
 ``normalise`` (the one text rule), ``numbers`` (number tokens), ``locator``
 (structured locators), the forms ``delimited`` (CSV, TSV), ``text`` (text,
-Markdown, LaTeX, HTML) and ``pdf``, ``grounding`` (one input -> a record) and
-``locate`` (where values occur, for ``claims locate``).
+Markdown, LaTeX, HTML) and ``pdf``, and ``grounding`` (one input -> a record).
+Nothing here knows claims: ``provenance.claims.locate`` (where values occur, for
+``claims locate``) and the engine build on it.
 """

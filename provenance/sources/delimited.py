@@ -20,7 +20,7 @@ from collections import Counter
 from collections.abc import Iterator, Set
 from typing import Literal
 
-from provenance.claims.gcpause import paused_gc
+from provenance.gcpause import paused_gc
 from provenance.sources.document import Form, Hit, Miss, Place, wrong_shape
 from provenance.sources.errors import SourceUnreadable
 from provenance.sources.locator import CellLocator, Locator

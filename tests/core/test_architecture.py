@@ -7,6 +7,10 @@
    ``os.getenv``, ...) for configuration: the CLI resolves it once and passes
    values in. The allow-list below names the few modules that hand the
    environment through to a child process, and why.
+4. The packages of ``provenance`` (``claims``, ``sources``, ``bundle``, ...; a
+   top-level module counts as its own package) import each other without a
+   circle, counting imports inside functions too: each package can be read,
+   tested and replaced knowing only the ones below it.
 
 The checker is plain functions over a source tree, so the tests also run it on
 a temporary tree holding deliberately bad modules and see it fail.
@@ -71,6 +75,38 @@ def import_violations(root: Path) -> list[str]:
     return sorted(set(found))
 
 
+def package_imports(root: Path) -> dict[str, set[str]]:
+    """Package -> the other ``provenance`` packages its modules import (anywhere in the module)."""
+    graph: dict[str, set[str]] = {}
+    for path in python_files(root, "provenance"):
+        parts = path.relative_to(root / "provenance").with_suffix("").parts
+        if parts == ("__init__",):
+            continue
+        package = parts[0]
+        targets = graph.setdefault(package, set())
+        for _, name in _imported_modules(ast.parse(path.read_text(encoding="utf-8"))):
+            pieces = name.split(".")
+            if pieces[0] == "provenance" and len(pieces) > 1 and pieces[1] != package:
+                targets.add(pieces[1])
+    return graph
+
+
+def package_circles(root: Path) -> set[tuple[str, ...]]:
+    """The groups of packages that import each other round a circle (strongly connected, more than one)."""
+    graph = package_imports(root)
+    reach: dict[str, set[str]] = {}
+    for start in graph:
+        seen: set[str] = set()
+        stack = list(graph[start])
+        while stack:
+            node = stack.pop()
+            if node not in seen:
+                seen.add(node)
+                stack.extend(graph.get(node, ()))
+        reach[start] = seen
+    return {tuple(sorted({a} | {b for b in reach[a] if a in reach.get(b, ())})) for a in graph if a in reach[a]}
+
+
 def environment_reads(path: Path) -> list[int]:
     """Lines of ``path`` that read the process environment (``os.environ``, ``os.getenv``, ``from os import environ``)."""
     lines: list[int] = []
@@ -105,6 +141,18 @@ def environment_violations(root: Path, allowed: dict[str, str]) -> list[str]:
 
 def test_archive_never_imports_provenance_and_the_library_never_imports_the_cli() -> None:
     assert import_violations(REPO) == []
+
+
+KNOWN_PACKAGE_CIRCLES: dict[tuple[str, ...], str] = {
+    # circle -> the imports that close it (delete the line once they are gone)
+    ("bundle", "corrections"): "corrections/bundle_target.py and append_request.py read bundles (bundle.read)",
+    ("claims", "lean", "sources"): "sources/grounding.py and numbers.py read decimals with claims.decimal_text; "
+                                   "claims/pipeline.py runs Lean (lean.runner, lean.pipeline)",
+}
+
+
+def test_the_packages_import_each_other_without_a_circle() -> None:
+    assert package_circles(REPO) == set(KNOWN_PACKAGE_CIRCLES)
 
 
 def _environment_params() -> list[object]:
@@ -153,6 +201,18 @@ def _tree(tmp_path: Path, files: dict[str, str]) -> Path:
 def test_checker_catches_a_bad_import(tmp_path: Path, rel: str, text: str) -> None:
     root = _tree(tmp_path, {rel: text, "provenance/cli/fine.py": "from provenance.cli import options\nimport provenance\n"})
     assert {v.split(":")[0] for v in import_violations(root)} == {rel}
+
+
+def test_checker_catches_a_circle_of_packages_even_through_an_import_inside_a_function(tmp_path: Path) -> None:
+    root = _tree(tmp_path, {
+        "provenance/claims/__init__.py": "", "provenance/claims/engine.py": "from provenance.sources import grounding\n",
+        "provenance/sources/__init__.py": "", "provenance/sources/grounding.py": "from provenance import numbers\n",
+        "provenance/numbers.py": "def f():\n    from provenance.claims.engine import x\n",
+        "provenance/lean/__init__.py": "import provenance.claims.engine\n",
+    })
+    assert package_circles(root) == {("claims", "numbers", "sources")}
+    (root / "provenance/numbers.py").write_text("X = 1\n", encoding="utf-8")
+    assert package_circles(root) == set()
 
 
 @pytest.mark.parametrize("text", [

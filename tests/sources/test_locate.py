@@ -12,11 +12,11 @@ from hypothesis import strategies as st
 from sources_env import ground, pdf_bytes, sha256
 from test_forms import CSV, HTML, LATEX, MARKDOWN, PDF, TEXT, TSV
 
+from provenance.claims.locate import MAX_LOCATIONS, SourceIndex, locate, source_files
 from provenance.claims.model import load_claims
 from provenance.errors import InputError
 from provenance.sources.errors import SourceUnreadable
 from provenance.sources.grounding import Grounder, MemoryStore
-from provenance.sources.locate import MAX_LOCATIONS, SourceIndex, locate, source_files
 from provenance.sources.normalise import normalise
 from provenance.sources.numbers import tokens
 
