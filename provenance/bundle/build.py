@@ -50,19 +50,19 @@ from provenance.bundle.read import open_bundle
 from provenance.bundle.sources import PAYLOAD, PayloadStore
 from provenance.bundle.tools import LeanTools
 from provenance.claims.model import Claim, load_claims
-from provenance.claims.pipeline import (
-    LeanStep,
-    ReproOutcome,
-    ReproStep,
-    evaluate,
-    parse_lean_mode,
-)
 from provenance.claims.verdict import Verdict
 from provenance.clock import moment, rfc3339
 from provenance.contracts import BUNDLE_REPRO_RUNS, BUNDLE_VERDICTS, PAPER_MANIFEST
 from provenance.corrections.status import StatusView
 from provenance.errors import CheckFailed, InputError
 from provenance.jsonio import load_json_file, pretty_bytes
+from provenance.pipeline import (
+    LeanStep,
+    ReproOutcome,
+    ReproStep,
+    evaluate,
+    parse_lean_mode,
+)
 from provenance.schemas import require_valid
 from provenance.signing.intoto import make_statement, sign_statement
 from provenance.signing.keys import SigningKey

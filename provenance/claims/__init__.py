@@ -8,9 +8,11 @@ Modules, and what other parts call:
 * :mod:`~provenance.claims.model`: ``Check``, ``Claim``, ``parse_check``, ``load_claims``.
 * :mod:`~provenance.claims.engine`: ``check_claim``, ``check_claims``, ``compare``.
 * :mod:`~provenance.claims.verdict`: ``Verdict`` (verdict-v1).
-* :mod:`~provenance.claims.pipeline`: ``evaluate`` (exact, then Lean, then repro runs), the one
-  pipeline of ``claims check``, ``repro run`` and ``bundle build``.
 * :mod:`~provenance.claims.repro`: ``run_repro`` (a script in a :mod:`provenance.sandbox`) and
   ``apply_repro`` (its outputs as claim inputs, scope ``reproduced``).
 * :mod:`~provenance.claims.suggest`: checks proposed from claim text, never verdicts.
+* :mod:`~provenance.claims.locate`: where input values occur in given sources (``claims locate``).
+
+The pipeline that runs these checks, then Lean, then repro runs (``claims check``,
+``repro run``, ``bundle build``) sits above this package and Lean's: :mod:`provenance.pipeline`.
 """

@@ -13,13 +13,13 @@ import click
 
 from provenance.claims.leanmode import LEAN_MODES, parse_lean_mode
 from provenance.claims.model import load_claims_file
-from provenance.claims.pipeline import LeanStep, all_verified, evaluate, stream_verdicts
 from provenance.claims.verdict import Verdict
 from provenance.cli import output
 from provenance.cli.options import json_option, run_clock
 from provenance.cli.output import print_json, print_json_list
 from provenance.cli.verdicts_view import exit_code_for, grounding_summary, verdict_table
 from provenance.cli.wording import counted
+from provenance.pipeline import LeanStep, all_verified, evaluate, stream_verdicts
 
 
 @click.group("claims")

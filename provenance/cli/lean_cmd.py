@@ -9,13 +9,13 @@ from rich.progress import Progress
 from rich.table import Table
 
 from provenance.claims.model import load_claims_file
-from provenance.claims.pipeline import evaluate
 from provenance.cli.options import json_option, run_clock
 from provenance.cli.output import console, err_console, print_json
 from provenance.lean.emit import emit_project
 from provenance.lean.pipeline import check_project, load_project
 from provenance.lean.reader import read_file
 from provenance.lean.runner import locate_lean, missing_lean
+from provenance.pipeline import evaluate
 
 
 @click.group("lean")

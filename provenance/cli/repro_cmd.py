@@ -8,10 +8,10 @@ from typing import Any
 import click
 
 from provenance.claims.model import load_claims_file
-from provenance.claims.pipeline import ReproStep, evaluate
 from provenance.cli.options import json_option, run_clock
 from provenance.cli.output import console, err_console, print_json
 from provenance.cli.verdicts_view import exit_code_for, verdict_table
+from provenance.pipeline import ReproStep, evaluate
 from provenance.sandbox import choose_sandbox
 
 

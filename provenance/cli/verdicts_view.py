@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from provenance.claims.pipeline import all_verified
 from provenance.claims.verdict import Verdict
+from provenance.pipeline import all_verified
 
 if TYPE_CHECKING:
     from rich.table import Table

@@ -10,10 +10,10 @@ import pytest
 
 from provenance.claims.engine import check_claims
 from provenance.claims.model import load_claims, load_claims_file
-from provenance.claims.pipeline import LeanStep, ReproStep, all_verified, evaluate, parse_lean_mode
 from provenance.errors import InputError, ToolMissing
 from provenance.lean.messages import RunFacts
 from provenance.lean.runner import NO_LEAN, LeanRequest, Toolchain
+from provenance.pipeline import LeanStep, ReproStep, all_verified, evaluate, parse_lean_mode
 from provenance.sandbox import UNSAFE_HOST_RUNNER, HostRunner, choose_sandbox
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
