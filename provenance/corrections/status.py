@@ -50,6 +50,7 @@ RECORD_EFFECT: Mapping[str, str] = {
 }
 _RECORD_WIDE_CLAIM_EFFECT: Mapping[str, str] = {t: CLAIM_EFFECT[t] for t in RECORD_WIDE_TYPES}
 _TERMINAL = frozenset({"RETRACTED", "WITHDRAWN"})
+_CLAIM_STATUS_SET = frozenset(CLAIM_STATUSES)
 
 
 def _worse(a: str, b: str, order: Sequence[str]) -> str:
@@ -130,27 +131,39 @@ def _text(value: Any, default: str = "") -> str:
     return value if isinstance(value, str) else default
 
 
+def _is_mapping(value: Any) -> bool:
+    return type(value) is dict or isinstance(value, Mapping)  # the exact-type test first: it is most of the cost
+
+
+_NO_TARGET: Mapping[str, Any] = {}
+
+
 def status_facts(record: Mapping[str, Any]) -> StatusFacts:
     """The facts of ``record`` (never raises, whatever the record holds)."""
-    rtype = _text(record.get("type"))
-    target = record.get("target")
-    target = target if isinstance(target, Mapping) else {}
+    get = record.get
+    rtype = _text(get("type"))
+    target = get("target")
+    if not _is_mapping(target):
+        target = _NO_TARGET
     changes: list[tuple[str, str]] = []
-    for change in record.get("claims") or ():
-        if isinstance(change, Mapping) and isinstance(change.get("claim_id"), str):
-            after = change.get("after")
-            status = after.get("status") if isinstance(after, Mapping) else None
-            changes.append((change["claim_id"], status if status in CLAIM_STATUSES else "CORRECTED"))
-    sup = record.get("supersedes")
-    sup_seq = sup.get("seq") if isinstance(sup, Mapping) else None
-    seq = record.get("seq")
+    claims = get("claims")
+    if isinstance(claims, (list, tuple)):
+        for change in claims:
+            if _is_mapping(change) and isinstance(cid := change.get("claim_id"), str):
+                after = change.get("after")
+                status = after.get("status") if _is_mapping(after) else None
+                changes.append((cid, status if isinstance(status, str) and status in _CLAIM_STATUS_SET else "CORRECTED"))
+    sup = get("supersedes")
+    sup_seq = sup.get("seq") if sup is not None and _is_mapping(sup) else None
+    seq = get("seq")
+    record_id = target.get("record_id")
     return StatusFacts(
         seq=seq if isinstance(seq, int) else -1,
         type=rtype,
         record_wide=rtype in _RECORD_WIDE_CLAIM_EFFECT and not target.get("claims"),
         changes=tuple(changes),
         supersedes=sup_seq if isinstance(sup_seq, int) else None,
-        record_id=target.get("record_id") if isinstance(target.get("record_id"), str) else None,
+        record_id=record_id if isinstance(record_id, str) else None,
     )
 
 

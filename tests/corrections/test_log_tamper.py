@@ -309,3 +309,17 @@ def test_append_reads_claim_status_from_the_records_that_matter(env: Env) -> Non
         assert claim_statuses(records_about(lines, wanted), wanted) == claim_statuses(everything, wanted)
     result = env.append(claims=("c3",))
     assert result.record["claims"][0]["before"]["status"] == "UNDER_CONCERN"
+
+
+@pytest.mark.parametrize("claims", [5, True])
+@pytest.mark.parametrize("trusted", [True, False])
+def test_a_signed_record_whose_claims_is_not_a_list_is_reported_not_a_crash(six: Env, claims: object, trusted: bool) -> None:
+    lines = _lines(six.log)
+    record = _record(lines[5])
+    record["claims"] = claims
+    lines[5] = _resigned(record, six)
+    _write_lines(six.log, lines)
+    report = _verify(six, trust=trusted)
+    assert not report.ok
+    assert any(f.seq == 5 and f.code == "schema" and "claims" in f.message for f in report.errors)
+    assert report.status.count == 6

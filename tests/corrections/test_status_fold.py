@@ -93,3 +93,13 @@ def test_facts_of_a_malformed_record_never_raise() -> None:
         facts = status_facts(record)
         assert status_view(fold([facts], set())).status in ("CURRENT", "CORRECTED")
     assert status_facts({"claims": [{"claim_id": "c1", "after": {"status": "BOGUS"}}]}).changes == (("c1", "CORRECTED"),)
+
+
+def test_facts_of_a_record_whose_claims_is_a_number_never_raise() -> None:
+    # A signed entry (or any entry, without --trust) whose "claims" is 5 or true made status_facts
+    # iterate an int: verification crashed with TypeError instead of reporting the schema error.
+    for claims in (5, True, 2.5):
+        facts = status_facts({"seq": 1, "type": "correction", "claims": claims, "target": {"claims": claims}})
+        assert facts.changes == () and not facts.record_wide
+    unhashable = {"claims": [{"claim_id": "c1", "after": {"status": ["RETRACTED"]}}]}
+    assert status_facts(unhashable).changes == (("c1", "CORRECTED"),)
