@@ -24,7 +24,7 @@ from provenance.corrections.record import CLAIM_STATUSES, COPE_CATEGORIES, CORRE
 from provenance.corrections.report import LogReport
 from provenance.corrections.status import StatusView
 from provenance.corrections.store import checkpoint_path, open_log, read_checkpoint_file
-from provenance.corrections.verify import verify_log, verify_log_blocks
+from provenance.corrections.verify import ReadAt, verify_log, verify_log_blocks
 from provenance.errors import InputError
 from provenance.jsonio import load_json_file, write_json
 from provenance.signing.keys import load_public_key_info
@@ -99,6 +99,7 @@ class _Log:
 
     head: bytes
     blocks: Callable[[], Iterable[bytes]]
+    read_at: ReadAt
     checkpoint: bytes | None
     label: str
     anchor: bytes | None
@@ -115,18 +116,19 @@ def _open(target: Path) -> Iterator[_Log]:
     """The log of TARGET: a LOG file (streamed), or a BUNDLE's log beside it, else the log the bundle carries."""
     if not bundle_target.is_bundle(target):
         with open_log(target) as log:
-            yield _Log(log.head, log.blocks, log.checkpoint, str(target), None)
+            yield _Log(log.head, log.blocks, log.read_at, log.checkpoint, str(target), None)
         return
     bt = bundle_target.read_bundle_target(target)
     if bt.log_path.exists():
         with open_log(bt.log_path) as log:
-            yield _Log(log.head, log.blocks, log.checkpoint, str(bt.log_path), bt.carried_checkpoint)
+            yield _Log(log.head, log.blocks, log.read_at, log.checkpoint, str(bt.log_path), bt.carried_checkpoint)
         return
     carried = bt.carried_log
     if carried is None:
         raise InputError("the bundle has no correction log (beside it or inside it)", where=str(target),
                          remedy="append the first correction with `provenance correct append BUNDLE ...`")
-    yield _Log(carried, lambda: [carried], bt.carried_checkpoint, f"{target}!{bundle_target.LOG_MEMBER}", None)
+    yield _Log(carried, lambda: [carried], lambda offset, length: carried[offset : offset + length], bt.carried_checkpoint,
+               f"{target}!{bundle_target.LOG_MEMBER}", None)
 
 
 @click.group("correct")
@@ -246,7 +248,7 @@ def verify_cmd(target: Path, trust: TrustRoot | None, since: Path | None, checkp
             read_checkpoint_file(state) if state is not None and state.exists() else log.anchor)
         log.require(evidence=checkpoint if checkpoint is not None else older)
         report = verify_log_blocks(log.blocks(), checkpoint, trust=trust, since_checkpoint=older, origin=origin,
-                                   workers=workers, history=as_json)
+                                   workers=workers, history=as_json, read_at=log.read_at)
     label = log.label
     if state is not None and report.ok and trust is not None and checkpoint is not None:
         atomic_write_bytes(state, checkpoint, 0o644)
@@ -282,7 +284,8 @@ def show_cmd(target: Path, trust: TrustRoot | None, as_json: bool) -> int:
     """
     with _open(target) as log:
         log.require(evidence=log.checkpoint if log.checkpoint is not None else log.anchor)
-        report = verify_log_blocks(log.blocks(), log.checkpoint, trust=trust, since_checkpoint=log.anchor)
+        report = verify_log_blocks(log.blocks(), log.checkpoint, trust=trust, since_checkpoint=log.anchor,
+                                   read_at=log.read_at)
     label = log.label
     view = report.status
     if as_json:

@@ -32,7 +32,7 @@ from provenance.jsonio import loads_strict
 from provenance.signing.dsse import parse_envelope, verify_envelope
 from provenance.signing.keys import PublicKey
 
-__all__ = ["ChunkJob", "ChunkResult", "EntryJob", "EntryResult", "KeyMaterial", "check_chunk", "check_entries",
+__all__ = ["ChunkJob", "ChunkResult", "ChunkSpan", "EntryJob", "EntryResult", "KeyMaterial", "check_chunk", "check_entries",
            "check_log_head", "read_record", "split_lines"]
 
 _LEAF_PREFIX = hashlib.sha256(b"\x00")
@@ -190,11 +190,13 @@ def _record_problems(record: dict[str, Any], seq: int, prev: str | None, origin:
     return problems
 
 
-def _check_one(line: bytes, seq: int, prev: str | None, origin: str | None, keys: _Keys,
-               fast: tuple[bytes, tuple[str, ...]] | None) -> EntryResult:
-    leaf_h = _LEAF_PREFIX.copy()
-    leaf_h.update(line)
-    problems: list[tuple[str, str]] = []
+_Checked = tuple[dict[str, Any] | None, tuple[str, ...], str | None, list[tuple[str, str]]]
+"""What checking one line found: its record (when the payload is an object), signers, revoked signer, problems."""
+
+
+def _check_record(line: bytes, seq: int, prev: str | None, origin: str | None, keys: _Keys,
+                  fast: tuple[bytes, tuple[str, ...]] | None) -> _Checked:
+    """Signature (``fast``: already verified by the fast path), payload, record shape, position and chain of one line."""
     record: dict[str, Any] | None = None
     signers: tuple[str, ...] = ()
     revoked_signer: str | None = None
@@ -204,14 +206,15 @@ def _check_one(line: bytes, seq: int, prev: str | None, origin: str | None, keys
         else:
             payload, signers, revoked_signer = _strict_envelope(line, seq, keys)
         loaded = loads_strict(payload, source=f"entry {seq} payload")
-        record = loaded if isinstance(loaded, dict) else None
-        problems.extend(("schema", f"{f.path}: {f.message}") for f in fast_record_findings(loaded))
+        findings = fast_record_findings(loaded)
     except ProvenanceError as exc:
         code = "signature" if isinstance(exc, LogCheckFailed) or "signature" in type(exc).__name__.lower() else "malformed"
-        problems.append((code, str(exc)))
-    if record is not None:
-        problems.extend(_record_problems(record, seq, prev, origin, signers))
-    return EntryResult(leaf_h.digest(), hashlib.sha256(line).digest(), record, signers, revoked_signer, problems)
+        return None, signers, revoked_signer, [(code, str(exc))]
+    problems = [("schema", f"{f.path}: {f.message}") for f in findings] if findings else []
+    if type(loaded) is dict:
+        record = loaded
+        problems += _record_problems(record, seq, prev, origin, signers)
+    return record, signers, revoked_signer, problems
 
 
 def _check_lines(lines: Sequence[bytes], start: int, prev: str | None, origin: str | None,
@@ -219,9 +222,13 @@ def _check_lines(lines: Sequence[bytes], start: int, prev: str | None, origin: s
     keys = _keys(material)
     verified_fast = fastpath.verify_lines(lines, keys.fast) if keys.fast else [None] * len(lines)
     for offset, line in enumerate(lines):
-        result = _check_one(line, start + offset, prev, origin, keys, verified_fast[offset])
-        prev = result.line_digest.hex()
-        yield result
+        leaf_h = _LEAF_PREFIX.copy()
+        leaf_h.update(line)
+        digest = hashlib.sha256(line).digest()
+        record, signers, revoked_signer, problems = _check_record(line, start + offset, prev, origin, keys,
+                                                                  verified_fast[offset])
+        prev = digest.hex()
+        yield EntryResult(leaf_h.digest(), digest, record, signers, revoked_signer, problems)
 
 
 def check_entries(job: EntryJob) -> list[EntryResult]:
@@ -232,8 +239,23 @@ def check_entries(job: EntryJob) -> list[EntryResult]:
 # -- a chunk of the log, checked in a worker ------------------------------------------------------
 
 
+class ChunkSpan(NamedTuple):
+    """Where a chunk lies in the log (a worker reads it there) and what was cut: its line count and last line's sha256."""
+
+    offset: int
+    length: int
+    lines: int
+    last_line_sha256: str
+
+
 class ChunkJob(NamedTuple):
-    """Consecutive complete lines (``data``, each ending in a newline) from entry ``start`` on."""
+    """Consecutive complete lines (``data``, each ending in a newline) from entry ``start`` on.
+
+    ``span``, when the chunk was read by offset, says what the cutter saw there. The
+    bytes read are the ones verified; where chunks meet they must agree with the cut
+    (the next chunk's ``prev`` is the cut's last line): a chunk with another line
+    count or last line (the file changed between the reads) gets a ``changed`` problem.
+    """
 
     start: int
     data: bytes
@@ -241,6 +263,7 @@ class ChunkJob(NamedTuple):
     origin: str | None
     keys: KeyMaterial
     history: bool
+    span: ChunkSpan | None = None
 
 
 class ChunkResult(NamedTuple):
@@ -274,6 +297,8 @@ class ChunkResult(NamedTuple):
 def check_chunk(job: ChunkJob) -> ChunkResult:
     """Check every line of a chunk and fold what the log's verdict needs; runs in a worker process."""
     lines = job.data.split(b"\n")[:-1]
+    keys = _keys(job.keys)
+    verified_fast = fastpath.verify_lines(lines, keys.fast) if keys.fast else [None] * len(lines)
     leaves: list[bytes] = []
     digests: list[bytes] = []
     problems: list[tuple[int, str, str]] = []
@@ -282,24 +307,34 @@ def check_chunk(job: ChunkJob) -> ChunkResult:
     supersedes: list[tuple[int, int, str]] = []
     facts: list[StatusFacts] = []
     history: list[HistoryItem] = []
-    for seq, result in enumerate(_check_lines(lines, job.start, job.prev, job.origin, job.keys), job.start):
-        leaves.append(result.leaf)
-        digests.append(result.line_digest)
-        problems.extend((seq, code, message) for code, message in result.problems)
-        record = result.record
+    leaf_prefix, sha256, origin, prev = _LEAF_PREFIX, hashlib.sha256, job.origin, job.prev
+    for seq, line, fast in zip(range(job.start, job.start + len(lines)), lines, verified_fast, strict=True):
+        leaf_h = leaf_prefix.copy()
+        leaf_h.update(line)
+        leaves.append(leaf_h.digest())
+        digest = sha256(line).digest()
+        digests.append(digest)
+        record, _, revoked_signer, found = _check_record(line, seq, prev, origin, keys, fast)
+        prev = digest.hex()
+        if found:
+            problems.extend((seq, code, message) for code, message in found)
         if record is None:
             continue
         issued_at = record.get("issued_at")
-        if isinstance(issued_at, str):
+        if type(issued_at) is str:
             times.append((seq, issued_at))
-        if result.revoked_signer is not None:
-            revoked.append((seq, result.revoked_signer, issued_at if isinstance(issued_at, str) else None))
+        if revoked_signer is not None:
+            revoked.append((seq, revoked_signer, issued_at if type(issued_at) is str else None))
         sup = record.get("supersedes")
-        if isinstance(sup, dict) and isinstance(sup.get("seq"), int):
+        if sup is not None and type(sup) is dict and type(sup.get("seq")) is int:
             supersedes.append((seq, sup["seq"], str(sup.get("sha256"))))
         facts.append(status_facts(record))
         if job.history:
             history.append(history_item(record))
+    span = job.span
+    if span is not None and (len(lines) != span.lines or not digests or digests[-1].hex() != span.last_line_sha256):
+        problems.insert(0, (job.start, "changed", f"the {span.lines} lines from byte {span.offset} changed while the log "
+                                                  "was read: verify it again when nothing writes to it"))
     pairs = supersessions(facts)
     seqs = [f.seq for f in facts]
     contiguous = seqs == list(range(seqs[0], seqs[0] + len(seqs))) if seqs else True

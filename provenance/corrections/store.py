@@ -130,6 +130,19 @@ class LogStream:
         self._end = os.fstat(fd).st_size
         self.head = os.pread(fd, min(block_size, self._end), 0)
 
+    def read_at(self, offset: int, length: int) -> bytes:
+        """Up to ``length`` bytes of the log from ``offset``, within its size when opened (a worker forked
+        from this process may call it: the descriptor is inherited)."""
+        end = min(offset + length, self._end)
+        parts: list[bytes] = []
+        while offset < end:
+            part = os.pread(self._fd, end - offset, offset)
+            if not part:
+                break
+            parts.append(part)
+            offset += len(part)
+        return parts[0] if len(parts) == 1 else b"".join(parts)
+
     def blocks(self) -> Iterator[bytes]:
         """The log's bytes up to its size when opened, in blocks (the first is :attr:`head`)."""
         offset = len(self.head)

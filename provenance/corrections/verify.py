@@ -15,18 +15,27 @@ from __future__ import annotations
 import functools
 import gc
 import hashlib
+import itertools
 import multiprocessing
 import os
 import pickle
 import threading
 from collections import deque
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from provenance import clock
 from provenance.corrections import merkle, note
-from provenance.corrections.entries import ChunkJob, ChunkResult, KeyMaterial, check_chunk, read_record
+from provenance.corrections.entries import (
+    ChunkJob,
+    ChunkResult,
+    ChunkSpan,
+    KeyMaterial,
+    check_chunk,
+    read_record,
+)
 from provenance.corrections.errors import LogCheckFailed, NoteError, ProofError
 from provenance.corrections.report import LogFinding, LogReport
 from provenance.corrections.status import (
@@ -39,7 +48,7 @@ from provenance.corrections.status import (
 )
 from provenance.signing.trust import TrustRoot
 
-__all__ = ["CHUNK_ENTRIES", "verify_log", "verify_log_blocks"]
+__all__ = ["CHUNK_ENTRIES", "ReadAt", "verify_log", "verify_log_blocks"]
 
 PARALLEL_MIN_ENTRIES = 2000
 CHUNK_HEIGHT = 10
@@ -50,6 +59,15 @@ IN_FLIGHT_PER_WORKER = 2  # chunks queued per worker: enough to keep it busy, fe
 # -- cutting the log into chunks -------------------------------------------------------------------
 
 
+class _Chunk(NamedTuple):
+    """``lines`` complete lines of the log from byte ``offset`` on: their bytes (not copied) and the last one's sha256."""
+
+    offset: int
+    lines: int
+    view: memoryview
+    last_line_sha256: str
+
+
 @dataclass
 class _Chunker:
     """Cuts blocks of a log into chunks of ``CHUNK_ENTRIES`` complete lines; ``torn`` is set at the end."""
@@ -58,21 +76,29 @@ class _Chunker:
     torn: int = 0
     lines: int = 0
 
-    def __iter__(self) -> Iterator[bytes]:
+    def __iter__(self) -> Iterator[_Chunk]:
         pending = b""
+        offset = 0  # of ``data`` in the log
         for block in self.blocks:
             data = pending + block if pending else block
             pos = 0
             while (end := _after_nth_newline(data, pos, CHUNK_ENTRIES)) > 0:
                 self.lines += CHUNK_ENTRIES
-                yield data[pos:end]
+                yield _chunk(data, pos, end, offset, CHUNK_ENTRIES)
                 pos = end
             pending = data[pos:]
+            offset += pos
         cut = pending.rfind(b"\n") + 1
         if cut:
-            self.lines += pending.count(b"\n", 0, cut)
-            yield pending[:cut]
+            lines = pending.count(b"\n", 0, cut)
+            self.lines += lines
+            yield _chunk(pending, 0, cut, offset, lines)
         self.torn = len(pending) - cut
+
+
+def _chunk(data: bytes, pos: int, end: int, offset: int, lines: int) -> _Chunk:
+    last = data[data.rfind(b"\n", pos, end - 1) + 1 : end - 1]
+    return _Chunk(offset + pos, lines, memoryview(data)[pos:end], hashlib.sha256(last).hexdigest())
 
 
 def _after_nth_newline(data: bytes, pos: int, n: int) -> int:
@@ -85,24 +111,44 @@ def _after_nth_newline(data: bytes, pos: int, n: int) -> int:
     return pos
 
 
-def _last_line(chunk: bytes) -> bytes:
-    return chunk[chunk.rfind(b"\n", 0, len(chunk) - 1) + 1 : -1]
-
-
 # -- running the chunks ------------------------------------------------------------------------------
 
 
-def _jobs(chunks: Iterable[bytes], origin: str | None, keys: KeyMaterial, history: bool) -> Iterator[ChunkJob]:
-    start = 0
+@dataclass
+class _Jobs:
+    """Makes each chunk's job, in log order: the chunk's bytes, or (``by_span``) where a worker reads them."""
+
+    origin: str | None
+    keys: KeyMaterial
+    history: bool
+    start: int = 0
     prev: str | None = None
-    for chunk in chunks:
-        job = ChunkJob(start, chunk, prev, origin, keys, history)
-        start += chunk.count(b"\n")
-        prev = hashlib.sha256(_last_line(chunk)).hexdigest()
-        yield job
+
+    def job(self, chunk: _Chunk, by_span: bool) -> ChunkJob:
+        span = ChunkSpan(chunk.offset, len(chunk.view), chunk.lines, chunk.last_line_sha256) if by_span else None
+        job = ChunkJob(self.start, b"" if by_span else bytes(chunk.view), self.prev, self.origin, self.keys, self.history,
+                       span)
+        self.start += chunk.lines
+        self.prev = chunk.last_line_sha256
+        return job
+
+
+ReadAt = Callable[[int, int], bytes]
+"""``read_at(offset, length)``: that many bytes of the log from that offset (the bytes its blocks hold)."""
+
+_read_at: ReadAt | None = None
+"""Set in each worker forked by :func:`_run` when chunks are read in the workers."""
+
+
+def _set_read_at(read_at: ReadAt) -> None:
+    global _read_at
+    _read_at = read_at
 
 
 def _check_chunk_quietly(job: ChunkJob) -> ChunkResult:
+    if job.span is not None:
+        assert _read_at is not None, "a chunk given by span in a process without a reader"
+        job = job._replace(data=_read_at(job.span.offset, job.span.length))
     # The loop makes no reference cycles; pausing the collector saves it scanning every record.
     enabled = gc.isenabled()
     gc.disable()
@@ -113,41 +159,46 @@ def _check_chunk_quietly(job: ChunkJob) -> ChunkResult:
             gc.enable()
 
 
-def _run(jobs: Iterator[ChunkJob], workers: int | None) -> Iterator[ChunkResult]:
-    """Each job's result, in order: in worker processes when the log is big enough to pay for them."""
-    ahead: list[ChunkJob] = []
+def _run(chunks: Iterator[_Chunk], jobs: _Jobs, workers: int | None, read_at: ReadAt | None) -> Iterator[ChunkResult]:
+    """Each chunk's result, in order: in worker processes when the log is big enough to pay for them.
+
+    Workers forked from this process read their chunks with ``read_at`` when it is given;
+    otherwise each chunk's bytes are sent to them.
+    """
+    ahead: list[_Chunk] = []
     lines = 0
-    for job in jobs:
-        ahead.append(job)
-        lines += job.data.count(b"\n")
+    for chunk in chunks:
+        ahead.append(chunk)
+        lines += chunk.lines
         if lines >= PARALLEL_MIN_ENTRIES:
             break
     n_workers = workers if workers is not None else len(os.sched_getaffinity(0))
-    rest = _chain(ahead, jobs)
+    rest = itertools.chain(ahead, chunks)
     if n_workers <= 1 or lines < PARALLEL_MIN_ENTRIES:
-        yield from (_check_chunk_quietly(job) for job in rest)
+        yield from (_check_chunk_quietly(jobs.job(chunk, False)) for chunk in rest)
         return
     forking = "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
     context = multiprocessing.get_context("fork" if forking else None)
+    # A forked worker inherits ``read_at`` (never pickled) and reads its chunks itself.
+    by_span = forking and read_at is not None
+    if read_at is not None and by_span:
+        pool = ProcessPoolExecutor(n_workers, context, initializer=_set_read_at, initargs=(read_at,))
+    else:
+        pool = ProcessPoolExecutor(n_workers, context)
     # Frozen objects are never scanned by the children's collector, so it does not
     # walk (and copy-on-write) the parent's whole heap.
     gc.freeze()
     try:
-        with ProcessPoolExecutor(max_workers=n_workers, mp_context=context) as pool:
+        with pool:
             pending: deque[Future[ChunkResult]] = deque()
-            for job in rest:
-                pending.append(pool.submit(_check_chunk_quietly, job))
+            for chunk in rest:
+                pending.append(pool.submit(_check_chunk_quietly, jobs.job(chunk, by_span)))
                 if len(pending) >= IN_FLIGHT_PER_WORKER * n_workers:
                     yield pending.popleft().result()
             while pending:
                 yield pending.popleft().result()
     finally:
         gc.unfreeze()
-
-
-def _chain(first: list[ChunkJob], rest: Iterator[ChunkJob]) -> Iterator[ChunkJob]:
-    yield from first
-    yield from rest
 
 
 # -- folding the chunks' results --------------------------------------------------------------------
@@ -265,25 +316,20 @@ def _read_checkpoint(text: bytes | None, trust: TrustRoot | None,
     return checkpoint, True, []
 
 
-def _peek_origin(chunk: bytes) -> str | None:
+def _peek_origin(chunk: _Chunk) -> str | None:
     """The ``log`` field of the first entry's payload, read without verifying anything."""
+    data = bytes(chunk.view)
     try:
-        value = read_record(chunk[: chunk.find(b"\n")], 0).get("log")
+        value = read_record(data[: data.find(b"\n")], 0).get("log")
     except LogCheckFailed:
         return None
     return value if isinstance(value, str) else None
 
 
-def _first_and_rest(chunks: Iterable[bytes]) -> tuple[bytes | None, Iterator[bytes]]:
+def _first_and_rest(chunks: Iterable[_Chunk]) -> tuple[_Chunk | None, Iterator[_Chunk]]:
     iterator = iter(chunks)
     first = next(iterator, None)
-
-    def rest() -> Iterator[bytes]:
-        if first is not None:
-            yield first
-        yield from iterator
-
-    return first, rest()
+    return first, itertools.chain([first] if first is not None else [], iterator)
 
 
 def _checkpoint_findings(checkpoint: note.Checkpoint, size: int, root: bytes,
@@ -313,7 +359,8 @@ def verify_log(
 ) -> LogReport:
     """:func:`verify_log_blocks` of a log given as one ``bytes`` (a file's or a zip member's)."""
     return verify_log_blocks([entries_bytes], checkpoint_text, trust=trust, since_checkpoint=since_checkpoint,
-                             origin=origin, workers=workers, history=history)
+                             origin=origin, workers=workers, history=history,
+                             read_at=lambda offset, length: entries_bytes[offset : offset + length])
 
 
 def verify_log_blocks(
@@ -325,6 +372,7 @@ def verify_log_blocks(
     origin: str | None = None,
     workers: int | None = None,
     history: bool = True,
+    read_at: ReadAt | None = None,
 ) -> LogReport:
     """Verify a correction log read as consecutive blocks of bytes; never raises for what it finds, it reports.
 
@@ -336,7 +384,10 @@ def verify_log_blocks(
     older checkpoint (``since_checkpoint``) consistent with it. Findings with
     severity ``warning``: a torn last line, entries not yet checkpointed,
     signatures not checked (no trust root). ``history=False`` leaves the
-    status's history empty (for callers that show only the status).
+    status's history empty (for callers that show only the status). ``read_at``
+    reads the same bytes the blocks hold by offset: given, worker processes read
+    their chunks themselves instead of receiving them through a pipe (a worker
+    whose bytes differ from what was cut reports a ``changed`` finding).
     """
     checkpoint, checkpoint_verified, cp_findings = _read_checkpoint(checkpoint_text, trust, origin)
     chunker = _Chunker(blocks)
@@ -344,7 +395,7 @@ def verify_log_blocks(
     if origin is None:
         origin = checkpoint.origin if checkpoint is not None else (_peek_origin(first) if first is not None else None)
     folded = _Fold(trust, history)
-    for result in _run(_jobs(chunks, origin, _key_material(trust), history), workers):
+    for result in _run(chunks, _Jobs(origin, _key_material(trust), history), workers, read_at):
         folded.add(result)
     size = folded.size
 

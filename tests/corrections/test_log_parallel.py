@@ -90,7 +90,9 @@ def test_streamed_blocks_cut_anywhere_give_the_same_report(big: tuple[bytes, byt
     data = entries + torn
     whole = verify_log(data, checkpoint, trust=trust, workers=2)  # type: ignore[arg-type]
     streamed = verify_log_blocks(_blocks(data, sizes), checkpoint, trust=trust, workers=2)  # type: ignore[arg-type]
-    assert streamed == whole
+    read_by_workers = verify_log_blocks(_blocks(data, sizes), checkpoint, trust=trust, workers=2,  # type: ignore[arg-type]
+                                        read_at=lambda offset, length: data[offset : offset + length])
+    assert streamed == whole == read_by_workers
     assert streamed.torn_bytes == len(torn) and streamed.size == 2 * CHUNK_ENTRIES + 77
 
 
@@ -116,5 +118,24 @@ def test_a_stream_reads_the_log_in_bounded_blocks(big: tuple[bytes, bytes, objec
     with open_log(log, block_size=100_000) as stream:
         blocks = list(stream.blocks())
         report = verify_log_blocks(stream.blocks(), stream.checkpoint, trust=trust)  # type: ignore[arg-type]
+        by_offset = verify_log_blocks(stream.blocks(), stream.checkpoint, trust=trust,  # type: ignore[arg-type]
+                                      workers=2, read_at=stream.read_at)
+        assert stream.read_at(len(entries) - 10, 100) == entries[-10:]
     assert max(len(b) for b in blocks) <= 100_000 and b"".join(blocks) == entries
     assert report.ok and report.size == 2 * CHUNK_ENTRIES + 77
+    assert by_offset == report
+
+
+def test_a_chunk_that_changed_between_cutting_and_reading_is_reported(big: tuple[bytes, bytes, object]) -> None:
+    entries, checkpoint, trust = big
+    lines = entries.split(b"\n")[:-1]
+    lines[2 * CHUNK_ENTRIES - 1] = lines[2 * CHUNK_ENTRIES - 2]
+    other = b"".join(line + b"\n" for line in lines)
+    start = len(b"".join(line + b"\n" for line in lines[:CHUNK_ENTRIES]))
+    # For the second chunk the workers read other bytes than the cutter saw (its last line differs). What
+    # the workers read is what is verified; the cut must agree with it where chunks meet.
+    report = verify_log_blocks([entries], checkpoint, trust=trust, workers=2,  # type: ignore[arg-type]
+                               read_at=lambda offset, length: (other if offset == start else entries)[offset : offset + length])
+    assert not report.ok
+    assert ("changed", CHUNK_ENTRIES) in {(f.code, f.seq) for f in report.errors}
+    assert "changed while the log was read" in next(f.message for f in report.errors if f.code == "changed")
