@@ -13,7 +13,7 @@ import re
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeGuard
 
 from provenance.contracts import CORRECTION_RECORD
 from provenance.jsonio import canonical_bytes
@@ -229,7 +229,7 @@ def _semantic_findings(record: Mapping[str, Any]) -> list[SchemaFinding]:
             SchemaFinding("$.claims", f"claims changed {sorted(change_ids)} differ from target.claims {sorted(target_claims)}")
         )
     sup = record.get("supersedes")
-    if isinstance(sup, Mapping) and sup.get("seq", -1) >= record["seq"]:
+    if sup is not None and isinstance(sup, Mapping) and sup.get("seq", -1) >= record["seq"]:
         findings.append(SchemaFinding("$.supersedes.seq", "a record can only supersede an earlier record"))
     if record["type"] == "partial_retraction" and not target_claims:
         findings.append(SchemaFinding("$.target.claims", "a partial retraction must name the claims it retracts"))
@@ -265,6 +265,31 @@ def _match(rx: re.Pattern[str], v: Any) -> bool:
     return isinstance(v, str) and rx.fullmatch(v) is not None
 
 
+def _keyword(v: Any, options: frozenset[str]) -> bool:
+    """``v`` is one of ``options`` (a list or an object is not, and is never hashed)."""
+    return isinstance(v, str) and v in options
+
+
+_REMEMBERED = 256
+
+
+def _fits(v: Any, rx: re.Pattern[str], seen: set[str]) -> TypeGuard[str]:
+    """:func:`_match`, remembering the strings that fit: a log repeats its origin, its signers' key ids and its times."""
+    if type(v) is not str:
+        return False
+    if v in seen:
+        return True
+    if rx.fullmatch(v) is None:
+        return False
+    if len(seen) >= _REMEMBERED:
+        seen.clear()
+    seen.add(v)
+    return True
+
+
+_LOGS_SEEN: set[str] = set()
+_TIMES_SEEN: set[str] = set()
+_KEYIDS_SEEN: set[str] = set()
 
 
 def _sha(v: Any) -> bool:
@@ -272,7 +297,10 @@ def _sha(v: Any) -> bool:
 
 
 def _state_ok(v: Any) -> bool:
-    if type(v) is not dict or v.get("status") not in _STATUSES:
+    if type(v) is not dict:
+        return False
+    status = v.get("status")
+    if type(status) is not str or status not in _STATUSES:
         return False
     values = v.get("values")
     if values is None:
@@ -294,25 +322,30 @@ def _shape_ok(r: Any) -> bool:
     ctype = g("type")
     log = g("log")
     prev = g("prev", 0)
+    what_was_wrong = g("what_was_wrong")
     if not (
         g("contract") == CORRECTION_RECORD
         and type(seq) is int and 0 <= seq <= 9007199254740991
-        and ctype in _TYPES
+        and type(ctype) is str and ctype in _TYPES
         and g("severity") == ("error" if ctype in ERROR_TYPES else "alert")
         and (prev is None if seq == 0 else _sha(prev))
-        and type(log) is str and 1 <= len(log) <= 255 and _LOG.fullmatch(log) is not None
+        and _fits(log, _LOG, _LOGS_SEEN) and len(log) <= 255
         and _match(_UUID, g("id"))
-        and _s(g("what_was_wrong"), 1)
-        and _match(_UTC_TIME, g("issued_at"))
+        and type(what_was_wrong) is str and what_was_wrong
+        and _fits(g("issued_at"), _UTC_TIME, _TIMES_SEEN)
         and ("notice_text" not in r or type(r["notice_text"]) is str)
     ):
         return False
     t = g("target")
+    if type(t) is not dict:
+        return False
+    record_id = t.get("record_id")
+    doi = t.get("doi")
+    bundle_id = t.get("bundle_id")
     if not (
-        type(t) is dict
-        and _s(t.get("record_id"), 1) and len(t["record_id"]) <= 200
-        and (t.get("doi") is None or _match(_DOI, t["doi"]))
-        and (t.get("bundle_id") is None or _match(_BUNDLE, t["bundle_id"]))
+        type(record_id) is str and 1 <= len(record_id) <= 200
+        and (doi is None or _match(_DOI, doi))
+        and (bundle_id is None or _match(_BUNDLE, bundle_id))
         and ("claims" not in t or _str_list(t["claims"]))
         and ("paths" not in t or _str_list(t["paths"]))
     ):
@@ -321,9 +354,11 @@ def _shape_ok(r: Any) -> bool:
     if type(claims) is not list:
         return False
     for c in claims:
+        if type(c) is not dict:
+            return False
+        claim_id = c.get("claim_id")
         if not (
-            type(c) is dict
-            and _s(c.get("claim_id"), 1) and len(c["claim_id"]) <= 200
+            type(claim_id) is str and 1 <= len(claim_id) <= 200
             and _state_ok(c.get("before")) and _state_ok(c.get("after"))
             and ("replacement_claim_id" not in c or _s(c["replacement_claim_id"], 1))
         ):
@@ -335,12 +370,16 @@ def _shape_ok(r: Any) -> bool:
         if not _change(change):
             return False
     reason = g("reason")
+    if type(reason) is not dict:
+        return False
+    category = reason.get("category")
+    text = reason.get("text")
     ib = g("issued_by")
     sup = g("supersedes", 0)
     ev = g("evidence")
     return (
-        type(reason) is dict and reason.get("category") in _CATEGORIES and _s(reason.get("text"), 1)
-        and type(ib) is dict and _sha(ib.get("keyid")) and ib.get("role") == "corrector"
+        type(category) is str and category in _CATEGORIES and type(text) is str and text != ""
+        and type(ib) is dict and _fits(ib.get("keyid"), _SHA, _KEYIDS_SEEN) and ib.get("role") == "corrector"
         and ("name" not in ib or _s(ib["name"], 1))
         and ("orcid" not in ib or _match(_ORCID, ib["orcid"]))
         and (sup is None or (type(sup) is dict and type(sup.get("seq")) is int and sup["seq"] >= 0 and _sha(sup.get("sha256"))))
@@ -358,7 +397,7 @@ def _str_list(v: Any) -> bool:
 
 
 def _claim_state(v: Any) -> bool:
-    if not isinstance(v, dict) or v.get("status") not in _STATUSES:
+    if not isinstance(v, dict) or not _keyword(v.get("status"), _STATUSES):
         return False
     values = v.get("values", {})
     return isinstance(values, dict) and all(x is None or isinstance(x, str) for x in values.values())
@@ -396,8 +435,8 @@ def shape_problems(record: Any) -> list[str]:
         "id": _match(_UUID, r.get("id")),
         "log": _match(_LOG, r.get("log")) and 1 <= len(r["log"]) <= 255,
         "seq": _int(r.get("seq")) and 0 <= r["seq"] <= 9007199254740991,
-        "type": r.get("type") in _TYPES,
-        "severity": r.get("severity") == severity_of(r.get("type", "")) and r.get("type") in _TYPES,
+        "type": _keyword(r.get("type"), _TYPES),
+        "severity": _keyword(r.get("type"), _TYPES) and r.get("severity") == severity_of(r["type"]),
         "what_was_wrong": _s(r.get("what_was_wrong"), 1),
         "issued_at": _match(_UTC_TIME, r.get("issued_at")),
     }
@@ -417,7 +456,7 @@ def shape_problems(record: Any) -> list[str]:
     wc = r.get("what_changed")
     checks["what_changed"] = isinstance(wc, list) and len(wc) >= 1 and all(_change(c) for c in wc)
     reason = r.get("reason")
-    checks["reason"] = isinstance(reason, dict) and reason.get("category") in _CATEGORIES and _s(reason.get("text"), 1)
+    checks["reason"] = isinstance(reason, dict) and _keyword(reason.get("category"), _CATEGORIES) and _s(reason.get("text"), 1)
     ib = r.get("issued_by")
     checks["issued_by"] = (
         isinstance(ib, dict)

@@ -323,3 +323,21 @@ def test_a_signed_record_whose_claims_is_not_a_list_is_reported_not_a_crash(six:
     assert not report.ok
     assert any(f.seq == 5 and f.code == "schema" and "claims" in f.message for f in report.errors)
     assert report.status.count == 6
+
+
+@pytest.mark.parametrize(("path", "value"), [(("type",), ["correction"]), (("claims", 0, "before", "status"), ["CURRENT"]),
+                                             (("reason", "category"), {"honest_error": 1}),
+                                             (("claims", 0, "after", "status"), {})])
+def test_a_signed_record_with_a_list_or_object_where_a_keyword_belongs_is_reported_not_a_crash(
+        six: Env, path: tuple[str | int, ...], value: object) -> None:
+    # The fast shape check looked such values up in a frozenset: TypeError (unhashable) ended verification.
+    lines = _lines(six.log)
+    record = _record(lines[3])
+    node = record
+    for key in path[:-1]:
+        node = node[key]
+    node[path[-1]] = value
+    lines[3] = _resigned(record, six)
+    _write_lines(six.log, lines)
+    report = _verify(six)
+    assert any(f.seq == 3 and f.code == "schema" for f in report.errors)

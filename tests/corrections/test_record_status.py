@@ -134,6 +134,17 @@ def test_shape_check_agrees_with_the_schema(data: st.DataObject) -> None:
     assert bool(shape_problems(rec)) == bool(validate(rec, "correction-record-v1"))
 
 
+@pytest.mark.parametrize(("field", "value"), [("type", ["correction"]), ("severity", {}), ("reason", {"category": [], "text": "t"}),
+                                              ("claims", [{"claim_id": "c3", "before": {"status": []}, "after": {"status": "CURRENT"}}])])
+def test_shape_check_of_an_unhashable_value_says_invalid_instead_of_raising(field: str, value: Any) -> None:
+    from provenance.corrections.record import _shape_ok
+
+    rec = _record(seq=0)
+    rec[field] = value
+    assert not _shape_ok(rec) and shape_problems(rec) == [field] + (["severity"] if field == "type" else [])
+    assert validate(rec, "correction-record-v1")
+
+
 @pytest.mark.parametrize(("field", "value"), [("log", "example.org/log\n"), ("issued_at", "2026-11-22T01:00:00Z\n"),
                                               ("id", "urn:uuid:7cf897c3-c7fa-58cf-8ebf-fe07d0189e5c\n")])
 def test_a_pattern_matches_the_whole_string_so_a_trailing_newline_is_refused(field: str, value: str) -> None:
