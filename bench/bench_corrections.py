@@ -67,8 +67,12 @@ def _dumps(obj: Any) -> bytes:
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
-def make_log(n: int, corrector: SigningKey, log_key: SigningKey) -> tuple[bytes, bytes, list[tuple[bytes, bytes]]]:
-    """N signed entries (as an append would write them), their checkpoint, and (sig, PAE) pairs."""
+def make_log(n: int, corrector: SigningKey, log_key: SigningKey,
+             supersedes: dict[int, int] | None = None) -> tuple[bytes, bytes, list[tuple[bytes, bytes]]]:
+    """N signed entries (as an append would write them), their checkpoint, and (sig, PAE) pairs.
+
+    ``supersedes`` maps an entry's seq to the earlier seq it supersedes.
+    """
     origin = origin_for("BENCH:1")
     lines: list[bytes] = []
     pairs: list[tuple[bytes, bytes]] = []
@@ -77,13 +81,16 @@ def make_log(n: int, corrector: SigningKey, log_key: SigningKey) -> tuple[bytes,
     import hashlib
 
     for seq in range(n):
+        target = (supersedes or {}).get(seq)
         request = CorrectionRequest(
             type="correction", record_id="BENCH:1", what_was_wrong=f"value of claim c{seq % 97} was mis-stated",
             reason_text="re-check of the arithmetic", claims=(ClaimChange(f"c{seq % 97}", before_values={"expected": "7.57"},
                                                                            after_values={"expected": "7.60"}),),
+            supersedes_seq=target,
         )
         record = build_record(request, origin=origin, seq=seq, prev=prev, issuer_keyid=corrector.keyid,
                               issued_at="2026-11-22T01:00:00Z", claim_status_before={},
+                              supersedes_sha256=hashlib.sha256(lines[target]).hexdigest() if target is not None else None,
                               record_uuid=f"urn:uuid:00000000-0000-4000-8000-{seq:012x}")
         payload = _dumps(record)
         message = pae(PAYLOAD_TYPE, payload)

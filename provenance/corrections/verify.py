@@ -34,6 +34,7 @@ from provenance.corrections.entries import (
     ChunkSpan,
     KeyMaterial,
     check_chunk,
+    load_facts,
     read_record,
 )
 from provenance.corrections.errors import LogCheckFailed, NoteError, ProofError
@@ -272,7 +273,7 @@ class _Fold:
         return tuple(blob[i : i + 32] for blob in self.leaves for i in range(0, len(blob), 32))
 
     def status(self) -> StatusView:
-        runs = [FoldedRun(run.status, run.supersessions, run.record_seqs, functools.partial(pickle.loads, run.facts))
+        runs = [FoldedRun(run.status, run.supersessions, run.record_seqs, functools.partial(load_facts, run.facts))
                 for run in self.runs]
         total, superseded = fold_runs(runs)
         history: list[HistoryItem] = []

@@ -139,3 +139,19 @@ def test_a_chunk_that_changed_between_cutting_and_reading_is_reported(big: tuple
     assert not report.ok
     assert ("changed", CHUNK_ENTRIES) in {(f.code, f.seq) for f in report.errors}
     assert "changed while the log was read" in next(f.message for f in report.errors if f.code == "changed")
+
+
+def test_a_record_superseded_from_another_chunk_is_folded_again_in_the_parent(tmp_path: Path) -> None:
+    from provenance.corrections.entries import read_record
+    from provenance.corrections.status import current_status
+
+    bench = _bench()
+    trust, corrector, log_key = bench.make_trust(tmp_path)
+    # Entry 2 * CHUNK_ENTRIES + 3 (third chunk) supersedes entry 5 (first chunk), which names claim c5 alone.
+    entries, checkpoint, _ = bench.make_log(2 * CHUNK_ENTRIES + 10, corrector, log_key, supersedes={2 * CHUNK_ENTRIES + 3: 5})
+    report = verify_log(entries, checkpoint, trust=trust, workers=2)
+    assert report.ok, report.findings
+    records = [read_record(line, seq) for seq, line in enumerate(entries.split(b"\n")[:-1])]
+    assert report.status == current_status(records)
+    assert report.status.count == 2 * CHUNK_ENTRIES + 9
+    assert report.status.history[5].superseded_by == 2 * CHUNK_ENTRIES + 3
