@@ -4,6 +4,10 @@ Schemas are the single source of truth for every document. In a wheel they are
 package data (``provenance/schemas``); in a checkout they are read from the
 repository's ``schemas/`` directory. Cross-references between schemas resolve
 by ``$id`` through one registry, never over the network.
+
+A document is first judged by the compiled fast path (:mod:`provenance.schema_accept`);
+jsonschema is imported only when that cannot show it valid (to list every error) or when
+a caller asks for a full validator: a valid document, the normal case, never loads it.
 """
 
 from __future__ import annotations
@@ -14,14 +18,15 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-from jsonschema import Draft202012Validator, validators
-from jsonschema.exceptions import ValidationError
-from referencing import Registry, Resource
+from typing import TYPE_CHECKING, Any
 
 from provenance.errors import InputError
-from provenance.schema_accept import Acceptor, compile_acceptor
+from provenance.schema_accept import Acceptor, Decider, compile_acceptor, compile_decider
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError
+    from referencing import Registry
 
 SCHEMA_BASE_URI = "https://provenance-archive.dev/schemas/"
 """Namespace of our schema ``$id``s: ``SCHEMA_BASE_URI + NAME + ".json"``."""
@@ -63,6 +68,8 @@ def load_schema(name: str) -> dict[str, Any]:
 
 @functools.cache
 def _registry() -> Registry:
+    from referencing import Registry, Resource
+
     resources = [
         (schema["$id"], Resource.from_contents(schema)) for schema in _all_schemas().values() if "$id" in schema
     ]
@@ -103,19 +110,27 @@ def _compiled(pattern: str) -> re.Pattern[str]:
 
 
 def _pattern_keyword(validator: Any, pattern: str, instance: Any, schema: Mapping[str, Any]) -> Any:
+    from jsonschema.exceptions import ValidationError
+
     if isinstance(instance, str) and not _compiled(pattern).search(instance):
         yield ValidationError(f"{instance!r} does not match {pattern!r}")
 
 
-SchemaValidator = validators.extend(Draft202012Validator, {"pattern": _pattern_keyword})  # type: ignore[no-untyped-call]
-"""Draft 2020-12 with ECMA-262 pattern anchors: the one validator class for every schema we ship."""
+@functools.cache
+def _validator_class() -> Any:
+    """Draft 2020-12 with ECMA-262 pattern anchors: the one validator class for every schema we ship."""
+    from jsonschema import Draft202012Validator, validators
+
+    return validators.extend(Draft202012Validator, {"pattern": _pattern_keyword})  # type: ignore[no-untyped-call]
 
 
 def validator_for(schema: Mapping[str, Any]) -> Draft202012Validator:
-    """A :data:`SchemaValidator` for ``schema``, resolving our ``$id``s through the one registry."""
-    validator: Draft202012Validator = SchemaValidator(
-        schema, registry=_registry(), format_checker=Draft202012Validator.FORMAT_CHECKER
-    )
+    """The one validator class for ``schema``, resolving our ``$id``s through the one registry.
+
+    Imports jsonschema (the fast path of :func:`accepts` does not).
+    """
+    cls = _validator_class()
+    validator: Draft202012Validator = cls(schema, registry=_registry(), format_checker=cls.FORMAT_CHECKER)
     return validator
 
 
@@ -144,18 +159,34 @@ def _json_path(error: ValidationError) -> str:
     return path
 
 
-def _full_check(subschema: Mapping[str, Any], base: str) -> Acceptor:
-    """The full validator's answer for ``subschema``, its references resolved from the schema ``base``."""
+def _full_check(subschema: Mapping[str, Any], base: str) -> Decider:
+    """The full validator's answer for ``subschema``, its references resolved from the schema ``base``; the
+    validator (and jsonschema) is loaded when first asked, so a document that never reaches it never pays."""
     root = next((s for s in _all_schemas().values() if s.get("$id") == base), None)
-    if root is None:  # a base we do not ship: never shown valid here, so the full validator judges the document
-        return lambda _document: False
-    return validator_for(root).evolve(schema=subschema).is_valid
+    if root is None:  # a base we do not ship: not decided here, so the full validator judges the document
+        return lambda _document: None
+    made: list[Any] = []  # the subschema's validator, once made
+
+    def decide(document: Any) -> bool:
+        if not made:
+            made.append(validator_for(root).evolve(schema=subschema))
+        return bool(made[0].is_valid(document))
+
+    return decide
+
+
+def _resources() -> dict[str, dict[str, Any]]:
+    return {s["$id"]: s for s in _all_schemas().values() if "$id" in s}
 
 
 @functools.cache
-def _acceptor(name: str) -> Acceptor:
-    resources = {s["$id"]: s for s in _all_schemas().values() if "$id" in s}
-    return compile_acceptor(load_schema(name), resources=resources, fallback=_full_check, pattern=_compiled)
+def _decider(name: str) -> Decider:
+    return compile_decider(load_schema(name), resources=_resources(), fallback=_full_check, pattern=_compiled)
+
+
+def acceptor_for(schema: Mapping[str, Any]) -> Acceptor:
+    """The compiled fast path for any ``schema`` (say a ``$ref`` into one we ship): True only when valid."""
+    return compile_acceptor(schema, resources=_resources(), fallback=_full_check, pattern=_compiled)
 
 
 def accepts(document: Any, name: str) -> bool:
@@ -163,7 +194,7 @@ def accepts(document: Any, name: str) -> bool:
 
     False means "not shown valid" (the full validator then finds the errors, if any).
     """
-    return _acceptor(name)(document)
+    return _decider(name)(document) is True
 
 
 def validate(document: Any, name: str) -> list[SchemaFinding]:

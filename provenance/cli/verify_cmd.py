@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -11,42 +12,44 @@ from provenance.bundle.verify import VerifyReport, verify_bundle
 from provenance.claims.leanmode import LEAN_MODES
 from provenance.cli import output
 from provenance.cli.options import json_option, trust_options
+from provenance.cli.styled import Piece, is_terminal, print_lines
 
 if TYPE_CHECKING:
     from provenance.signing.trust import TrustRoot
 
-_MARK = {"ok": "[green]✓[/green]", "fail": "[bold red]✗[/bold red]", "skip": "[yellow]-[/yellow]"}
+_MARK: dict[str, Piece] = {"ok": ("✓", "green"), "fail": ("✗", "bold red"), "skip": ("-", "yellow")}
 
 
-def _facts(report: VerifyReport) -> list[str]:
+def _facts(report: VerifyReport) -> list[list[Piece]]:
     """The two facts, kept apart: the bundle's integrity and signatures, and the record's claims."""
-    from rich.markup import escape
-
     c = report.counts()
-    integrity = (f"[bold green]VERIFIED[/bold green] ({c['ok']} checks ok, 0 failed, {c['skip']} skipped)" if report.ok
-                 else f"[bold red]FAILED[/bold red] ({c['fail']} failed, {c['ok']} ok, {c['skip']} skipped)")
+    integrity: list[Piece] = (
+        [("VERIFIED", "bold green"), (f" ({c['ok']} checks ok, 0 failed, {c['skip']} skipped)", None)] if report.ok
+        else [("FAILED", "bold red"), (f" ({c['fail']} failed, {c['ok']} ok, {c['skip']} skipped)", None)])
     counts = report.claim_counts()
     style = "bold red" if counts["falsified"] or counts["error"] else "bold yellow" if counts["corrected"] else "green"
-    status = f"; record status {escape(report.record_status)}" if report.record_status else ""
-    return [f"integrity and signatures: {integrity}",
-            f"claims: [{style}]{escape(report.claims_text())}[/{style}]{status}"]
+    status: list[Piece] = [("; record status ", None), (report.record_status, None)] if report.record_status else []
+    return [[("integrity and signatures: ", None), *integrity],
+            [("claims: ", None), (report.claims_text(), style), *status]]
+
+
+def checklist(report: VerifyReport) -> list[list[Piece]]:
+    """The checklist for people: the two facts first, one line per finding, the two facts again at the end."""
+    lines: list[list[Piece]] = [
+        [("bundle ", None), (report.bundle, None), (f" ({report.kind})", None)],
+        [("  record ", None), (report.record_id or "?", None), (f", bundle id {report.bundle_id or '?'}", None)],
+    ]
+    facts = _facts(report)
+    lines += [[("  ", None), *line] for line in facts]
+    for f in report.findings:
+        where: list[Piece] = [(" ", None), (f.file, "dim")] if f.file else []
+        lines.append([("  ", None), _MARK[f.status], (" ", None), (f.id, None), *where, (": ", None), (f.message, None)])
+    return lines + facts
 
 
 def print_checklist(report: VerifyReport) -> None:
-    """The checklist for people: the two facts first, one line per finding, the two facts again at the end."""
-    from rich.markup import escape
-
-    console = output.console
-    console.print(f"bundle {escape(report.bundle)} ({report.kind})")
-    console.print(f"  record {escape(report.record_id or '?')}, bundle id {report.bundle_id or '?'}")
-    facts = _facts(report)
-    for line in facts:
-        console.print(f"  {line}")
-    for f in report.findings:
-        where = f" [dim]{escape(f.file)}[/dim]" if f.file else ""
-        console.print(f"  {_MARK[f.status]} {escape(f.id)}{where}: {escape(f.message)}")
-    for line in facts:
-        console.print(line)
+    """Print :func:`checklist` on stdout."""
+    print_lines(checklist(report))
 
 
 @click.command("verify")
@@ -63,7 +66,7 @@ def verify_command(bundle: Path, trust: TrustRoot, lean_mode: str, as_json: bool
     present), repro runs, and the correction log. Exit 0 only if everything holds, 1 if
     anything fails, 2 if the bundle is unreadable, 3 if --lean require finds no Lean.
     """
-    if as_json or not output.err_console.is_terminal:
+    if as_json or not is_terminal(sys.stderr):
         report = verify_bundle(bundle, trust, lean_mode=lean_mode)
     else:
         from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn

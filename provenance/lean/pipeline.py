@@ -29,7 +29,7 @@ import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from provenance.claims.model import parse_check
 from provenance.claims.verdict import Artifact, Verdict
@@ -49,19 +49,10 @@ from provenance.lean.emit import (
     theorem_name,
 )
 from provenance.lean.encoding import encode
-from provenance.lean.messages import TheoremRange, TheoremResult, judge
-from provenance.lean.runner import (
-    NO_LEAN,
-    LeanRequest,
-    LeanRunner,
-    SandboxedLeanRunner,
-    SubprocessLeanRunner,
-    Toolchain,
-    bubblewrap_sandbox,
-    locate_lean,
-    missing_lean,
-    run_many,
-)
+
+if TYPE_CHECKING:  # running Lean loads these; validating a project (load_project, as verify does) does not
+    from provenance.lean.messages import TheoremResult
+    from provenance.lean.runner import LeanRunner, Toolchain
 
 Mode = Literal["auto", "off", "require"]
 MAX_CLAIM_FILE_BYTES = 64 * 1024 * 1024
@@ -252,6 +243,8 @@ def _item_from_entry(name: str, entry: Mapping[str, Any], where: str) -> EmitIte
 
 def make_runner(toolchain: Toolchain) -> tuple[LeanRunner, bool]:
     """The real runner: sealed under bubblewrap when it works here, else a plain subprocess."""
+    from provenance.lean.runner import SandboxedLeanRunner, SubprocessLeanRunner, bubblewrap_sandbox
+
     sandbox = bubblewrap_sandbox()
     if sandbox is not None:
         return SandboxedLeanRunner(toolchain, sandbox), True
@@ -272,6 +265,9 @@ def check_project(
 
     ``on_file_done(relative_path)`` is called as each file's run finishes (for progress display).
     """
+    from provenance.lean.messages import TheoremRange, judge
+    from provenance.lean.runner import LeanRequest, locate_lean, missing_lean, run_many
+
     project = load_project(root)
     if toolchain is None:
         toolchain, why = locate_lean()
@@ -311,6 +307,9 @@ def bisect_timeouts(runner: LeanRunner, items: Sequence[tuple[str, EmitItem]], t
     statement is byte-identical to its line in the original file; only the
     line numbers differ, and the judge uses the new ones.
     """
+    from provenance.lean.messages import TheoremRange, judge
+    from provenance.lean.runner import LeanRequest
+
     with tempfile.TemporaryDirectory(prefix="provenance-lean-bisect-") as tmp:
         rel = "Claims/C0001.lean"
         text, placed = render_claim_file(list(items), file=rel)
@@ -351,6 +350,8 @@ def apply_lean(
         raise InputError(f"unknown Lean mode {mode!r}", remedy="use auto, off or require")
     if mode == "off":
         return list(verdicts)
+    from provenance.lean.runner import NO_LEAN, locate_lean, missing_lean
+
     why = NO_LEAN
     if toolchain is None:
         toolchain, why = locate_lean()

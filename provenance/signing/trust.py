@@ -36,15 +36,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Literal
-
-from jsonschema import Draft202012Validator
+from typing import TYPE_CHECKING, Any, Literal
 
 from provenance import contracts
 from provenance.clock import parse_time, rfc3339, utc_now
 from provenance.errors import InputError
 from provenance.jsonio import canonical_bytes, load_json_file, loads_strict, write_json
-from provenance.schemas import SCHEMA_BASE_URI, validate, validator_for
+from provenance.schemas import SCHEMA_BASE_URI, acceptor_for, validate, validator_for
 from provenance.signing.dsse import (
     VerifiedEnvelope,
     add_signatures,
@@ -63,6 +61,11 @@ from provenance.signing.errors import (
     TrustRootError,
 )
 from provenance.signing.keys import ROLES, PublicKey, SigningKey
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
+
+    from provenance.schema_accept import Acceptor
 
 CONTRACT = contracts.TRUST_ROOT
 ROOT_TYPE = "https://provenance-archive.dev/trust-root/v1"
@@ -148,12 +151,22 @@ class TrustChain:
         return current[-1]
 
 
+_METADATA_SCHEMA = {"$ref": SCHEMA_BASE_URI + CONTRACT + ".json#/$defs/metadata"}
+
+
+@functools.cache
+def _metadata_acceptor() -> Acceptor:
+    return acceptor_for(_METADATA_SCHEMA)
+
+
 @functools.cache
 def _metadata_validator() -> Draft202012Validator:
-    return validator_for({"$ref": SCHEMA_BASE_URI + CONTRACT + ".json#/$defs/metadata"})
+    return validator_for(_METADATA_SCHEMA)
 
 
 def _validate_metadata(doc: Any, where: str) -> None:
+    if _metadata_acceptor()(doc):
+        return
     errors = sorted(_metadata_validator().iter_errors(doc), key=lambda e: list(map(str, e.absolute_path)))
     if errors:
         listed = "; ".join(

@@ -20,17 +20,17 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import PurePosixPath
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from provenance.claims.decimal_text import parse_decimal
-from provenance.sources.delimited import Table
 from provenance.sources.document import Document, Form, Miss, Place
 from provenance.sources.errors import SourceError, SourceUnreadable
 from provenance.sources.locator import Locator, locator_json
 from provenance.sources.normalise import NORMALISATION
 from provenance.sources.numbers import TOKEN_RULE, iter_tokens, occurrences
-from provenance.sources.pdf import PageExtractor, PdfDocument, looks_like_pdf
-from provenance.sources.text import TextDocument
+
+if TYPE_CHECKING:  # each form's reader loads when a source of that form is read
+    from provenance.sources.pdf import PageExtractor
 
 GroundingStatus = Literal["found", "not found", "ambiguous"]
 
@@ -82,6 +82,8 @@ def form_of(path: str, data: bytes) -> Form:
     form = _FORMS.get(PurePosixPath(path).suffix.lower())
     if form is not None:
         return form
+    from provenance.sources.pdf import looks_like_pdf
+
     return "pdf" if looks_like_pdf(data) else "text"
 
 
@@ -92,9 +94,15 @@ def open_document(path: str, data: bytes, *, pdf: PageExtractor | None = None) -
     """
     form = form_of(path, data)
     if form == "pdf":
+        from provenance.sources.pdf import PdfDocument
+
         return PdfDocument(data, where=path, extractor=pdf)
     if form == "csv" or form == "tsv":
+        from provenance.sources.delimited import Table
+
         return Table(data, form, where=path)
+    from provenance.sources.text import TextDocument
+
     return TextDocument(data, form, where=path)
 
 

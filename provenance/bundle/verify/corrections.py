@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from provenance.bundle.layout import CORRECTIONS_CHECKPOINT, CORRECTIONS_LOG, MANIFEST
 from provenance.bundle.verify.context import Checklist
-from provenance.corrections.status import StatusView
-from provenance.signing.trust import TrustRoot
+
+if TYPE_CHECKING:  # the corrections package loads only for a bundle that carries a log
+    from provenance.corrections.status import StatusView
+    from provenance.signing.trust import TrustRoot
 
 
 def check_corrections(manifest: Mapping[str, Any] | None, record_id: str | None, trust: TrustRoot,

@@ -16,7 +16,6 @@ from provenance.bundle.layout import VERDICTS
 from provenance.bundle.sources import payload_names
 from provenance.bundle.verify.context import Checklist
 from provenance.claims.verdict import Verdict
-from provenance.sources.pdf import extractor_name
 
 _COMPARED = ("file", "sha256", "locator", "as_written", "status", "resolved", "span", "span_sha256")
 
@@ -57,6 +56,8 @@ def _check_records(cid: str, fresh: Verdict, recorded: Verdict, out: Checklist) 
         if differ:
             problem = (f"input {name}: recorded {b.get('status')}, re-grounded from the carried {a.get('file')}: "
                        f"{a.get('status')} ({a.get('reason')}); {', '.join(differ)} differ")
+            from provenance.sources.pdf import extractor_name
+
             if b.get("extractor") is not None and b.get("extractor") != extractor_name():
                 problem += f" (recorded with {b.get('extractor')}, re-extracted with {extractor_name()})"
             problems.append((str(a.get("file")), problem))
