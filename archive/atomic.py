@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-import ctypes
+import functools
 import os
 import tempfile
 from collections.abc import Callable, Iterator
@@ -20,7 +20,10 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+@functools.cache
 def _libc_syncfs() -> Callable[[int], int] | None:
+    import ctypes  # on first use: a process that only reads (verify) never loads libc through ctypes
+
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         fn: Callable[[int], int] = libc.syncfs
@@ -29,8 +32,9 @@ def _libc_syncfs() -> Callable[[int], int] | None:
     return fn
 
 
-_SYNCFS = _libc_syncfs()
-CAN_SYNC_FILESYSTEM = _SYNCFS is not None
+def can_sync_filesystem() -> bool:
+    """Whether :func:`sync_filesystem` can flush a whole file system here (Linux ``syncfs``)."""
+    return _libc_syncfs() is not None
 
 
 def sync_filesystem(path: Path) -> bool:
@@ -39,11 +43,14 @@ def sync_filesystem(path: Path) -> bool:
     Cheaper than an fsync per file when a tree of many files was just written: one journal
     commit instead of one each. False when ``syncfs`` is not available (the caller fsyncs).
     """
-    if _SYNCFS is None:
+    syncfs = _libc_syncfs()
+    if syncfs is None:
         return False
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
     try:
-        if _SYNCFS(fd) != 0:
+        if syncfs(fd) != 0:
+            import ctypes
+
             err = ctypes.get_errno()
             raise OSError(err, os.strerror(err), str(path))
     finally:

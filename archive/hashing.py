@@ -15,11 +15,13 @@ import hashlib
 import os
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import IO, Any, Protocol
+from typing import IO, TYPE_CHECKING, Any, Protocol
 
 from archive.errors import ArchiveInputError
+
+if TYPE_CHECKING:  # the thread pools load when a HashPool is made (a small bag is hashed without one)
+    from concurrent.futures import Future, ThreadPoolExecutor
 
 DEFAULT_ALGORITHMS: tuple[str, ...] = ("sha256", "sha512")
 SUPPORTED_ALGORITHMS: frozenset[str] = frozenset({"sha256", "sha512", "sha1", "md5"})
@@ -274,6 +276,8 @@ class HashPool:
     """
 
     def __init__(self, workers: int | None = None) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
         self.workers = workers or default_workers()
         self._files = ThreadPoolExecutor(self.workers, thread_name_prefix="hash")
         self._helper = ThreadPoolExecutor(self.workers, thread_name_prefix="hash-side")

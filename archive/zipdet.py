@@ -16,7 +16,6 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from archive.atomic import atomic_writer
 from archive.errors import ArchiveInputError
 from archive.hashing import hash_file
 
@@ -117,6 +116,8 @@ def write_deterministic_zip(
         raise ArchiveInputError(f"zip top directory {top_name!r} is not a plain name")
     files, dirs = _collect(root)
     date_time = zip_date_time(epoch)
+    from archive.atomic import atomic_writer  # here: readers of zips (bag validation) never write one
+
     with atomic_writer(out, 0o644) as raw:
         with zipfile.ZipFile(raw, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=COMPRESS_LEVEL) as zf:
             names = [f"{top_name}/", *(f"{top_name}/{rel}/" for rel in dirs), *(f"{top_name}/{rel}" for rel in files)]

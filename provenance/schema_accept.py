@@ -11,8 +11,8 @@ with a keyword it does not know goes to ``fallback`` (the full validator for tha
 subschema, built when first asked). Where it is stricter (a float where an integer is
 allowed, a ``date-time`` outside the plain RFC 3339 form) it answers None. Two
 invariants, pinned by differential Hypothesis tests: True implies the full validator
-finds no error, False implies it finds one. :func:`compile_acceptor` is the
-accept-only view (``decider(x) is True``).
+finds no error, False implies it finds one. A :class:`Compiler` compiles schemas that
+share references once each.
 
 A document listing 10,000 files costs one jsonschema descent per keyword per
 item; this costs a few dict lookups per item.
@@ -20,7 +20,6 @@ item; this costs a few dict lookups per item.
 
 from __future__ import annotations
 
-import calendar
 import numbers
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -31,7 +30,7 @@ from urllib.parse import urldefrag, urljoin
 Decider = Callable[[Any], "bool | None"]
 """instance -> True (valid), False (invalid) or None (not decided here)."""
 Acceptor = Callable[[Any], bool]
-"""instance -> True only if valid (False: not shown valid)."""
+"""instance -> True only if valid (False: not shown valid): ``decider(instance) is True``."""
 
 # Keywords that say nothing about validity, and the two that ``if`` reads.
 _ANNOTATIONS = frozenset({"description", "title", "$schema", "$id", "$defs", "$comment", "examples", "default",
@@ -103,7 +102,9 @@ def _format_date_time(v: Any) -> bool | None:
     if m is None:
         return None
     year, month, day = (int(g) for g in m.groups())
-    if year == 0 or not 1 <= day <= calendar.monthrange(year, month)[1]:
+    try:
+        date(year, month, day)  # year 0 and a day past the month's end are refused, as RFC 3339 checkers do
+    except ValueError:
         return None
     return True
 
@@ -164,7 +165,9 @@ def _every(checks: list[Decider]) -> Decider:
     return lambda v: _all_hold(c(v) for c in checks)
 
 
-class _Compiler:
+class Compiler:
+    """Compiles schemas that share ``resources``; a subschema reached from several is compiled once."""
+
     def __init__(
         self,
         resources: Mapping[str, Mapping[str, Any]],
@@ -175,11 +178,17 @@ class _Compiler:
         self.fallback = fallback  # (subschema, base uri) -> the full validator's answer
         self.pattern = pattern
         self.done: dict[tuple[int, str], Decider] = {}
+        self._kept: list[Any] = []  # every schema compiled, so that no id() in ``done`` is ever reused
+
+    def decider(self, schema: Mapping[str, Any]) -> Decider:
+        """The three-valued check of ``schema`` (module docstring); its ``$id``, if any, is the base of its references."""
+        return self.compile(schema, str(schema.get("$id", "")))
 
     def compile(self, schema: Any, base: str) -> Decider:
         key = (id(schema), base)
         if key in self.done:
             return self.done[key]
+        self._kept.append(schema)
         cell: list[Decider] = []
         self.done[key] = lambda v: cell[0](v)  # a recursive $ref reaches this before it is built
         built = self._build(schema, base)
@@ -188,7 +197,10 @@ class _Compiler:
         return built
 
     def _resolve(self, ref: str, base: str) -> tuple[Any, str] | None:
-        uri, fragment = urldefrag(urljoin(base, ref))
+        if ref.startswith("#"):  # within the resource (what urljoin + urldefrag give, without their cost)
+            uri, fragment = base.partition("#")[0], ref[1:]
+        else:
+            uri, fragment = urldefrag(urljoin(base, ref))
         node: Any = self.resources.get(uri)
         if node is None or (fragment and not fragment.startswith("/")):
             return None
@@ -323,17 +335,4 @@ def compile_decider(
     build that validator only when first asked); ``pattern`` compiles a schema pattern the way
     the full validator does.
     """
-    base = str(schema.get("$id", ""))
-    return _Compiler(resources, fallback, pattern).compile(schema, base)
-
-
-def compile_acceptor(
-    schema: Mapping[str, Any],
-    *,
-    resources: Mapping[str, Mapping[str, Any]],
-    fallback: Callable[[Mapping[str, Any], str], Decider],
-    pattern: Callable[[str], re.Pattern[str]],
-) -> Acceptor:
-    """The accept-only view of :func:`compile_decider`: True only when the instance is valid."""
-    decide = compile_decider(schema, resources=resources, fallback=fallback, pattern=pattern)
-    return lambda v: decide(v) is True
+    return Compiler(resources, fallback, pattern).decider(schema)

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from provenance.errors import InputError
-from provenance.schema_accept import Acceptor, Decider, compile_acceptor, compile_decider
+from provenance.schema_accept import Acceptor, Compiler, Decider
 
 if TYPE_CHECKING:
     from jsonschema import Draft202012Validator
@@ -175,18 +175,21 @@ def _full_check(subschema: Mapping[str, Any], base: str) -> Decider:
     return decide
 
 
-def _resources() -> dict[str, dict[str, Any]]:
-    return {s["$id"]: s for s in _all_schemas().values() if "$id" in s}
+@functools.cache
+def _compiler() -> Compiler:
+    resources = {s["$id"]: s for s in _all_schemas().values() if "$id" in s}
+    return Compiler(resources, fallback=_full_check, pattern=_compiled)
 
 
 @functools.cache
 def _decider(name: str) -> Decider:
-    return compile_decider(load_schema(name), resources=_resources(), fallback=_full_check, pattern=_compiled)
+    return _compiler().decider(load_schema(name))
 
 
 def acceptor_for(schema: Mapping[str, Any]) -> Acceptor:
     """The compiled fast path for any ``schema`` (say a ``$ref`` into one we ship): True only when valid."""
-    return compile_acceptor(schema, resources=_resources(), fallback=_full_check, pattern=_compiled)
+    decide = _compiler().decider(schema)
+    return lambda document: decide(document) is True
 
 
 def accepts(document: Any, name: str) -> bool:

@@ -23,6 +23,8 @@ validation may read and keep), :mod:`~archive.bag.checks` (checks of single
 things), :mod:`~archive.bag.findings` (findings and the report).
 """
 
+from typing import TYPE_CHECKING, Any
+
 from archive.bag.findings import BagFinding, BagReport
 from archive.bag.limits import DEFAULT_LIMITS, BagLimits
 from archive.bag.paths import (
@@ -43,7 +45,21 @@ from archive.bag.text import (
     parse_manifest,
 )
 from archive.bag.validator import SERIAL_BELOW, STRICT_ALGORITHMS, validate_bag
-from archive.bag.writer import Finalizer, LatePayload, PayloadItem, WrittenBag, write_bag
+
+if TYPE_CHECKING:
+    from archive.bag.writer import Finalizer, LatePayload, PayloadItem, WrittenBag, write_bag
+
+_WRITER_NAMES = frozenset({"Finalizer", "LatePayload", "PayloadItem", "WrittenBag", "write_bag"})
+
+
+def __getattr__(name: str) -> Any:
+    """The writer's names load with the writer, on first use: a reader (verify) never needs them."""
+    if name in _WRITER_NAMES:
+        from archive.bag import writer
+
+        return getattr(writer, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "BAGIT_TXT",

@@ -19,8 +19,7 @@ import zipfile
 import zlib
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from archive.bag.checks import (
     blame_manifests,
@@ -51,6 +50,9 @@ from archive.hashing import (
     hash_file,
     hash_stream,
 )
+
+if TYPE_CHECKING:  # threads load only when a validation uses them
+    from concurrent.futures import ThreadPoolExecutor
 
 SERIAL_BELOW = 4 * 1024 * 1024
 """Bags with fewer payload and tag bytes than this are hashed on the calling thread."""
@@ -86,7 +88,11 @@ def validate_bag(
     (:attr:`BagReport.container`).
     """
     source = path if not isinstance(path, (str, os.PathLike)) else open_source(path, limits)
-    side = ThreadPoolExecutor(1, thread_name_prefix="container") if container_algorithms else None
+    side = None
+    if container_algorithms:
+        from concurrent.futures import ThreadPoolExecutor
+
+        side = ThreadPoolExecutor(1, thread_name_prefix="container")
     try:
         pending = None
         if side is not None and isinstance(source, ZipSource):

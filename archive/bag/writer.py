@@ -11,7 +11,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from archive.atomic import CAN_SYNC_FILESYSTEM, fsync_dir, sync_filesystem
+from archive.atomic import can_sync_filesystem, fsync_dir, sync_filesystem
 from archive.bag.paths import collision_key, writer_refusal
 from archive.bag.text import BAGIT_TXT, MANIFEST_NAME, format_bag_info, format_manifest
 from archive.errors import ArchiveInputError
@@ -118,7 +118,7 @@ def write_bag(
     tmp = target.parent / f".{target.name}.tmp-{uuid.uuid4().hex}"
     tmp.mkdir(mode=0o755)
     # With syncfs the whole tree is flushed in one call before the rename; else file by file meanwhile.
-    per_file = fsync and not CAN_SYNC_FILESYSTEM
+    per_file = fsync and not can_sync_filesystem()
     syncer = ThreadPoolExecutor(4, thread_name_prefix="fsync") if per_file else None
     try:
         try:
@@ -129,7 +129,7 @@ def write_bag(
                 syncer.shutdown(wait=True)
         if epoch is not None:
             _set_mtimes(tmp, epoch)
-        if fsync and not (CAN_SYNC_FILESYSTEM and sync_filesystem(tmp)):
+        if fsync and not sync_filesystem(tmp):
             _fsync_tree(tmp, skip_under=tmp / "data" if per_file else None)
         if after_build is not None:
             after_build(tmp)

@@ -21,7 +21,6 @@ import contextlib
 import hashlib
 import json
 import os
-import secrets
 import shutil
 import tempfile
 from collections.abc import Mapping, Sequence
@@ -415,6 +414,8 @@ def write_project(plan: ProjectPlan, out_dir: Path) -> EmitResult:
             fsync_dir(sub)
         old: Path | None = None
         if out_dir.exists():
+            import secrets  # only here: verify, which re-derives the files, never writes them
+
             old = parent / f".{out_dir.name}.old-{os.getpid()}-{secrets.token_hex(4)}"
             os.rename(out_dir, old)
         os.rename(tmp, out_dir)

@@ -1,6 +1,7 @@
 """Start-up of ``provenance verify`` (issue 14 item 5): a valid tiny bundle is verified, in a real subprocess, without
-loading what only an invalid document (jsonschema), a terminal (rich), a Lean run, a correction log or a cited source
-file needs; an invalid document still gets the full validator's every-error report."""
+loading what only an invalid document (jsonschema), a terminal (rich), a Lean run, a correction log, a cited source
+file, a carried artifact, a bag writer or a large bag's thread pools need; an invalid document still gets the full
+validator's every-error report."""
 
 from __future__ import annotations
 
@@ -14,9 +15,10 @@ from pathlib import Path
 import pytest
 from bundle_env import Env, build
 
-LAZY_PACKAGES = ("jsonschema", "referencing", "rpds", "attr", "attrs", "rich")
+LAZY_PACKAGES = ("jsonschema", "referencing", "rpds", "attr", "attrs", "rich", "ctypes")
 LAZY_MODULES = ("provenance.lean.runner", "provenance.lean.messages", "provenance.sandbox", "provenance.corrections",
-                "provenance.sources.pdf", "provenance.sources.text", "provenance.sources.delimited")
+                "provenance.sources.pdf", "provenance.sources.text", "provenance.sources.delimited",
+                "provenance.bundle.artifacts", "archive.bag.writer", "concurrent.futures")
 
 _PROBE = f"""
 import runpy, sys

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from archive.rocrate import PresentFile
 from archive.rocrate import check_crate as check_crate_metadata
-from provenance.bundle.artifacts import CarriedArtifact, carried_artifacts
 from provenance.bundle.layout import ARTIFACTS_DIR, CRATE, MANIFEST, REPRO_RUNS
 from provenance.bundle.verify.context import Checklist
 from provenance.contracts import BUNDLE_REPRO_RUNS, PAPER_MANIFEST
 from provenance.errors import InputError
+
+if TYPE_CHECKING:
+    from provenance.bundle.artifacts import CarriedArtifact
 
 
 def check_manifest(record_id: str | None, out: Checklist) -> dict[str, Any] | None:
@@ -107,7 +109,11 @@ def check_repro_runs(out: Checklist) -> list[dict[str, Any]]:
 def check_artifacts(out: Checklist) -> tuple[CarriedArtifact, ...]:
     """The artifacts the bundle carries (``data/artifacts/``): each intact, or named when a file of it is not."""
     sizes = {name: d.size for name, d in out.bag.files.items()}
-    artifacts = carried_artifacts(sizes, out.json(CRATE, record=False))
+    artifacts: tuple[CarriedArtifact, ...] = ()
+    if any(name.startswith(ARTIFACTS_DIR) for name in sizes):  # else none: the artifacts module need not load
+        from provenance.bundle.artifacts import carried_artifacts
+
+        artifacts = carried_artifacts(sizes, out.json(CRATE, record=False))
     if not artifacts:
         out.skip("artifacts", "no artifacts carried (bundle build --include)")
         return artifacts

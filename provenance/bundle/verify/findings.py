@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from provenance.bundle.artifacts import CarriedArtifact
+if TYPE_CHECKING:
+    from provenance.bundle.artifacts import CarriedArtifact
 
 Status = Literal["ok", "fail", "skip"]
 CLAIM_STATUSES = ("verified", "falsified", "inconclusive", "error")
