@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 
 from provenance.corrections import fastpath, merkle
 from provenance.corrections.errors import LogCheckFailed, LogInputError
-from provenance.corrections.record import PAYLOAD_TYPE, fast_record_findings
+from provenance.corrections.record import PAYLOAD_TYPE, fast_record_findings, semantic_findings
 from provenance.corrections.status import (
     HistoryItem,
     PartialStatus,
@@ -205,8 +205,13 @@ def _check_record(line: bytes, seq: int, prev: str | None, origin: str | None, k
             payload, signers = fast
         else:
             payload, signers, revoked_signer = _strict_envelope(line, seq, keys)
-        loaded = loads_strict(payload, source=f"entry {seq} payload")
-        findings = fast_record_findings(loaded)
+        shaped = fastpath.record_of(payload)
+        if shaped is not None:
+            loaded: Any = shaped
+            findings = semantic_findings(shaped)
+        else:
+            loaded = loads_strict(payload, source=f"entry {seq} payload")
+            findings = fast_record_findings(loaded)
     except ProvenanceError as exc:
         code = "signature" if isinstance(exc, LogCheckFailed) or "signature" in type(exc).__name__.lower() else "malformed"
         return None, signers, revoked_signer, [(code, str(exc))]

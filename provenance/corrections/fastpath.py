@@ -23,21 +23,40 @@ key's signature holds -- which is the one thing this path checks. When it does
 not hold, ``verify_envelope`` would try the other keys: this path declines
 instead. ``tests/corrections/test_fastpath.py`` checks the invariant on
 generated and mutated lines.
+
+**The payload.** :func:`record_of` either returns exactly what
+:func:`~provenance.jsonio.loads_strict` returns for a payload -- when that is a
+record :func:`~provenance.corrections.record.shape_ok` accepts -- or returns
+None. It parses with the plain decoder (no per-object hook), declining floats,
+NaN and Infinity, integers beyond +-(2**53 - 1), and anything it cannot parse;
+what remains is to show there is no duplicate key, which the plain decoder
+would silently collapse. In a text where no quote is followed by whitespace,
+every key's closing quote is followed at once by ``:``, so the text holds at
+least as many ``":`` as members (more where a string starts with ``:`` or an
+escaped quote precedes one); the parsed objects hold at most as many keys as
+the text has members (fewer exactly when a key repeats), and the objects the
+shape describes at most as many as all objects. When the count of ``":``
+equals the members of the described objects
+(:func:`~provenance.corrections.record.shaped_members`), all are equal: no key
+repeats. Otherwise it declines.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
+from typing import Any, NoReturn
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from provenance.corrections.record import PAYLOAD_TYPE
+from provenance.corrections.record import PAYLOAD_TYPE, shape_ok, shaped_members
 from provenance.errors import ProvenanceError
+from provenance.jsonio import MAX_SAFE_INTEGER
 from provenance.signing.dsse import b64decode_strict, pae
 from provenance.signing.keys import PublicKey, signature_is_canonical
 
-__all__ = ["FastKeys", "fast_keys", "narrow_payload", "verify_line", "verify_lines"]
+__all__ = ["FastKeys", "fast_keys", "narrow_payload", "record_of", "verify_line", "verify_lines"]
 
 _HEAD = b'{"payload":"'
 _MID = b'","payloadType":"' + PAYLOAD_TYPE.encode("ascii") + b'","signatures":[{"keyid":"'
@@ -122,3 +141,39 @@ def verify_lines(lines: Sequence[bytes], keys: FastKeys) -> list[tuple[bytes, tu
             continue
         out[i] = (payload, (keyid,))
     return out
+
+
+class _Declined(Exception):
+    """Raised inside the decoder: the payload is left to the strict reader."""
+
+
+def _decline(_: str) -> NoReturn:
+    raise _Declined
+
+
+def _safe_int(literal: str) -> int:
+    if len(literal) <= 17:  # "-" and 16 digits: longer is out of range, and never converted
+        value = int(literal)
+        if -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
+            return value
+    raise _Declined
+
+
+_DECODER = json.JSONDecoder(parse_float=_decline, parse_int=_safe_int, parse_constant=_decline)
+
+
+def record_of(payload: bytes) -> dict[str, Any] | None:
+    """The record ``payload`` holds, as the strict reader reads it, when its shape is valid; else None (see above)."""
+    try:
+        text = payload.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    if '" ' in text or '"\n' in text or '"\t' in text or '"\r' in text:  # JSON's whitespace after a quote
+        return None
+    try:
+        record = _DECODER.decode(text)
+    except (ValueError, _Declined, RecursionError):  # JSONDecodeError is a ValueError
+        return None
+    if not shape_ok(record) or text.count('":') != shaped_members(record):
+        return None
+    return record  # type: ignore[no-any-return]

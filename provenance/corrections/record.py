@@ -214,10 +214,11 @@ def record_findings(record: Any) -> list[SchemaFinding]:
     # patterns to whole strings, so what an append writes is what verification accepts.
     exact = [SchemaFinding(f"$.{name}", "does not match its pattern (the whole string must match: no trailing newline)")
              for name in shape_problems(record)]
-    return exact + _semantic_findings(record)
+    return exact + semantic_findings(record)
 
 
-def _semantic_findings(record: Mapping[str, Any]) -> list[SchemaFinding]:
+def semantic_findings(record: Mapping[str, Any]) -> list[SchemaFinding]:
+    """The rules a schema cannot state, for a record whose shape the schema accepts."""
     findings: list[SchemaFinding] = []
     target_claims = list(record["target"].get("claims", []))
     change_ids = [c["claim_id"] for c in record["claims"]]
@@ -313,7 +314,7 @@ def _state_ok(v: Any) -> bool:
     return True
 
 
-def _shape_ok(r: Any) -> bool:
+def shape_ok(r: Any) -> bool:
     """True when the schema accepts ``r``; the fast path of :func:`shape_problems` (same rules)."""
     if type(r) is not dict:
         return False
@@ -385,6 +386,24 @@ def _shape_ok(r: Any) -> bool:
         and (sup is None or (type(sup) is dict and type(sup.get("seq")) is int and sup["seq"] >= 0 and _sha(sup.get("sha256"))))
         and type(ev) is list and (not ev or all(type(e) is dict and _s(e.get("name"), 1) and _sha(e.get("sha256")) for e in ev))
     )
+
+
+def shaped_members(r: dict[str, Any]) -> int:
+    """How many members the objects of a record that :func:`shape_ok` accepts hold, counting every object the
+    schema describes (not objects inside unknown fields): the record, target, each claim change and its states
+    and values, reason, issued_by, supersedes, each what_changed and evidence item."""
+    n = len(r) + len(r["target"]) + len(r["reason"]) + len(r["issued_by"])
+    sup = r["supersedes"]
+    if sup is not None:
+        n += len(sup)
+    for c in r["claims"]:
+        before, after = c["before"], c["after"]
+        n += len(c) + len(before) + len(after) + len(before.get("values") or ()) + len(after.get("values") or ())
+    for w in r["what_changed"]:
+        n += len(w)
+    for e in r["evidence"]:
+        n += len(e)
+    return n
 
 
 def _str_list(v: Any) -> bool:
@@ -480,7 +499,7 @@ def shape_problems(record: Any) -> list[str]:
 
 def fast_record_findings(record: Any) -> list[SchemaFinding]:
     """:func:`record_findings`, skipping the slow schema validator when the shape check passes."""
-    if not _shape_ok(record):
+    if not shape_ok(record):
         found = record_findings(record)
         return found or [SchemaFinding("$", "record fails the shape check")]
-    return _semantic_findings(record)
+    return semantic_findings(record)

@@ -183,3 +183,132 @@ def test_keys_whose_listed_id_is_not_their_own_are_never_used() -> None:
     line = canonical_bytes(sign_envelope(b"x", PAYLOAD_TYPE, [TRUSTED]))
     assert fastpath.fast_keys(wrong) == {}
     assert fastpath.verify_line(line, fastpath.fast_keys(wrong)) is None
+
+
+# -- the payload: record_of agrees with the strict reader (and the shape check) or declines ----------
+
+def _record(data: st.DataObject, texts: tuple[str, ...] = ("wrong", ":colon first", "tab\there", "é ü", " space first")) -> dict[str, Any]:
+    from provenance.corrections.record import CORRECTION_TYPES, ClaimChange, CorrectionRequest, build_record
+
+    ctype = data.draw(st.sampled_from(CORRECTION_TYPES))
+    claims = tuple(ClaimChange(f"c{i}", before_values={"expected": "7.57"} if i % 2 else {}, after_values={"expected": "7.6"})
+                   for i in range(data.draw(st.integers(0 if ctype != "partial_retraction" else 1, 3))))
+    seq = data.draw(st.integers(0, 3))
+    request = CorrectionRequest(
+        type=ctype, record_id="R:1", what_was_wrong=data.draw(st.sampled_from(texts)),
+        reason_text="re-check", claims=claims, paths=("data/x.csv",) if data.draw(st.booleans()) else (),
+        what_changed=({"summary": "s", "path": "data/x.csv", "before_sha256": "ab" * 32},) if data.draw(st.booleans()) else (),
+        issuer_name="Editor" if data.draw(st.booleans()) else None, supersedes_seq=0 if seq and data.draw(st.booleans()) else None,
+        evidence=({"name": "e.pdf", "sha256": "cd" * 32},) if data.draw(st.booleans()) else (),
+        notice_text="notice" if data.draw(st.booleans()) else None,
+    )
+    return build_record(request, origin="example.org/log", seq=seq, prev=None if seq == 0 else "ef" * 32,
+                        issuer_keyid=TRUSTED.keyid, issued_at="2026-11-22T01:00:00Z", claim_status_before={},
+                        supersedes_sha256="01" * 32)
+
+
+_VALUES = ["1", "-9007199254740991", "9007199254740992", "12345678901234567890", "1.5", "1e5", "NaN", "-Infinity",
+           "true", "null", '"x"', '":x"', '" x"', '"a\\"b"', '"\\u00e9"', "[]", "[1,{}]", "{}", '{"a":1,"a":2}',
+           '{"a":{"b":1}}', "[[[[[[[[1]]]]]]]]", '"' + "9" * 20 + '"']
+TEXT_MUTATIONS = ["none", "dup-key", "extra-member", "space-before-colon", "space-after-colon", "newline-after-comma",
+                  "escape-char", "bom", "flip", "truncate", "trailing-space", "trailing-garbage"]
+
+
+def _mutate(text: str, data: st.DataObject) -> str:
+    mutation = data.draw(st.sampled_from(TEXT_MUTATIONS + ["dup-key", "space-before-colon"]))
+    keys = [i for i in range(len(text) - 1) if text[i] == '"' and text[i - 1] in "{,"]
+    at = data.draw(st.sampled_from(keys)) if keys else 1
+    value = data.draw(st.sampled_from(_VALUES))
+    colon = text.find('":', at)
+    if mutation == "dup-key" and colon > 0:
+        return text[:at] + text[at : colon + 2] + value + "," + text[at:]
+    if mutation == "extra-member":
+        return text[:at] + '"x_ext":' + value + "," + text[at:]
+    if mutation == "space-before-colon" and colon > 0:
+        return text[: colon + 1] + " " + text[colon + 1 :]
+    if mutation == "space-after-colon":
+        return text.replace('":', '": ', 1)
+    if mutation == "newline-after-comma":
+        return text.replace(",", ",\n", 1)
+    if mutation == "escape-char" and colon > 0:  # the end of a key: escape its last character
+        return text[:colon - 1] + f"\\u{ord(text[colon - 1]):04x}" + text[colon:]
+    if mutation == "bom":
+        return "\ufeff" + text
+    if mutation == "flip" and text:
+        i = data.draw(st.integers(0, len(text) - 1))
+        return text[:i] + chr(ord(text[i]) ^ 0x20) + text[i + 1 :]
+    if mutation == "truncate" and text:
+        return text[: data.draw(st.integers(0, len(text) - 1))]
+    if mutation == "trailing-space":
+        return text + " "
+    if mutation == "trailing-garbage":
+        return text + "," + value
+    return text
+
+
+def _strict_record(payload: bytes) -> Any:
+    try:
+        return loads_strict(payload, source="payload")
+    except (ProvenanceError, ValueError):
+        return None
+
+
+@settings(max_examples=1500, deadline=None)
+@given(data=st.data())
+def test_record_of_agrees_with_the_strict_reader_or_declines(data: st.DataObject) -> None:
+    from provenance.corrections.record import shape_ok
+
+    text = canonical_bytes(_record(data)).decode("utf-8")
+    for _ in range(data.draw(st.integers(1, 2))):
+        text = _mutate(text, data)
+    payload = text.encode("utf-8", "surrogatepass")
+    fast = fastpath.record_of(payload)
+    if fast is not None:
+        strict = _strict_record(payload)
+        assert strict is not None and shape_ok(strict)
+        assert fast == strict and json.dumps(fast) == json.dumps(strict)
+
+
+@settings(max_examples=200, deadline=None)
+@given(data=st.data())
+def test_the_record_an_append_writes_takes_the_fast_path(data: st.DataObject) -> None:
+    # (Unless a string starts with ":" or whitespace: those go to the strict reader.)
+    record = _record(data, ("wrong", "é ü", "a: b", "tab\there", 'a "quote"d word'))
+    assert fastpath.record_of(canonical_bytes(record)) == record == loads_strict(canonical_bytes(record))
+
+
+def test_a_duplicate_key_is_never_taken_by_the_fast_path() -> None:
+    record = canonical_bytes(_record_for_dup()).decode()
+    for key in ('"type":', '"claim_id":', '"status":', '"category":', '"keyid":', '"summary":'):
+        at = record.index(key)
+        end = at + len(key)
+        value_end = record.index(",", end) if record[end] == '"' else end + 1
+        doubled = record[:at] + record[at:value_end] + "," + record[at:]
+        assert fastpath.record_of(doubled.encode()) is None
+        assert _strict_record(doubled.encode()) is None
+
+
+def test_a_duplicate_hidden_by_a_space_before_another_colon_is_declined() -> None:
+    # One member more in the text than keys parsed (the duplicate) and one '":' fewer (the space): the
+    # counts agree, so the fast path must refuse texts where a quote is followed by whitespace.
+    text = canonical_bytes(_record_for_dup()).decode()
+    text = text.replace('"type":', '"type":"erratum","type":', 1).replace('"seq":', '"seq" :', 1)
+    assert _strict_record(text.encode()) is None
+    assert fastpath.record_of(text.encode()) is None
+    assert fastpath.record_of(text.replace('"seq" :', '"seq":').replace('"type":"erratum",', "").encode()) is not None
+
+
+def test_a_duplicate_hidden_by_an_escaped_quote_is_declined() -> None:
+    text = canonical_bytes(_record_for_dup()).decode()
+    text = text.replace('"type":', '"type":"erratum","type":', 1).replace('"what_was_wrong":"wrong"', '"what_was_wrong":"a\\"b"', 1)
+    assert _strict_record(text.encode()) is None
+    assert fastpath.record_of(text.encode()) is None
+
+
+def _record_for_dup() -> dict[str, Any]:
+    from provenance.corrections.record import ClaimChange, CorrectionRequest, build_record
+
+    request = CorrectionRequest(type="correction", record_id="R:1", what_was_wrong="wrong", reason_text="why",
+                                claims=(ClaimChange("c1"),), what_changed=({"summary": "s"},))
+    return build_record(request, origin="example.org/log", seq=0, prev=None, issuer_keyid=TRUSTED.keyid,
+                        issued_at="2026-11-22T01:00:00Z", claim_status_before={})

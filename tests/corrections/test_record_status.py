@@ -98,11 +98,11 @@ _MUTATIONS: list[tuple[str, Any]] = [
 def test_shape_check_rejects_what_the_schema_rejects(field: str, value: Any) -> None:
     rec = _record(seq=0)
     rec[field] = value
-    from provenance.corrections.record import _shape_ok
+    from provenance.corrections.record import shape_ok
 
     assert validate(rec, "correction-record-v1"), "mutation should break the schema"
     assert shape_problems(rec), "the shape check missed a schema error"
-    assert not _shape_ok(rec), "the fast shape path missed a schema error"
+    assert not shape_ok(rec), "the fast shape path missed a schema error"
 
 
 @pytest.mark.parametrize("missing", ["contract", "id", "log", "seq", "prev", "type", "severity", "target", "claims",
@@ -137,11 +137,11 @@ def test_shape_check_agrees_with_the_schema(data: st.DataObject) -> None:
 @pytest.mark.parametrize(("field", "value"), [("type", ["correction"]), ("severity", {}), ("reason", {"category": [], "text": "t"}),
                                               ("claims", [{"claim_id": "c3", "before": {"status": []}, "after": {"status": "CURRENT"}}])])
 def test_shape_check_of_an_unhashable_value_says_invalid_instead_of_raising(field: str, value: Any) -> None:
-    from provenance.corrections.record import _shape_ok
+    from provenance.corrections.record import shape_ok
 
     rec = _record(seq=0)
     rec[field] = value
-    assert not _shape_ok(rec) and shape_problems(rec) == [field] + (["severity"] if field == "type" else [])
+    assert not shape_ok(rec) and shape_problems(rec) == [field] + (["severity"] if field == "type" else [])
     assert validate(rec, "correction-record-v1")
 
 
@@ -200,7 +200,7 @@ def test_withdrawn_retraction_restores_claims() -> None:
 @settings(max_examples=300, deadline=None)
 @given(data=st.data())
 def test_fast_shape_path_agrees_with_the_diagnostic_check(data: st.DataObject) -> None:
-    from provenance.corrections.record import _shape_ok
+    from provenance.corrections.record import shape_ok
 
     rec = copy.deepcopy(_record(seq=data.draw(st.integers(0, 2)), type=data.draw(st.sampled_from(CORRECTION_TYPES))))
     for _ in range(data.draw(st.integers(0, 3))):
@@ -209,7 +209,7 @@ def test_fast_shape_path_agrees_with_the_diagnostic_check(data: st.DataObject) -
         if isinstance(rec[key], dict) and rec[key] and data.draw(st.booleans()):
             node, key = rec[key], data.draw(st.sampled_from(sorted(rec[key])))
         node[key] = data.draw(_json_leaf)
-    assert _shape_ok(rec) == (not shape_problems(rec)) == (not validate(rec, "correction-record-v1"))
+    assert shape_ok(rec) == (not shape_problems(rec)) == (not validate(rec, "correction-record-v1"))
 
 
 def test_record_id_is_derived_from_content() -> None:
