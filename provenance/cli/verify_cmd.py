@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
+import functools
+import gc
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -47,6 +50,14 @@ def checklist(report: VerifyReport) -> list[list[Piece]]:
     return lines + facts
 
 
+@functools.cache
+def _no_final_collection() -> None:
+    """At exit, freeze the heap, so the interpreter's last garbage collection walks none of it (a tenth of a tiny
+    verify's CPU). Nothing verify leaves needs collecting to finish its work: its files are closed by context
+    managers and the interpreter flushes the standard streams itself."""
+    atexit.register(gc.freeze)
+
+
 def print_checklist(report: VerifyReport) -> None:
     """Print :func:`checklist` on stdout."""
     print_lines(checklist(report))
@@ -66,6 +77,7 @@ def verify_command(bundle: Path, trust: TrustRoot, lean_mode: str, as_json: bool
     present), repro runs, and the correction log. Exit 0 only if everything holds, 1 if
     anything fails, 2 if the bundle is unreadable, 3 if --lean require finds no Lean.
     """
+    _no_final_collection()
     if as_json or not is_terminal(sys.stderr):
         report = verify_bundle(bundle, trust, lean_mode=lean_mode)
     else:
