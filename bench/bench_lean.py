@@ -28,9 +28,9 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from provenance.claims.decimal_text import render_decimal  # noqa: E402
 from provenance.claims.engine import check_claims  # noqa: E402
 from provenance.claims.model import load_claims  # noqa: E402
+from provenance.decimal_text import render_decimal  # noqa: E402
 from provenance.lean.emit import items_from, plan_project, write_project  # noqa: E402
 from provenance.lean.pipeline import check_project  # noqa: E402
 from provenance.lean.reader import read_file  # noqa: E402

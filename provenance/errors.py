@@ -32,6 +32,19 @@ class InputError(ProvenanceError):
     exit_code = 2
 
 
+class ClaimError(InputError):
+    """A claim's check cannot be evaluated (bad format, bad formula, bad arithmetic).
+
+    The claims engine turns it into an ``error`` verdict naming the claim; its kinds are in
+    :mod:`provenance.claims.errors`. It sits here, with :class:`DecimalFormatError`, because the
+    decimal reader (:mod:`provenance.decimal_text`) is below the claims engine and the sources alike.
+    """
+
+
+class DecimalFormatError(ClaimError):
+    """A value is not a plain ASCII decimal string ``-?[0-9]+(.[0-9]+)?``."""
+
+
 class CheckFailed(ProvenanceError):
     """A check ran and its answer is no: a claim is false, a signature does not verify."""
 

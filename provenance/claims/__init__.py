@@ -1,10 +1,10 @@
 """Claims engine: the check format, the formula language, exact evaluation and verdicts.
 
-Modules, and what other parts call:
+Modules, and what other parts call (decimal strings <-> exact values: :mod:`provenance.decimal_text`,
+below this package and the sources it reads):
 
 * :mod:`~provenance.claims.formula`: ``parse_formula(text, input_names)`` -> AST
   (``Num Name Neg BinOp Call``), ``evaluate(expr, values)`` -> ``Fraction``.
-* :mod:`~provenance.claims.decimal_text`: strict ASCII decimal strings <-> exact values.
 * :mod:`~provenance.claims.model`: ``Check``, ``Claim``, ``parse_check``, ``load_claims``.
 * :mod:`~provenance.claims.engine`: ``check_claim``, ``check_claims``, ``compare``.
 * :mod:`~provenance.claims.verdict`: ``Verdict`` (verdict-v1).

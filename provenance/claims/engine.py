@@ -21,19 +21,19 @@ from pathlib import Path
 from typing import Any
 
 from provenance.claims.canonical import check_digest
-from provenance.claims.decimal_text import (
-    decimal_places,
-    parse_decimal_pair,
-    pow10,
-    render_pair,
-    render_shortest_pair,
-)
 from provenance.claims.errors import ClaimError
 from provenance.claims.formula import Pair, evaluate_pair
 from provenance.claims.model import Check, Claim, Tolerance
 from provenance.claims.restatement import restatement_of
 from provenance.claims.verdict import Artifact, Computed, Method, Scope, Status, Verdict
 from provenance.clock import rfc3339
+from provenance.decimal_text import (
+    decimal_places,
+    parse_decimal_pair,
+    pow10,
+    render_pair,
+    render_shortest_pair,
+)
 from provenance.errors import InputError
 from provenance.gcpause import paused_gc
 from provenance.sources.errors import SourceError

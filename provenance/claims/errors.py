@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-from provenance.errors import InputError
-
-
-class ClaimError(InputError):
-    """A claim's check cannot be evaluated (bad format, bad formula, bad arithmetic)."""
+from provenance.errors import (
+    ClaimError as ClaimError,  # the root of these kinds, shared with the decimal reader
+)
+from provenance.errors import DecimalFormatError as DecimalFormatError
 
 
 class CheckFormatError(ClaimError):
     """The ``check`` object does not follow claim-check-v1."""
-
-
-class DecimalFormatError(ClaimError):
-    """A value is not a plain ASCII decimal string ``-?[0-9]+(.[0-9]+)?``."""
 
 
 class FormulaSyntaxError(ClaimError):

@@ -30,7 +30,6 @@ from fractions import Fraction
 from math import gcd
 from typing import Literal, TypeAlias
 
-from provenance.claims.decimal_text import MAX_DECIMAL_CHARS, parse_decimal
 from provenance.claims.errors import (
     ArityError,
     DivisionByZero,
@@ -39,6 +38,7 @@ from provenance.claims.errors import (
     UnknownName,
     ValueTooLarge,
 )
+from provenance.decimal_text import MAX_DECIMAL_CHARS, parse_decimal
 
 MAX_FORMULA_CHARS = 2000
 """Longest formula text accepted."""

@@ -20,16 +20,16 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any, Literal
 
-from provenance.claims.decimal_text import (
+from provenance.claims.errors import CheckFormatError, ClaimError
+from provenance.claims.formula import Expr, parse_formula
+from provenance.contracts import CLAIM_CHECK
+from provenance.decimal_text import (
     MAX_DECIMAL_CHARS,
     is_decimal,
     parse_decimal,
     parse_decimal_pair,
     render_shortest,
 )
-from provenance.claims.errors import CheckFormatError, ClaimError
-from provenance.claims.formula import Expr, parse_formula
-from provenance.contracts import CLAIM_CHECK
 from provenance.errors import InputError
 from provenance.gcpause import paused_gc
 from provenance.sources.errors import LocatorError

@@ -21,12 +21,12 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from provenance.claims.decimal_text import is_decimal, parse_decimal, render_shortest
 from provenance.claims.engine import check_sha256_of, compare, computed_of, error_verdict, reason_for
 from provenance.claims.errors import ClaimError
 from provenance.claims.model import Claim
 from provenance.claims.verdict import Artifact, Scope, Status, Verdict
 from provenance.clock import rfc3339
+from provenance.decimal_text import is_decimal, parse_decimal, render_shortest
 from provenance.errors import InputError
 from provenance.inputfile import open_regular_file
 from provenance.jsonio import canonical_sha256, loads_strict

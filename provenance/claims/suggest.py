@@ -22,9 +22,9 @@ from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import Any
 
-from provenance.claims.decimal_text import decimal_places, parse_decimal, render_decimal
 from provenance.claims.locate import SourceIndex
 from provenance.claims.model import Claim
+from provenance.decimal_text import decimal_places, parse_decimal, render_decimal
 
 MAX_NUMBERS = 40
 """Claims with more numbers than this get only list-based suggestions (pair searches are skipped)."""

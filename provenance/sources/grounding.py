@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from provenance.claims.decimal_text import parse_decimal
+from provenance.decimal_text import parse_decimal
 from provenance.sources.document import Document, Form, Miss, Place
 from provenance.sources.errors import SourceError, SourceUnreadable
 from provenance.sources.locator import Locator, locator_json

@@ -37,7 +37,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from provenance.claims.decimal_text import is_decimal, parse_decimal
+from provenance.decimal_text import is_decimal, parse_decimal
 
 TOKEN_RULE = "tokens-1"
 """Version of the token rule above."""

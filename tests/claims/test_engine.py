@@ -12,10 +12,10 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from provenance.claims.decimal_text import render_decimal
 from provenance.claims.engine import check_claim, check_claims
 from provenance.claims.model import Claim, load_claims, parse_check
 from provenance.claims.verdict import Verdict
+from provenance.decimal_text import render_decimal
 from provenance.jsonio import canonical_sha256, load_json_file
 from provenance.schemas import validate
 

@@ -10,11 +10,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from provenance.claims.decimal_text import render_decimal
 from provenance.claims.engine import compare
 from provenance.claims.errors import ClaimError
 from provenance.claims.formula import evaluate
 from provenance.claims.model import Check, load_claims, parse_check
+from provenance.decimal_text import render_decimal
 from provenance.jsonio import load_json_file
 from provenance.lean.emit import EmitItem, render_claim_file, spec_from_check, theorem_name
 from provenance.lean.encoding import NotEncodable, encode

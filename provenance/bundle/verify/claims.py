@@ -168,7 +168,7 @@ def _check_sandbox_verdict(
         out.fail(f"claim.{cid}.reproduced", "the verdict's inputs are not the values the script printed", VERDICTS)
         return
     try:
-        from provenance.claims.decimal_text import parse_decimal
+        from provenance.decimal_text import parse_decimal
 
         values = {n: parse_decimal(v) for n, v in verdict.inputs.items()}
         outcome = compare(claim.check, values, where=f"claim {cid}")

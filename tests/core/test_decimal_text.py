@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from provenance.claims.decimal_text import (
+from provenance.claims.errors import DecimalFormatError
+from provenance.decimal_text import (
     MAX_DECIMAL_CHARS,
     decimal_places,
     parse_decimal,
@@ -16,7 +17,6 @@ from provenance.claims.decimal_text import (
     render_fraction,
     render_shortest,
 )
-from provenance.claims.errors import DecimalFormatError
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from provenance.claims import decimal_text as dt
+from provenance import decimal_text as dt
 from provenance.claims.errors import DecimalFormatError
 
 

@@ -13,7 +13,7 @@ from decimal import Decimal
 from fractions import Fraction
 from math import gcd
 
-from provenance.claims.errors import DecimalFormatError
+from provenance.errors import DecimalFormatError
 
 MAX_DECIMAL_CHARS = 100
 """Longest decimal string accepted, sign and point included."""
