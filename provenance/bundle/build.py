@@ -224,7 +224,7 @@ def resolve_supersedes(value: str | None, version: int | None) -> Supersession:
     if value.startswith("sha256:") and len(value) == 71:
         return Supersession(value, version or 2)
     if Path(value).exists():
-        from provenance.corrections.bundle_target import log_path_for
+        from provenance.bundle.correction_target import log_path_for
 
         earlier = open_bundle(value)
         log = log_path_for(Path(value))

@@ -2,7 +2,7 @@
 
 Every reader of a bundle outside verification goes through here: ``bundle
 info``, ``bundle build --supersedes``, a correction's target
-(:mod:`provenance.corrections.bundle_target`) and the deposit
+(:mod:`provenance.bundle.correction_target`) and the deposit
 (:mod:`provenance.deposit.workflow`). :func:`open_bundle` streams the few
 members asked for (nothing is hashed or vouched for);
 :func:`read_valid_bundle` first validates the whole bag (every digest) and

@@ -14,10 +14,10 @@ from rich.markup import escape
 from rich.table import Table
 
 from archive.atomic import atomic_write_bytes
+from provenance.bundle import correction_target
 from provenance.cli.options import json_option, key_option, load_signing_key_cli, trust_options
 from provenance.cli.output import console, err_console, print_json
-from provenance.corrections import bundle_target
-from provenance.corrections.append_request import AppendRequest, append_from_request
+from provenance.correcting import AppendRequest, append_from_request
 from provenance.corrections.entries import HEAD_BYTES, check_log_head, split_lines
 from provenance.corrections.proofs import consistency_document, proof_document, verify_proof_document
 from provenance.corrections.record import CLAIM_STATUSES, COPE_CATEGORIES, CORRECTION_TYPES
@@ -114,11 +114,11 @@ class _Log:
 @contextlib.contextmanager
 def _open(target: Path) -> Iterator[_Log]:
     """The log of TARGET: a LOG file (streamed), or a BUNDLE's log beside it, else the log the bundle carries."""
-    if not bundle_target.is_bundle(target):
+    if not correction_target.is_bundle(target):
         with open_log(target) as log:
             yield _Log(log.head, log.blocks, log.read_at, log.checkpoint, str(target), None)
         return
-    bt = bundle_target.read_bundle_target(target)
+    bt = correction_target.read_bundle_target(target)
     if bt.log_path.exists():
         with open_log(bt.log_path) as log:
             yield _Log(log.head, log.blocks, log.read_at, log.checkpoint, str(bt.log_path), bt.carried_checkpoint)
@@ -128,7 +128,7 @@ def _open(target: Path) -> Iterator[_Log]:
         raise InputError("the bundle has no correction log (beside it or inside it)", where=str(target),
                          remedy="append the first correction with `provenance correct append BUNDLE ...`")
     yield _Log(carried, lambda: [carried], lambda offset, length: carried[offset : offset + length], bt.carried_checkpoint,
-               f"{target}!{bundle_target.LOG_MEMBER}", None)
+               f"{target}!{correction_target.LOG_MEMBER}", None)
 
 
 @click.group("correct")

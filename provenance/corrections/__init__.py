@@ -7,10 +7,10 @@ of each claim), :mod:`.entries` (log lines and the per-entry checks),
 :mod:`.fastpath` (the narrow line form, verified by offsets), :mod:`.verify`
 (verifying a whole log, in worker processes), :mod:`.report` (its findings and
 report), :mod:`.store` (the log on disk: snapshots and locked appends),
-:mod:`.append_request` (an editor's append as asked on the command line),
-:mod:`.proofs` (inclusion and consistency proofs for auditors),
-:mod:`.bundle_target` (a bundle as the target of a correction, and where its log
-lives).
+:mod:`.proofs` (inclusion and consistency proofs for auditors). Above this
+package and bundles: :mod:`provenance.bundle.correction_target` (a bundle as the
+target of a correction, and where its log lives) and :mod:`provenance.correcting`
+(an editor's append as asked on the command line).
 
 The calls other parts use::
 

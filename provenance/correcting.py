@@ -27,8 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from provenance import clock
+from provenance.bundle import correction_target
 from provenance.bundle.layout import MANIFEST
-from provenance.corrections import bundle_target
 from provenance.corrections.record import CLAIM_STATUSES, RECORD_WIDE_TYPES, ClaimChange, CorrectionRequest
 from provenance.corrections.store import AppendResult, append_correction, log_identity
 from provenance.errors import InputError
@@ -133,7 +133,7 @@ def _resolve_target(req: AppendRequest) -> _Target:
             raise InputError("not a paper manifest (a JSON object)", where=str(req.manifest_path),
                              remedy="give a manifest from `provenance ingest`")
         manifest, where = loaded, str(req.manifest_path)
-    is_bundle = bundle_target.is_bundle(req.target)
+    is_bundle = correction_target.is_bundle(req.target)
     if manifest is None and is_bundle:
         manifest = _bundle_manifest(req.target)
         where = f"{req.target}!{MANIFEST}" if manifest is not None else None
@@ -143,8 +143,8 @@ def _resolve_target(req: AppendRequest) -> _Target:
         doi = doi or _text(manifest, "doi")
     if not is_bundle:
         return _Target(req.target, record_id, doi, None, None, values, where)
-    bt = bundle_target.read_bundle_target(req.target)
-    return _Target(bt.log_path, record_id or bt.record_id, doi, bt.bundle_id, bundle_target.carried(bt), values, where)
+    bt = correction_target.read_bundle_target(req.target)
+    return _Target(bt.log_path, record_id or bt.record_id, doi, bt.bundle_id, correction_target.carried(bt), values, where)
 
 
 def _check_claims(req: AppendRequest, target: _Target) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from provenance.corrections.bundle_target import carried, is_bundle, log_path_for, read_bundle_target
+from provenance.bundle.correction_target import carried, is_bundle, log_path_for, read_bundle_target
 from provenance.corrections.errors import LogInputError
 
 
