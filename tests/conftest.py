@@ -66,3 +66,12 @@ def seeds_dir(shared_dir: Path) -> Path:
 @pytest.fixture(scope="session")
 def seed_claims_path(shared_dir: Path) -> Path:
     return shared_dir / "examples" / "seed-claims.json"
+
+
+@pytest.fixture
+def no_lean_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """PATH set to an empty directory: certainly no lean on it (tests that need a tool put it there)."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    monkeypatch.setenv("PATH", str(bin_dir))
+    return bin_dir

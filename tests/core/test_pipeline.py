@@ -30,13 +30,6 @@ def _claims() -> list:  # type: ignore[type-arg]
     ]})
 
 
-@pytest.fixture
-def no_lean_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    monkeypatch.setenv("PATH", str(bin_dir))
-    return bin_dir
-
 
 class AcceptAll:
     """A LeanRunner that accepts every theorem of a file, as lean --json would for true statements."""

@@ -35,14 +35,6 @@ SEED = REPO / "tests" / "lean" / "golden" / "seed-claims.json"
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
 
-@pytest.fixture
-def no_lean_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A PATH with python but certainly no lean."""
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    monkeypatch.setenv("PATH", str(bin_dir))
-    return bin_dir
-
 
 def _claims_and_verdicts() -> tuple[list, list]:  # type: ignore[type-arg]
     claims = load_claims(load_json_file(SEED))
