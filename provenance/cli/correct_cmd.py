@@ -17,7 +17,6 @@ from archive.atomic import atomic_write_bytes
 from provenance.bundle import correction_target
 from provenance.cli.options import json_option, key_option, load_signing_key_cli, trust_options
 from provenance.cli.output import console, err_console, print_json
-from provenance.correcting import AppendRequest, append_from_request
 from provenance.corrections.entries import HEAD_BYTES, check_log_head, split_lines
 from provenance.corrections.proofs import consistency_document, proof_document, verify_proof_document
 from provenance.corrections.record import CLAIM_STATUSES, COPE_CATEGORIES, CORRECTION_TYPES
@@ -182,6 +181,8 @@ def append_cmd(key_path: Path, log_key_path: Path, trust: TrustRoot | None, as_j
     other types name a claim or a file (--path). Nothing is written to LOG
     unless it is a correction log that verifies (or a new, empty file).
     """
+    from provenance.correcting import AppendRequest, append_from_request
+
     request = AppendRequest(**options)
     signer = load_signing_key_cli(key_path)
     log_key = load_signing_key_cli(log_key_path)

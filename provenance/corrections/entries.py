@@ -345,7 +345,7 @@ def check_chunk(job: ChunkJob) -> ChunkResult:
         if revoked_signer is not None:
             revoked.append((seq, revoked_signer, issued_at if type(issued_at) is str else None))
         sup = record.get("supersedes")
-        if sup is not None and type(sup) is dict and type(sup.get("seq")) is int:
+        if sup is not None and type(sup) is dict and isinstance(sup.get("seq"), int):
             supersedes.append((seq, sup["seq"], str(sup.get("sha256"))))
         facts.append(status_facts(record))
         if job.history:

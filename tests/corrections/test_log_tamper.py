@@ -341,3 +341,14 @@ def test_a_signed_record_with_a_list_or_object_where_a_keyword_belongs_is_report
     _write_lines(six.log, lines)
     report = _verify(six)
     assert any(f.seq == 3 and f.code == "schema" for f in report.errors)
+
+
+def test_a_supersedes_seq_of_true_is_still_checked_against_the_entry_it_names(six: Env) -> None:
+    # JSON true is a Python int: the chunk loop took it as seq 1 before it was rewritten, and must still.
+    lines = _lines(six.log)
+    record = _record(lines[3])
+    record["supersedes"] = {"seq": True, "sha256": "00" * 32}
+    lines[3] = _resigned(record, six)
+    _write_lines(six.log, lines)
+    found = {(f.code, f.seq) for f in _verify(six).errors}
+    assert {("schema", 3), ("supersedes", 3)} <= found
