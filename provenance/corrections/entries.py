@@ -24,6 +24,7 @@ from provenance.corrections.status import (
     StatusFacts,
     fold,
     history_item,
+    shaped_status_facts,
     status_facts,
     supersessions,
 )
@@ -190,8 +191,9 @@ def _record_problems(record: dict[str, Any], seq: int, prev: str | None, origin:
     return problems
 
 
-_Checked = tuple[dict[str, Any] | None, tuple[str, ...], str | None, list[tuple[str, str]]]
-"""What checking one line found: its record (when the payload is an object), signers, revoked signer, problems."""
+_Checked = tuple[dict[str, Any] | None, tuple[str, ...], str | None, list[tuple[str, str]], bool]
+"""What checking one line found: its record (when the payload is an object), signers, revoked signer, problems,
+and whether the record's shape is known valid (it came through :func:`.fastpath.record_of`)."""
 
 
 def _check_record(line: bytes, seq: int, prev: str | None, origin: str | None, keys: _Keys,
@@ -214,12 +216,12 @@ def _check_record(line: bytes, seq: int, prev: str | None, origin: str | None, k
             findings = fast_record_findings(loaded)
     except ProvenanceError as exc:
         code = "signature" if isinstance(exc, LogCheckFailed) or "signature" in type(exc).__name__.lower() else "malformed"
-        return None, signers, revoked_signer, [(code, str(exc))]
+        return None, signers, revoked_signer, [(code, str(exc))], False
     problems = [("schema", f"{f.path}: {f.message}") for f in findings] if findings else []
     if type(loaded) is dict:
         record = loaded
         problems += _record_problems(record, seq, prev, origin, signers)
-    return record, signers, revoked_signer, problems
+    return record, signers, revoked_signer, problems, shaped is not None
 
 
 def _check_lines(lines: Sequence[bytes], start: int, prev: str | None, origin: str | None,
@@ -230,8 +232,8 @@ def _check_lines(lines: Sequence[bytes], start: int, prev: str | None, origin: s
         leaf_h = _LEAF_PREFIX.copy()
         leaf_h.update(line)
         digest = hashlib.sha256(line).digest()
-        record, signers, revoked_signer, problems = _check_record(line, start + offset, prev, origin, keys,
-                                                                  verified_fast[offset])
+        record, signers, revoked_signer, problems, _ = _check_record(line, start + offset, prev, origin, keys,
+                                                                     verified_fast[offset])
         prev = digest.hex()
         yield EntryResult(leaf_h.digest(), digest, record, signers, revoked_signer, problems)
 
@@ -333,7 +335,7 @@ def check_chunk(job: ChunkJob) -> ChunkResult:
         leaves.append(leaf_h.digest())
         digest = sha256(line).digest()
         digests.append(digest)
-        record, _, revoked_signer, found = _check_record(line, seq, prev, origin, keys, fast)
+        record, _, revoked_signer, found, shaped = _check_record(line, seq, prev, origin, keys, fast)
         prev = digest.hex()
         if found:
             problems.extend((seq, code, message) for code, message in found)
@@ -347,7 +349,7 @@ def check_chunk(job: ChunkJob) -> ChunkResult:
         sup = record.get("supersedes")
         if sup is not None and type(sup) is dict and isinstance(sup.get("seq"), int):
             supersedes.append((seq, sup["seq"], str(sup.get("sha256"))))
-        facts.append(status_facts(record))
+        facts.append(shaped_status_facts(record) if shaped else status_facts(record))
         if job.history:
             history.append(history_item(record))
     span = job.span

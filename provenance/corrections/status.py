@@ -167,6 +167,22 @@ def status_facts(record: Mapping[str, Any]) -> StatusFacts:
     )
 
 
+def shaped_status_facts(record: Mapping[str, Any]) -> StatusFacts:
+    """:func:`status_facts` of a record whose shape the schema accepts (``record.shape_ok``): the same
+    facts, read without the checks a valid shape makes needless."""
+    rtype = record["type"]
+    target = record["target"]
+    sup = record["supersedes"]
+    return StatusFacts(
+        seq=record["seq"],
+        type=rtype,
+        record_wide=rtype in _RECORD_WIDE_CLAIM_EFFECT and not target.get("claims"),
+        changes=tuple((c["claim_id"], c["after"]["status"]) for c in record["claims"]),
+        supersedes=None if sup is None else sup["seq"],
+        record_id=target["record_id"],
+    )
+
+
 def history_item(record: Mapping[str, Any]) -> HistoryItem:
     """``record`` as a reader sees it in the history (``superseded_by`` is set by the fold)."""
     issued_by = record.get("issued_by")

@@ -103,3 +103,25 @@ def test_facts_of_a_record_whose_claims_is_a_number_never_raise() -> None:
         assert facts.changes == () and not facts.record_wide
     unhashable = {"claims": [{"claim_id": "c1", "after": {"status": ["RETRACTED"]}}]}
     assert status_facts(unhashable).changes == (("c1", "CORRECTED"),)
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data())
+def test_facts_of_a_valid_record_read_without_checks_equal_the_checked_facts(data: st.DataObject) -> None:
+    from provenance.corrections.record import ClaimChange, CorrectionRequest, build_record, shape_ok
+    from provenance.corrections.status import shaped_status_facts
+
+    ctype = data.draw(st.sampled_from(CORRECTION_TYPES))
+    named = data.draw(st.lists(st.sampled_from(CLAIMS), min_size=1 if ctype == "partial_retraction" else 0, max_size=3,
+                               unique=True))
+    seq = data.draw(st.integers(0, 5))
+    request = CorrectionRequest(
+        type=ctype, record_id=data.draw(st.sampled_from(["R1", "R2"])), what_was_wrong="w", reason_text="r",
+        claims=tuple(ClaimChange(c, after_status=data.draw(st.sampled_from([None, *CLAIM_STATUSES]))) for c in named),
+        supersedes_seq=data.draw(st.integers(0, seq - 1)) if seq and data.draw(st.booleans()) else None,
+    )
+    record = build_record(request, origin="example.org/log", seq=seq, prev=None if seq == 0 else "ab" * 32,
+                          issuer_keyid="cd" * 32, issued_at="2026-11-22T01:00:00Z", claim_status_before={},
+                          supersedes_sha256="ef" * 32)
+    assert shape_ok(record)
+    assert shaped_status_facts(record) == status_facts(record)
