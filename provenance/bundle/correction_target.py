@@ -4,7 +4,7 @@ The bundle is read by the one bundle reader, :func:`provenance.bundle.read.open_
 (a bag directory or a zip; members streamed, never extracted). A bundle's log
 lives beside it, ``<bundle>.corrections.jsonl`` (``x.zip`` ->
 ``x.corrections.jsonl``) with its checkpoint; the first append seeds it from
-the log and checkpoint the bundle carries (:data:`LOG_MEMBER`), so the history continues.
+the log and checkpoint the bundle carries (:data:`~provenance.bundle.layout.CORRECTIONS_LOG`), so the history continues.
 """
 
 from __future__ import annotations
@@ -17,9 +17,6 @@ from provenance.bundle.layout import CORRECTIONS_CHECKPOINT, CORRECTIONS_LOG
 from provenance.bundle.read import looks_like_bundle, open_bundle
 from provenance.corrections.errors import LogInputError
 from provenance.errors import InputError
-
-LOG_MEMBER = CORRECTIONS_LOG
-CHECKPOINT_MEMBER = CORRECTIONS_CHECKPOINT
 
 
 @dataclass(frozen=True)
@@ -54,7 +51,7 @@ def read_bundle_target(bundle: str | os.PathLike[str]) -> BundleTarget:
         raise LogInputError("not a bundle (a bag directory or zip)", where=str(path),
                             remedy="give a bundle made by `provenance bundle build`, or a .jsonl log")
     try:
-        info = open_bundle(path, members=(LOG_MEMBER, CHECKPOINT_MEMBER), require_manifest=False)
+        info = open_bundle(path, members=(CORRECTIONS_LOG, CORRECTIONS_CHECKPOINT), require_manifest=False)
     except InputError as exc:
         raise LogInputError(exc.message, where=exc.where, remedy=exc.remedy) from None
     return BundleTarget(
@@ -62,8 +59,8 @@ def read_bundle_target(bundle: str | os.PathLike[str]) -> BundleTarget:
         record_id=info.record_id,
         bundle_id=info.bundle_id,
         log_path=log_path_for(path),
-        carried_log=info.member(LOG_MEMBER),
-        carried_checkpoint=info.member(CHECKPOINT_MEMBER),
+        carried_log=info.member(CORRECTIONS_LOG),
+        carried_checkpoint=info.member(CORRECTIONS_CHECKPOINT),
     )
 
 
@@ -73,5 +70,5 @@ def carried(target: BundleTarget) -> tuple[bytes, bytes] | None:
         return None
     if target.carried_checkpoint is None:
         raise LogInputError("the bundle carries a correction log without its checkpoint",
-                            where=f"{target.path}/{CHECKPOINT_MEMBER}", remedy="rebuild the bundle")
+                            where=f"{target.path}/{CORRECTIONS_CHECKPOINT}", remedy="rebuild the bundle")
     return target.carried_log, target.carried_checkpoint

@@ -15,6 +15,7 @@ from rich.table import Table
 
 from archive.atomic import atomic_write_bytes
 from provenance.bundle import correction_target
+from provenance.bundle.layout import CORRECTIONS_LOG
 from provenance.cli.options import json_option, key_option, load_signing_key_cli, trust_options
 from provenance.cli.output import console, err_console, print_json
 from provenance.corrections.entries import HEAD_BYTES, check_log_head, split_lines
@@ -127,7 +128,7 @@ def _open(target: Path) -> Iterator[_Log]:
         raise InputError("the bundle has no correction log (beside it or inside it)", where=str(target),
                          remedy="append the first correction with `provenance correct append BUNDLE ...`")
     yield _Log(carried, lambda: [carried], lambda offset, length: carried[offset : offset + length], bt.carried_checkpoint,
-               f"{target}!{correction_target.LOG_MEMBER}", None)
+               f"{target}!{CORRECTIONS_LOG}", None)
 
 
 @click.group("correct")
